@@ -1,0 +1,42 @@
+# Resonance: `make demo` and `make test` are the two commands a new user needs.
+# Everything installs itself: Debian packages for Postgres 15 + pgTAP + pg_cron (via `resonance db up`),
+# and a virtualenv with the Python stack.
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+RESONANCE := $(BIN)/resonance
+SQL_TESTS := $(sort $(wildcard db/tests/*.sql))
+
+.PHONY: install db migrate test pgtap pytest lint demo bench clean-db
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.installed
+
+db: install
+	$(RESONANCE) db up
+
+migrate: db
+	$(RESONANCE) migrate
+
+test: migrate
+	$(MAKE) --no-print-directory pgtap pytest lint
+
+pgtap: migrate
+	pg_prove --failures -d "$$($(RESONANCE) db url)" $(SQL_TESTS)
+
+pytest: db
+	$(BIN)/pytest
+
+lint: install
+	$(BIN)/sqlfluff lint db/ --processes 2 --disable-progress-bar
+	$(BIN)/squawk db/migrations/*.sql
+
+clean-db: install
+	$(RESONANCE) db down
+	rm -rf .resonance

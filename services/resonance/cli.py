@@ -1,0 +1,38 @@
+"""The `resonance` console script: one entry point, one subcommand per capability."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+USAGE = """usage: resonance <command> [args]
+
+commands:
+  db up|down|status|url|reset   the local Postgres 15 cluster under .resonance/
+  migrate [status] [--database-url URL] [--dry-run]
+                                apply db/local (plain Postgres only), db/migrations, then
+                                db/functions, db/policies and db/jobs
+"""
+
+# command -> module exposing main(argv) -> int; later capabilities add a line here.
+COMMANDS: dict[str, str] = {
+    "db": "resonance.localdb",
+    "migrate": "resonance.migrate",
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    if not args or args[0] in ("-h", "--help", "help"):
+        print(USAGE)
+        return 0 if args else 2
+    module_name = COMMANDS.get(args[0])
+    if module_name is None:
+        print(f"resonance: unknown command {args[0]!r}\n\n{USAGE}", file=sys.stderr)
+        return 2
+    module = importlib.import_module(module_name)
+    return int(module.main(args[1:]) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

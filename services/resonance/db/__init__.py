@@ -1,0 +1,33 @@
+"""The typed Python layer: one async function per public SQL function, grouped by area.
+
+Each area is its own module (`resonance.db.engine`, `resonance.db.ledger`, `resonance.db.drops`,
+`resonance.db.kpis`, ...). Every function takes an `Executor` (a pool or a connection) first,
+calls exactly one SQL function and returns a pydantic model. The bot, the simulator and the
+tests all go through these.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Union
+
+import asyncpg
+
+Executor = Union[asyncpg.Pool, asyncpg.Connection]
+
+
+async def init_connection(conn: asyncpg.Connection) -> None:
+    """jsonb and json arrive as Python objects, and go out from them."""
+    for codec in ("json", "jsonb"):
+        await conn.set_type_codec(codec, encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
+
+
+async def create_pool(url: str, *, min_size: int = 1, max_size: int = 10, **kwargs: Any) -> asyncpg.Pool:
+    """The one pool a process uses; connections decode json/jsonb."""
+    return await asyncpg.create_pool(url, min_size=min_size, max_size=max_size, init=init_connection, **kwargs)
+
+
+async def connect(url: str) -> asyncpg.Connection:
+    conn = await asyncpg.connect(url)
+    await init_connection(conn)
+    return conn

@@ -232,7 +232,13 @@ AS $$
             AND c.is_active
             AND s.frequency IS NOT NULL
             AND (
-                s.last_sent_at IS NULL
+                -- never sent: due on a due day itself (a new weekly schedule waits for its day)
+                (
+                    s.last_sent_at IS NULL
+                    AND resonance.report_due_since(
+                        s.frequency, s.day_of_week, (coalesce(p_now, now()) AT TIME ZONE 'UTC')::date
+                    ) = (coalesce(p_now, now()) AT TIME ZONE 'UTC')::date
+                )
                 OR s.last_sent_at < (
                     resonance.report_due_since(
                         s.frequency, s.day_of_week, (coalesce(p_now, now()) AT TIME ZONE 'UTC')::date
@@ -263,7 +269,7 @@ AS $$
 $$;
 
 COMMENT ON FUNCTION resonance.due_reports(timestamptz, text, integer) IS
-'Claims up to p_limit report schedules due at p_now (default now(); UTC days): daily once a day, weekly once the latest day_of_week (0 = Sunday) has begun, monthly once the 1st has begun, each when last_sent_at is before that day''s midnight (a missed report goes out at the next call). The due rows are locked FOR UPDATE SKIP LOCKED and last_sent_at/last_sent_by are stamped in the same statement, so concurrent callers (bot replicas, the cron job) never get the same schedule twice. Returns server_id, channel_id, frequency, due_since and the report (resonance.build_report for the period ending yesterday). The caller posts them; a report claimed but never posted is not retried (use resonance.queue_due_reports for the outbox''s retries).';
+'Claims up to p_limit report schedules due at p_now (default now(); UTC days): daily once a day, weekly once the latest day_of_week (0 = Sunday) has begun, monthly once the 1st has begun, each when last_sent_at is before that day''s midnight (a missed report goes out at the next call; a schedule never sent is due on a due day only). The due rows are locked FOR UPDATE SKIP LOCKED and last_sent_at/last_sent_by are stamped in the same statement, so concurrent callers (bot replicas, the cron job) never get the same schedule twice. Returns server_id, channel_id, frequency, due_since and the report (resonance.build_report for the period ending yesterday). The caller posts them; a report claimed but never posted is not retried (use resonance.queue_due_reports for the outbox''s retries).';
 
 REVOKE ALL ON FUNCTION resonance.due_reports(timestamptz, text, integer) FROM public, anon, authenticated;
 GRANT EXECUTE ON FUNCTION resonance.due_reports(timestamptz, text, integer) TO service_role;

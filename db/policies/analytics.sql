@@ -1,155 +1,72 @@
--- PLACEHOLDER written by the security helper so the RLS lints pass; the analytics helper owns this
--- file and replaces it wholesale. Tenant isolation as the analytics docs describe: FORCE RLS, the
--- tenant read from the transaction-local setting app.current_tenant; service_role full access.
+-- Tenant isolation for the analytics warehouse. Every table: RLS enabled and forced. Readers:
+--   analytics_console  the sealed console (analytics.console_query): its granted tenant only;
+--   authenticated      a Partner Portal user: the rows of the brand in its JWT (app_metadata.brand_id).
+-- Writes come only from service_role (BYPASSRLS) through analytics.apply_batch and friends.
+-- The materialized views carry no RLS: tenants read them through the filtering views below.
 
--- analytics.servers
-ALTER TABLE analytics.servers ENABLE ROW LEVEL SECURITY;
-ALTER TABLE analytics.servers FORCE ROW LEVEL SECURITY;
+DO $$
+DECLARE
+    v_table text;
+BEGIN
+    FOREACH v_table IN ARRAY ARRAY[
+        'servers', 'users', 'server_members', 'channels', 'messages', 'message_mentions', 'emojis', 'reactions', 'sync_state'
+    ] LOOP
+        EXECUTE format('ALTER TABLE analytics.%I ENABLE ROW LEVEL SECURITY', v_table);
+        EXECUTE format('ALTER TABLE analytics.%I FORCE ROW LEVEL SECURITY', v_table);
+        EXECUTE format('REVOKE ALL ON analytics.%I FROM public, anon, authenticated, analytics_console', v_table);
+        EXECUTE format('GRANT SELECT ON analytics.%I TO authenticated, analytics_console', v_table);
+        EXECUTE format('DROP POLICY IF EXISTS "Console reads its tenant''s rows" ON analytics.%I', v_table);
+        EXECUTE format(
+            'CREATE POLICY "Console reads its tenant''s rows" ON analytics.%I FOR SELECT TO analytics_console '
+            'USING (tenant_id = (SELECT analytics.console_tenant()))',
+            v_table
+        );
+        EXECUTE format('DROP POLICY IF EXISTS "Brand members read their brand''s rows" ON analytics.%I', v_table);
+        EXECUTE format(
+            'CREATE POLICY "Brand members read their brand''s rows" ON analytics.%I FOR SELECT TO authenticated '
+            'USING (tenant_id = (SELECT auth.jwt() -> ''app_metadata'' ->> ''brand_id''))',
+            v_table
+        );
+    END LOOP;
+END;
+$$;
 
-DROP POLICY IF EXISTS "service_role has full access" ON analytics.servers;
-CREATE POLICY "service_role has full access" ON analytics.servers
-AS PERMISSIVE FOR ALL TO service_role
-USING (TRUE)
-WITH CHECK (TRUE);
+ALTER TABLE resonance.analytics_console_grants ENABLE ROW LEVEL SECURITY;
 
-DROP POLICY IF EXISTS "tenant users read their own tenant rows" ON analytics.servers;
-CREATE POLICY "tenant users read their own tenant rows" ON analytics.servers
-AS PERMISSIVE FOR SELECT TO authenticated
-USING (tenant_id = (SELECT current_setting('app.current_tenant', TRUE)));
+ALTER TABLE resonance.analytics_console_grants FORCE ROW LEVEL SECURITY;
 
-REVOKE ALL ON analytics.servers FROM anon, authenticated;
-GRANT SELECT ON analytics.servers TO authenticated;
-GRANT ALL ON analytics.servers TO service_role;
+REVOKE ALL ON resonance.analytics_console_grants FROM public, anon, authenticated, analytics_console;
 
--- analytics.users
-ALTER TABLE analytics.users ENABLE ROW LEVEL SECURITY;
-ALTER TABLE analytics.users FORCE ROW LEVEL SECURITY;
+CREATE OR REPLACE VIEW analytics.tenant_user_interactions WITH (security_barrier = TRUE) AS
+SELECT
+    ui.server_id,
+    ui.from_user_id,
+    fu.username AS from_username,
+    ui.to_user_id,
+    tu.username AS to_username,
+    ui.replies,
+    ui.reactions,
+    ui.mentions,
+    ui.total
+FROM analytics.user_interactions AS ui
+LEFT JOIN analytics.users AS fu ON ui.tenant_id = fu.tenant_id AND ui.from_user_id = fu.id
+LEFT JOIN analytics.users AS tu ON ui.tenant_id = tu.tenant_id AND ui.to_user_id = tu.id
+WHERE ui.tenant_id = (SELECT analytics.request_tenant());
 
-DROP POLICY IF EXISTS "service_role has full access" ON analytics.users;
-CREATE POLICY "service_role has full access" ON analytics.users
-AS PERMISSIVE FOR ALL TO service_role
-USING (TRUE)
-WITH CHECK (TRUE);
+COMMENT ON VIEW analytics.tenant_user_interactions IS 'The reader''s own tenant''s rows of analytics.user_interactions (console or Partner Portal).';
 
-DROP POLICY IF EXISTS "tenant users read their own tenant rows" ON analytics.users;
-CREATE POLICY "tenant users read their own tenant rows" ON analytics.users
-AS PERMISSIVE FOR SELECT TO authenticated
-USING (tenant_id = (SELECT current_setting('app.current_tenant', TRUE)));
+CREATE OR REPLACE VIEW analytics.tenant_daily_stats WITH (security_barrier = TRUE) AS
+SELECT
+    ds.server_id,
+    ds.channel_id,
+    ds.day,
+    ds.messages,
+    ds.active_members
+FROM analytics.daily_stats AS ds
+WHERE ds.tenant_id = (SELECT analytics.request_tenant());
 
-REVOKE ALL ON analytics.users FROM anon, authenticated;
-GRANT SELECT ON analytics.users TO authenticated;
-GRANT ALL ON analytics.users TO service_role;
+COMMENT ON VIEW analytics.tenant_daily_stats IS 'The reader''s own tenant''s rows of analytics.daily_stats (channel_id 0 = whole server).';
 
--- analytics.server_members
-ALTER TABLE analytics.server_members ENABLE ROW LEVEL SECURITY;
-ALTER TABLE analytics.server_members FORCE ROW LEVEL SECURITY;
+REVOKE ALL ON analytics.tenant_user_interactions, analytics.tenant_daily_stats FROM public, anon;
 
-DROP POLICY IF EXISTS "service_role has full access" ON analytics.server_members;
-CREATE POLICY "service_role has full access" ON analytics.server_members
-AS PERMISSIVE FOR ALL TO service_role
-USING (TRUE)
-WITH CHECK (TRUE);
-
-DROP POLICY IF EXISTS "tenant users read their own tenant rows" ON analytics.server_members;
-CREATE POLICY "tenant users read their own tenant rows" ON analytics.server_members
-AS PERMISSIVE FOR SELECT TO authenticated
-USING (tenant_id = (SELECT current_setting('app.current_tenant', TRUE)));
-
-REVOKE ALL ON analytics.server_members FROM anon, authenticated;
-GRANT SELECT ON analytics.server_members TO authenticated;
-GRANT ALL ON analytics.server_members TO service_role;
-
--- analytics.channels
-ALTER TABLE analytics.channels ENABLE ROW LEVEL SECURITY;
-ALTER TABLE analytics.channels FORCE ROW LEVEL SECURITY;
-
-DROP POLICY IF EXISTS "service_role has full access" ON analytics.channels;
-CREATE POLICY "service_role has full access" ON analytics.channels
-AS PERMISSIVE FOR ALL TO service_role
-USING (TRUE)
-WITH CHECK (TRUE);
-
-DROP POLICY IF EXISTS "tenant users read their own tenant rows" ON analytics.channels;
-CREATE POLICY "tenant users read their own tenant rows" ON analytics.channels
-AS PERMISSIVE FOR SELECT TO authenticated
-USING (tenant_id = (SELECT current_setting('app.current_tenant', TRUE)));
-
-REVOKE ALL ON analytics.channels FROM anon, authenticated;
-GRANT SELECT ON analytics.channels TO authenticated;
-GRANT ALL ON analytics.channels TO service_role;
-
--- analytics.messages
-ALTER TABLE analytics.messages ENABLE ROW LEVEL SECURITY;
-ALTER TABLE analytics.messages FORCE ROW LEVEL SECURITY;
-
-DROP POLICY IF EXISTS "service_role has full access" ON analytics.messages;
-CREATE POLICY "service_role has full access" ON analytics.messages
-AS PERMISSIVE FOR ALL TO service_role
-USING (TRUE)
-WITH CHECK (TRUE);
-
-DROP POLICY IF EXISTS "tenant users read their own tenant rows" ON analytics.messages;
-CREATE POLICY "tenant users read their own tenant rows" ON analytics.messages
-AS PERMISSIVE FOR SELECT TO authenticated
-USING (tenant_id = (SELECT current_setting('app.current_tenant', TRUE)));
-
-REVOKE ALL ON analytics.messages FROM anon, authenticated;
-GRANT SELECT ON analytics.messages TO authenticated;
-GRANT ALL ON analytics.messages TO service_role;
-
--- analytics.message_mentions
-ALTER TABLE analytics.message_mentions ENABLE ROW LEVEL SECURITY;
-ALTER TABLE analytics.message_mentions FORCE ROW LEVEL SECURITY;
-
-DROP POLICY IF EXISTS "service_role has full access" ON analytics.message_mentions;
-CREATE POLICY "service_role has full access" ON analytics.message_mentions
-AS PERMISSIVE FOR ALL TO service_role
-USING (TRUE)
-WITH CHECK (TRUE);
-
-DROP POLICY IF EXISTS "tenant users read their own tenant rows" ON analytics.message_mentions;
-CREATE POLICY "tenant users read their own tenant rows" ON analytics.message_mentions
-AS PERMISSIVE FOR SELECT TO authenticated
-USING (tenant_id = (SELECT current_setting('app.current_tenant', TRUE)));
-
-REVOKE ALL ON analytics.message_mentions FROM anon, authenticated;
-GRANT SELECT ON analytics.message_mentions TO authenticated;
-GRANT ALL ON analytics.message_mentions TO service_role;
-
--- analytics.emojis
-ALTER TABLE analytics.emojis ENABLE ROW LEVEL SECURITY;
-ALTER TABLE analytics.emojis FORCE ROW LEVEL SECURITY;
-
-DROP POLICY IF EXISTS "service_role has full access" ON analytics.emojis;
-CREATE POLICY "service_role has full access" ON analytics.emojis
-AS PERMISSIVE FOR ALL TO service_role
-USING (TRUE)
-WITH CHECK (TRUE);
-
-DROP POLICY IF EXISTS "tenant users read their own tenant rows" ON analytics.emojis;
-CREATE POLICY "tenant users read their own tenant rows" ON analytics.emojis
-AS PERMISSIVE FOR SELECT TO authenticated
-USING (tenant_id = (SELECT current_setting('app.current_tenant', TRUE)));
-
-REVOKE ALL ON analytics.emojis FROM anon, authenticated;
-GRANT SELECT ON analytics.emojis TO authenticated;
-GRANT ALL ON analytics.emojis TO service_role;
-
--- analytics.reactions
-ALTER TABLE analytics.reactions ENABLE ROW LEVEL SECURITY;
-ALTER TABLE analytics.reactions FORCE ROW LEVEL SECURITY;
-
-DROP POLICY IF EXISTS "service_role has full access" ON analytics.reactions;
-CREATE POLICY "service_role has full access" ON analytics.reactions
-AS PERMISSIVE FOR ALL TO service_role
-USING (TRUE)
-WITH CHECK (TRUE);
-
-DROP POLICY IF EXISTS "tenant users read their own tenant rows" ON analytics.reactions;
-CREATE POLICY "tenant users read their own tenant rows" ON analytics.reactions
-AS PERMISSIVE FOR SELECT TO authenticated
-USING (tenant_id = (SELECT current_setting('app.current_tenant', TRUE)));
-
-REVOKE ALL ON analytics.reactions FROM anon, authenticated;
-GRANT SELECT ON analytics.reactions TO authenticated;
-GRANT ALL ON analytics.reactions TO service_role;
+GRANT SELECT ON analytics.tenant_user_interactions, analytics.tenant_daily_stats TO authenticated, analytics_console, service_role;

@@ -12,12 +12,14 @@ commands:
   migrate [status] [--database-url URL] [--dry-run]
                                 apply db/local (plain Postgres only), db/migrations, then
                                 db/functions, db/policies and db/jobs
+  bot [--list-commands]         the Discord bot (DISCORD_TOKEN, DATABASE_URL from the environment)
 """
 
 # command -> module exposing main(argv) -> int; later capabilities add a line here.
 COMMANDS: dict[str, str] = {
     "db": "resonance.localdb",
     "migrate": "resonance.migrate",
+    "bot": "resonance.bot.app",
 }
 
 

@@ -78,13 +78,16 @@ async def test_message_listener_passes_roles_reply_author_and_snowflake_time() -
 
 async def test_reaction_listener_takes_author_from_event_and_ignores_bots_and_self() -> None:
     call = recorder(Outcome(status="rewarded"))
-    h = Handlers(None, api=api_with(record_reaction=call))
+    drop = recorder(Outcome(status="no_drop"))
+    h = Handlers(None, api=api_with(record_reaction=call, claim_reaction_drop=drop))
     base = dict(server_id=SERVER, channel_id="10", message_id="77", emoji="🔥", role_ids=["r1"])
     await h.on_reaction(ReactionEvent(reactor_id="111", author_id="222", **base))
     await h.on_reaction(ReactionEvent(reactor_id="111", author_id="111", **base))
     await h.on_reaction(ReactionEvent(reactor_id="333", author_id="222", reactor_is_bot=True, **base))
     (args, _), = call.calls
     assert args[:6] == (SERVER, "111", "222", "10", "77", "🔥")
+    # A reaction drop may be claimed by any member's reaction, the drop's author included.
+    assert [a[:4] for a, _ in drop.calls] == [(SERVER, "77", "🔥", "111")] * 2
 
 
 async def test_member_join_records_one_event_per_member() -> None:
@@ -265,11 +268,13 @@ async def test_admin_commands_refuse_non_admins_and_dms() -> None:
 async def test_drop_create_posts_persistent_button_carrying_the_drop_id() -> None:
     drop_id = uuid4()
     create = recorder(Outcome(status="created", drop_id=str(drop_id)))
-    h = Handlers(None, api=api_with(create_drop=create))
+    attach = recorder(Outcome(status="attached"))
+    h = Handlers(None, api=api_with(create_drop=create, attach_drop_message=attach))
     r = FakeResponder()
     await h.drop_create(ctx(admin=True), r, 25, 3, 30)
     (post,) = r.posts
     assert post["button"].custom_id == f"resonance:drop:{drop_id}" and post["channel_id"] == "555"
+    assert attach.calls == [((drop_id, "555", post["message_id"]), {})]
     (args, kwargs), = create.calls
     assert args == (SERVER, 25, 3, T0 + timedelta(minutes=30)) and kwargs["drop_type"] == "button"
     assert str(drop_id) in r.last.text

@@ -13,6 +13,7 @@ from uuid import UUID
 
 from resonance.db import Executor
 from resonance.db.admin import (  # noqa: F401  (re-exported: the bot's admin calls)
+    attach_drop_message,
     build_report,
     complete_outbox,
     compute_kpis,
@@ -34,7 +35,6 @@ from resonance.db.member import (  # noqa: F401  (re-exported: the bot's member 
     call_one,
     call_value,
     close_ticket,
-    complete_wallet_registration,
     create_registration_nonce,
     history,
     leaderboard,
@@ -44,6 +44,7 @@ from resonance.db.member import (  # noqa: F401  (re-exported: the bot's member 
     member_stats,
     open_ticket,
     purchase_role,
+    register_wallet,
     voice_session_credited,
     voice_session_join,
     voice_session_leave,
@@ -107,3 +108,10 @@ async def tip(
 
 async def balance(ex: Executor, user_id: str, currency: str = "RSNC") -> Decimal:
     return await call_value(ex, "tipping.balance", user_id, currency)
+
+
+async def claim_reaction_drop(
+    ex: Executor, server_id: str, message_id: str, emoji: str, user_id: str, role_ids: list[str],
+    at: datetime | None,
+) -> Outcome:
+    return await call_one(ex, "resonance.claim_reaction_drop", server_id, message_id, emoji, user_id, role_ids, at)

@@ -178,6 +178,16 @@ class ClientTarget:
                                      embed=to_discord_embed(embed) if embed else None)
         return str(message.id)
 
+    async def send_dm(self, user_id: str, content: str | None, embed: Embed | None) -> str:
+        try:
+            user = self.client.get_user(int(user_id)) or await self.client.fetch_user(int(user_id))
+            message = await user.send(content=content, embed=to_discord_embed(embed) if embed else None)
+        except discord.NotFound as exc:
+            raise PermanentFailure(f"unknown user {user_id}") from exc
+        except discord.Forbidden as exc:
+            raise PermanentFailure(f"user {user_id} does not accept DMs") from exc
+        return str(message.id)
+
 
 # --- listeners -----------------------------------------------------------------------------------
 

@@ -16,8 +16,25 @@ TRANSIENT_CODES = {"57P01", "57P02", "57P03", "53300", "40001", "40P01", "55P03"
 FRIENDLY: dict[str, str] = {
     "RS001": "This server isn't linked to Resonance yet. An admin needs to set it up first.",
     "RS003": "That amount can't be negative.",
+    "RS401": "That drop doesn't exist (any more).",
+    "RS406": "That role isn't set up in Resonance.",
+    "RS407": "That role isn't for sale.",
+    "RT001": "Insufficient funds: your balance is too low for that.",
+    "RT002": "You can't tip yourself.",
     "RT003": "The amount must be more than zero.",
-    "RT004": "That amount has too many decimals (8 at most).",
+    "RT004": "That amount has too many decimals.",
+    "RT005": "Unknown currency.",
+    "RT006": "That member has no balance yet.",
+    "RT010": "That isn't a valid Solana wallet address.",
+    "RT011": "Unknown nonce: run /wallet register to get a fresh one.",
+    "RT012": "That nonce was issued to someone else: run /wallet register yourself.",
+    "RT013": "That nonce was already used: run /wallet register for a new one.",
+    "RT014": "That nonce expired (10 minutes): run /wallet register for a new one.",
+    "RT015": "You already registered another wallet.",
+    "RT016": "That wallet is registered to another member.",
+    "RT017": "The signature doesn't match: sign the exact message with that wallet and try again.",
+    "RT030": "Unknown ticket.",
+    "RT034": "That ticket is already closed.",
     "23514": "That would break a rule of the ledger (for example, a balance can't go below zero).",
 }
 
@@ -37,7 +54,12 @@ def is_outage(exc: BaseException) -> bool:
 
 
 def sqlstate(exc: BaseException) -> str | None:
-    return getattr(exc, "sqlstate", None) if isinstance(exc, asyncpg.PostgresError) else None
+    """The SQLSTATE of a database error, or the documented code a Python-side check raised with
+    (resonance.wallet's WalletError carries `code`, e.g. RT017)."""
+    if isinstance(exc, asyncpg.PostgresError):
+        return getattr(exc, "sqlstate", None)
+    code = getattr(exc, "code", None)
+    return code if isinstance(code, str) and code[:2] in ("RS", "RT", "RA") else None
 
 
 def friendly_error(exc: BaseException) -> str | None:
@@ -46,10 +68,10 @@ def friendly_error(exc: BaseException) -> str | None:
     if code is None:
         return None
     message = (getattr(exc, "message", None) or str(exc)).strip()
-    if any(hint in message.lower() for hint in INSUFFICIENT_FUNDS_HINTS) and code != "RS001":
-        return f"Insufficient funds: {message}."
     if code in FRIENDLY:
         return FRIENDLY[code]
+    if any(hint in message.lower() for hint in INSUFFICIENT_FUNDS_HINTS):
+        return f"Insufficient funds: {message}."
     if code[:2] in ("RS", "RT", "RA") or code in ("22023", "P0001", "22P02", "23505"):
         return f"That didn't work: {message}."
     return None

@@ -91,6 +91,13 @@ class FakeGuild:
         self.messages.append({"channel_id": channel_id, "content": content, "embed": embed, "id": message_id})
         return message_id
 
+    async def send_dm(self, user_id: str, content: str | None, embed: Embed | None) -> str:
+        self.calls.append(("send_dm", user_id))
+        self._maybe_fail()
+        message_id = str(10**17 + next(_ids))
+        self.messages.append({"user_id": user_id, "content": content, "embed": embed, "id": message_id})
+        return message_id
+
 
 class _Response:
     def __init__(self, sink: list[dict[str, Any]]) -> None:

@@ -31,7 +31,10 @@ EVENT_TYPES = (
     "voice_minutes", "daily_checkin", "drop_claim", "member_join", "manual_reward", "custom",
 )
 EFFECT_TYPES = ("multiplier", "bonus_flat", "cooldown_reduction", "event_access", "one_time_bonus", "auto_drip")
-MILESTONE_CRITERIA = ("rsnc_earned", "messages_count", "voice_minutes", "reactions_count", "streak_days")
+MILESTONE_CRITERIA = (
+    "rsnc_earned", "messages_count", "voice_minutes", "reactions_count", "reactions_received", "current_streak",
+    "longest_streak",
+)
 
 # status -> (colour, message template); templates read the outcome's keys.
 STATUS_REPLIES: dict[str, tuple[int, str]] = {
@@ -56,8 +59,17 @@ STATUS_REPLIES: dict[str, tuple[int, str]] = {
 }
 
 
-def status_text(outcome: Outcome | dict[str, Any]) -> tuple[int, str]:
-    data = outcome.as_dict() if isinstance(outcome, Outcome) else dict(outcome)
+def as_dict(value: Any) -> dict[str, Any]:
+    """A typed-layer answer (any pydantic model, a dict, or None) as a plain dict."""
+    if value is None:
+        return {}
+    if hasattr(value, "model_dump"):
+        return value.model_dump()
+    return dict(value)
+
+
+def status_text(outcome: Any) -> tuple[int, str]:
+    data = as_dict(outcome)
     status = str(data.get("status") or "")
     colour, template = STATUS_REPLIES.get(status, (BLUE, f"Result: {status or 'done'}."))
     values = collections.defaultdict(lambda: "?", {k: whole(v) if isinstance(v, (int, float, Decimal)) else v
@@ -184,12 +196,22 @@ class Handlers:
         ))
 
     async def on_reaction(self, event: ReactionEvent) -> Outcome | None:
-        if event.reactor_is_bot or event.author_id == event.reactor_id:
+        """Activity (record_reaction), then a reaction drop on that message, if any (claim_reaction_drop
+        answers no_drop for an ordinary reaction; a drop is claimed once per member however often)."""
+        if event.reactor_is_bot:
             return None
-        return await self._listen(f"reaction:{event.message_id}:{event.reactor_id}", lambda: self._call(
-            "record_reaction", event.server_id, event.reactor_id, event.author_id, event.channel_id,
-            event.message_id, event.emoji, event.role_ids, event.occurred_at,
+        if event.author_id != event.reactor_id:
+            outcome = await self._listen(f"reaction:{event.message_id}:{event.reactor_id}", lambda: self._call(
+                "record_reaction", event.server_id, event.reactor_id, event.author_id, event.channel_id,
+                event.message_id, event.emoji, event.role_ids, event.occurred_at,
+            ))
+        else:
+            outcome = None
+        await self._listen(f"reaction-drop:{event.message_id}:{event.reactor_id}", lambda: self._call(
+            "claim_reaction_drop", event.server_id, event.message_id, event.emoji, event.reactor_id,
+            event.role_ids, event.occurred_at,
         ))
+        return outcome
 
     async def on_voice(self, change: VoiceChange) -> Outcome | None:
         """Join opens a session, leave ends and credits it; a move between channels keeps the session."""
@@ -289,7 +311,7 @@ class Handlers:
             rows = await self._call("leaderboard", ctx.server_id, period, 10)
             lines = []
             for i, row in enumerate(rows, start=1):
-                data = row.model_dump()
+                data = as_dict(row)
                 user = data.get("discord_user_id") or data.get("user_id")
                 amount = data.get("rsnc_earned", data.get("amount", data.get("score", 0)))
                 rank = data.get("rank", i)
@@ -304,7 +326,7 @@ class Handlers:
             if not await self._need_server(ctx, r):
                 return
             user = member_id or ctx.user_id
-            data = (await self._call("member_stats", ctx.server_id, user)).as_dict()
+            data = as_dict(await self._call("member_stats", ctx.server_id, user))
             data.pop("status", None)
             embed = Embed(title="Stats", description=f"<@{user}>", color=BLUE)
             for key in ("messages_count", "voice_minutes", "reactions_count", "reactions_received", "rsnc_earned",
@@ -339,8 +361,7 @@ class Handlers:
 
     async def wallet_register(self, ctx: CommandContext, r: Responder) -> None:
         async def body() -> None:
-            outcome = await self._call("create_registration_nonce", ctx.user_id, ctx.user_name or None)
-            data = outcome.as_dict()
+            data = as_dict(await self._call("create_registration_nonce", ctx.user_id, ctx.user_name or None))
             nonce = data.get("nonce") or data.get("value")
             message = data.get("message") or f"Resonance wallet registration for {ctx.user_id}: {nonce}"
             expires = data.get("expires_at")
@@ -356,11 +377,11 @@ class Handlers:
     async def wallet_verify(self, ctx: CommandContext, r: Responder, wallet_address: str, nonce: str,
                             signature: str) -> None:
         async def body() -> None:
-            outcome = await self._call("complete_wallet_registration", ctx.user_id, wallet_address, nonce, signature)
-            data = outcome.as_dict()
-            status = data.get("status") or "registered"
-            if status in ("registered", "verified", "ok") or data.get("value") is not None:
-                await r.reply(f"Wallet `{wallet_address}` is now linked to your account.", ephemeral=True)
+            outcome = await self._call("register_wallet", ctx.user_id, nonce.strip(), wallet_address.strip(),
+                                       signature.strip(), ctx.user_name or None)
+            status = as_dict(outcome).get("status") or "registered"
+            if status in ("registered", "already_registered", "verified"):
+                await r.reply(f"Wallet `{wallet_address}` is linked to your account.", ephemeral=True)
             else:
                 await self._status_reply(r, outcome)
         await self._answer(r, "wallet verify", body)
@@ -372,7 +393,7 @@ class Handlers:
             rows = await self._call("list_achievements", ctx.server_id, ctx.user_id)
             lines = []
             for row in rows:
-                d = row.model_dump()
+                d = as_dict(row)
                 done = "✅" if d.get("completed_at") else "▫️"
                 progress = d.get("progress", 0) or 0
                 lines.append(f"{done} **{d.get('name')}** · {whole(progress)}/{whole(d.get('threshold'))}"
@@ -388,7 +409,7 @@ class Handlers:
             rows = await self._call("list_goals", ctx.server_id)
             lines = []
             for row in rows:
-                d = row.model_dump()
+                d = as_dict(row)
                 mark = "✅" if d.get("completed_at") else "🎯"
                 lines.append(f"{mark} **{d.get('name')}** · {whole(d.get('current_value'))}/"
                              f"{whole(d.get('target_value'))}" + (f" · by {d['deadline']}" if d.get("deadline") else ""))
@@ -400,7 +421,8 @@ class Handlers:
         async def body() -> None:
             if not await self._need_server(ctx, r):
                 return
-            outcome = await self._call("purchase_role", ctx.server_id, ctx.user_id, role_id, ctx.role_ids)
+            key = f"buy:{ctx.interaction_id}" if ctx.interaction_id else None
+            outcome = await self._call("purchase_role", ctx.server_id, ctx.user_id, role_id, key, ctx.at)
             await self._status_reply(r, outcome)
         await self._answer(r, "buy role", body)
 
@@ -409,7 +431,7 @@ class Handlers:
             rows = await self._call("history", ctx.user_id, currency.upper() if currency else None, 10)
             lines = []
             for row in rows:
-                d = row.model_dump()
+                d = as_dict(row)
                 incoming = d.get("recipient_id") == ctx.user_id
                 sign = "+" if incoming else "-"
                 kind = d.get("transaction_type") or d.get("type") or ""
@@ -421,8 +443,8 @@ class Handlers:
 
     async def ticket_open(self, ctx: CommandContext, r: Responder, subject: str, description: str = "") -> None:
         async def body() -> None:
-            outcome = await self._call("open_ticket", ctx.user_id, ctx.user_name or None, subject, description or None)
-            d = outcome.as_dict()
+            d = as_dict(await self._call("open_ticket", ctx.user_id, subject, description or None, "medium",
+                                         ctx.user_name or None))
             ticket = d.get("id") or d.get("ticket_id") or d.get("value")
             await r.reply(f"Ticket #{ticket} opened: {subject}. Support will get back to you.", ephemeral=True)
         await self._answer(r, "ticket open", body)
@@ -431,15 +453,19 @@ class Handlers:
         async def body() -> None:
             rows = await self._call("list_tickets", ctx.user_id)
             lines = [f"#{d.get('id')} · **{d.get('subject')}** · {d.get('status')}" for d in
-                     (row.model_dump() for row in rows)]
+                     (as_dict(row) for row in rows)]
             await r.reply(embed=Embed(title="Your tickets", description="\n".join(lines) or "No tickets.",
                                       color=BLUE), ephemeral=True)
         await self._answer(r, "ticket list", body)
 
     async def ticket_close(self, ctx: CommandContext, r: Responder, ticket_id: int) -> None:
         async def body() -> None:
-            outcome = await self._call("close_ticket", ticket_id, ctx.user_id)
-            status = outcome.get("status")
+            # tipping.close_ticket takes no owner: a member may only close a ticket of their own.
+            mine = {as_dict(row).get("id") for row in await self._call("list_tickets", ctx.user_id)}
+            if ticket_id not in mine:
+                await r.reply(f"You have no ticket #{ticket_id}.", ephemeral=True)
+                return
+            status = as_dict(await self._call("close_ticket", ticket_id)).get("status")
             if status in (None, "closed"):
                 await r.reply(f"Ticket #{ticket_id} closed.", ephemeral=True)
             else:
@@ -482,6 +508,7 @@ class Handlers:
                 message_id = await r.post(target, embed=embed,
                                           button=Button(custom_id=f"{DROP_PREFIX}{drop_id}", label="Claim",
                                                         emoji="🎁"))
+                await self._call("attach_drop_message", drop_id, target, message_id)
             await r.reply(f"Drop posted in <#{target}> (id `{drop_id_of(outcome)}`).", ephemeral=True)
             log.info("drop created", extra={"server_id": ctx.server_id, "drop_id": str(drop_id_of(outcome)),
                                            "message_id": message_id})
@@ -494,7 +521,7 @@ class Handlers:
             rows = await self._call("list_event_rules", ctx.server_id)
             lines = []
             for row in rows:
-                d = row.model_dump()
+                d = as_dict(row)
                 flag = "🟢" if d.get("is_enabled") else "⚪"
                 extra = []
                 if d.get("cooldown_hours"):
@@ -557,8 +584,7 @@ class Handlers:
                               "bonus >= 0.", ephemeral=True)
                 return
             await self._call("create_milestone", ctx.server_id, role_id, name,
-                             [{"type": criterion, "threshold": threshold}], bonus=bonus, role_name=role_name,
-                             actor_id=ctx.user_id)
+                             [{"type": criterion, "threshold": threshold}], bonus=bonus, role_name=role_name)
             await r.reply(f"Milestone **{name}**: {criterion} ≥ {threshold} grants <@&{role_id}>"
                           + (f" and {bonus} RSNC" if bonus else "") + ".", ephemeral=True)
         await self._answer(r, "milestone create", body)
@@ -572,7 +598,7 @@ class Handlers:
                 return
             source = f"manual:{ctx.interaction_id}" if ctx.interaction_id else f"manual:{member_id}:{ctx.at}"
             outcome = await self._call("manual_reward", ctx.server_id, ctx.user_id, member_id, amount, reason, source)
-            if outcome.get("status") in (None, "rewarded"):
+            if as_dict(outcome).get("status") in (None, "rewarded"):
                 await r.reply(f"<@{member_id}> received **{amount} RSNC**: {reason}", ephemeral=False)
             else:
                 await self._status_reply(r, outcome)
@@ -583,7 +609,7 @@ class Handlers:
             if not await self._need_admin(ctx, r):
                 return
             the_day = day or ((ctx.at or datetime.now(UTC)).date() - timedelta(days=1))
-            data = (await self._call("compute_kpis", ctx.server_id, the_day)).as_dict()
+            data = as_dict(await self._call("compute_kpis", ctx.server_id, the_day))
             data.pop("status", None)
             embed = Embed(title=f"KPIs for {the_day}", color=BLUE)
             for key, value in data.items():
@@ -605,8 +631,7 @@ class Handlers:
                 await r.reply("A weekly report needs a day of the week (0 = Sunday ... 6 = Saturday).",
                               ephemeral=True)
                 return
-            await self._call("set_report_schedule", ctx.server_id, frequency, channel_id, day_of_week,
-                             actor_id=ctx.user_id)
+            await self._call("set_report_schedule", ctx.server_id, frequency, channel_id, day_of_week)
             await r.reply(f"{frequency.capitalize()} reports will be posted in <#{channel_id}>.", ephemeral=True)
         await self._answer(r, "reports schedule", body)
 
@@ -617,7 +642,7 @@ class Handlers:
             rows = await self._call("recent_audit", ctx.server_id, max(1, min(limit, 25)))
             lines = []
             for row in rows:
-                d = row.model_dump()
+                d = as_dict(row)
                 who = d.get("actor_id") or d.get("actor_type") or "?"
                 target = f" → <@{d['target_user_id']}>" if d.get("target_user_id") else ""
                 lines.append(f"`{str(d.get('created_at', ''))[:16]}` **{d.get('action')}** by {who}{target}")
@@ -626,7 +651,9 @@ class Handlers:
         await self._answer(r, "audit", body)
 
 
-def drop_id_of(outcome: Outcome) -> UUID | None:
-    data = outcome.as_dict()
+def drop_id_of(outcome: Any) -> UUID | None:
+    if isinstance(outcome, UUID):
+        return outcome
+    data = as_dict(outcome)
     value = data.get("drop_id") or data.get("id") or data.get("value")
     return UUID(str(value)) if value else None

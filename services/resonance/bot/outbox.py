@@ -28,6 +28,8 @@ class DiscordTarget(Protocol):
 
     async def send_message(self, channel_id: str, content: str | None, embed: Embed | None) -> str: ...
 
+    async def send_dm(self, user_id: str, content: str | None, embed: Embed | None) -> str: ...
+
 
 class PermanentFailure(Exception):
     """The effect can never succeed (unknown member, role or channel): recorded, not retried forever."""
@@ -41,35 +43,84 @@ def _first(payload: dict[str, Any], *keys: str) -> Any:
 
 
 def report_embed(report: dict[str, Any], *, title: str | None = None) -> Embed:
-    """A KPI report as an embed: every scalar metric as a field, nested sections flattened one level."""
+    """A report (resonance.build_report's jsonb, or any flat dict) as an embed: scalar metrics as
+    fields, top lists as mentions, KPI sections as current value and change."""
     period = report.get("period") or report.get("frequency") or ""
-    embed = Embed(title=title or report.get("title") or f"Resonance {period} report".replace("  ", " "),
-                  description=str(report.get("summary") or ""), color=GOLD)
-    skip = {"title", "summary", "period", "frequency", "server_id", "channel_id", "status"}
+    description = str(report.get("summary") or "")
+    if report.get("from") and report.get("to"):
+        description = (f"{report['from']} → {report['to']}\n" + description).strip()
+    embed = Embed(title=title or report.get("title") or " ".join(f"Resonance {period} report".split()),
+                  description=description, color=GOLD)
+    skip = {"title", "summary", "period", "frequency", "server_id", "channel_id", "status", "from", "to",
+            "due_since"}
     for key, value in report.items():
         if key in skip or len(embed.fields) >= 25:
             continue
+        name = key.replace("_", " ")
         if isinstance(value, dict):
-            text = "\n".join(f"{k.replace('_', ' ')}: {_fmt(v)}" for k, v in value.items() if not isinstance(v, (dict, list)))
+            text = _section(value)
             if text:
-                embed.add(key.replace("_", " "), text[:1024], inline=False)
+                embed.add(name, text[:1024], inline=False)
         elif isinstance(value, list):
-            text = "\n".join(_fmt(v) for v in value[:10])
+            text = "\n".join(_line(v) for v in value[:10])
             if text:
-                embed.add(key.replace("_", " "), text[:1024], inline=False)
-        else:
-            embed.add(key.replace("_", " "), _fmt(value))
+                embed.add(name, text[:1024], inline=False)
+        elif value is not None:
+            embed.add(name, _fmt(value))
     return embed
 
 
+def _section(value: dict[str, Any]) -> str:
+    current, change = value.get("current"), value.get("change")
+    if isinstance(current, dict):
+        lines = []
+        for k, v in current.items():
+            delta = change.get(k) if isinstance(change, dict) else None
+            suffix = f" ({'+' if delta >= 0 else ''}{_fmt(delta)})" if isinstance(delta, (int, float)) or \
+                (delta is not None and delta.__class__.__name__ == "Decimal") else ""
+            lines.append(f"{k.replace('_', ' ')}: {_fmt(v) if v is not None else 'n/a'}{suffix}")
+        return "\n".join(lines)
+    parts = []
+    for k, v in value.items():
+        if isinstance(v, list):
+            if v:
+                parts.append(f"{k.replace('_', ' ')}: " + ", ".join(_line(x) for x in v[:5]))
+        elif not isinstance(v, dict):
+            parts.append(f"{k.replace('_', ' ')}: {_fmt(v)}")
+    return "\n".join(parts)
+
+
+def _line(item: Any) -> str:
+    if isinstance(item, dict):
+        user = item.get("user_id") or item.get("discord_user_id")
+        rest = [f"{_fmt(v)}" + ("" if k in ("rsnc_earned", "amount") else f" {k.replace('_', ' ')}")
+                for k, v in item.items() if k not in ("user_id", "discord_user_id", "rank")]
+        rest = [r.strip() + (" RSNC" if r.split(" ")[0] == r.strip() else "") for r in rest]
+        return (f"<@{user}> · " if user else "") + ", ".join(rest)
+    return _fmt(item)
+
+
 def _fmt(value: Any) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
     if isinstance(value, float):
         return f"{value:.4g}"
-    if isinstance(value, (int,)) or value.__class__.__name__ == "Decimal":
+    if isinstance(value, int) or value.__class__.__name__ == "Decimal":
         return whole(value)
     if isinstance(value, dict):
         return ", ".join(f"{k}: {_fmt(v)}" for k, v in value.items())
     return str(value)
+
+
+def message_text(payload: dict[str, Any]) -> str:
+    """Words for a notification the SQL queued as data ({"type": "milestone_reached", ...})."""
+    kind = payload.get("type")
+    if kind == "milestone_reached":
+        bonus = payload.get("bonus_amount")
+        role = f" and the <@&{payload['role_id']}> role" if payload.get("role_id") else ""
+        return (f"🏆 Milestone reached: **{payload.get('name') or 'milestone'}**! You earned{role}"
+                + (f" plus a {whole(bonus)} RSNC bonus." if bonus else "."))
+    return " ".join(f"{k}: {v}" for k, v in payload.items() if not isinstance(v, (dict, list))) or "Resonance update"
 
 
 class OutboxWorker:
@@ -94,7 +145,7 @@ class OutboxWorker:
             raise
         counts["taken"] = len(rows)
         for row in rows:
-            item = row.model_dump() if isinstance(row, Row) else dict(row)
+            item = row.model_dump() if hasattr(row, "model_dump") else dict(row)
             outbox_id = item.get("id")
             try:
                 await self.apply(item)
@@ -137,10 +188,16 @@ class OutboxWorker:
             await fn(server_id, str(user_id), str(role_id), reason)
         elif kind == "send_message":
             channel_id = _first(payload, "channel_id")
-            if not channel_id:
-                raise PermanentFailure(f"send_message payload lacks channel_id: {payload}")
             embed = Embed(**payload["embed"]) if isinstance(payload.get("embed"), dict) else None
-            await self.target.send_message(str(channel_id), _first(payload, "content", "message", "text"), embed)
+            content = _first(payload, "content", "message", "text") or message_text(payload)
+            user_id = _first(payload, "user_id", "discord_user_id")
+            if channel_id:
+                await self.target.send_message(str(channel_id), content, embed)
+            elif user_id:
+                # No channel named (a milestone reached, a bonus paid): tell the member directly.
+                await self.target.send_dm(str(user_id), content, embed)
+            else:
+                raise PermanentFailure(f"send_message payload names no channel_id or user_id: {payload}")
         elif kind == "send_report":
             channel_id = _first(payload, "channel_id")
             report = payload.get("report") or payload
@@ -170,7 +227,7 @@ class ReportWorker:
             raise
         posted = 0
         for row in due:
-            item = row.model_dump() if isinstance(row, Row) else dict(row)
+            item = row.model_dump() if hasattr(row, "model_dump") else dict(row)
             report = item.get("report")
             if not isinstance(report, dict):
                 period = item.get("period") or item.get("frequency") or "daily"

@@ -50,22 +50,31 @@ async def set_role_effect(
 
 async def create_milestone(
     ex: Executor, server_id: str, role_id: str, name: str, criteria: list[dict[str, Any]], *,
-    bonus: Decimal | int = 0, role_name: str | None = None, actor_id: str | None = None,
+    bonus: int = 0, description: str | None = None, role_name: str | None = None,
 ) -> Outcome:
     return await call_one(
-        ex, "resonance.create_milestone", server_id, role_id, name, criteria, Decimal(bonus), role_name, actor_id
+        ex, "resonance.create_milestone", server_id, role_id, name, criteria, bonus, description, role_name
     )
 
 
 async def create_drop(
     ex: Executor, server_id: str, amount: Decimal | int, max_claims: int, expires_at: datetime | None, *,
     drop_type: str = "button", channel_id: str | None = None, message_id: str | None = None,
-    emoji: str | None = None, created_by: str | None = None,
+    emoji: str | None = None, created_by: str | None = None, at: datetime | None = None,
 ) -> Outcome:
-    return await call_one(
-        ex, "resonance.create_drop", server_id, Decimal(amount), max_claims, expires_at, drop_type, channel_id,
-        message_id, emoji, created_by,
+    """{"status":"created","drop_id",...} (named notation: the SQL function has many optional parameters)."""
+    row = await ex.fetchrow(
+        """SELECT * FROM resonance.create_drop(
+               p_server_id => $1, p_drop_type => $2, p_channel_id => $3, p_message_id => $4, p_emoji => $5,
+               p_expires_at => $6, p_max_claims => $7, p_reward_amount => $8, p_created_by => $9, p_at => $10)""",
+        server_id, drop_type, channel_id, message_id, emoji, expires_at, max_claims, Decimal(amount), created_by, at,
     )
+    value = row[0]
+    return Outcome(**value) if isinstance(value, dict) else Outcome(drop_id=value)
+
+
+async def attach_drop_message(ex: Executor, drop_id: Any, channel_id: str, message_id: str) -> Outcome:
+    return await call_one(ex, "resonance.attach_drop_message", drop_id, channel_id, message_id)
 
 
 async def manual_reward(
@@ -86,12 +95,10 @@ async def compute_kpis(ex: Executor, server_id: str, day: date) -> Outcome:
 
 
 async def set_report_schedule(
-    ex: Executor, server_id: str, frequency: str, channel_id: str, day_of_week: int | None = None, *,
-    actor_id: str | None = None,
+    ex: Executor, server_id: str, frequency: str, channel_id: str, day_of_week: int | None = None,
+    is_active: bool = True,
 ) -> Outcome:
-    return await call_one(
-        ex, "resonance.set_report_schedule", server_id, frequency, channel_id, day_of_week, actor_id
-    )
+    return await call_one(ex, "resonance.set_report_schedule", server_id, frequency, channel_id, day_of_week, is_active)
 
 
 async def build_report(ex: Executor, server_id: str, period: str) -> Outcome:

@@ -108,9 +108,10 @@ async def list_goals(ex: Executor, server_id: str) -> list[Row]:
 
 
 async def purchase_role(
-    ex: Executor, server_id: str, user_id: str, role_id: str, role_ids: list[str] | None = None
+    ex: Executor, server_id: str, user_id: str, role_id: str, idempotency_key: str | None = None,
+    at: datetime | None = None,
 ) -> Outcome:
-    return await call_one(ex, "resonance.purchase_role", server_id, user_id, role_id, role_ids or [])
+    return await call_one(ex, "resonance.purchase_role", server_id, user_id, role_id, idempotency_key, at)
 
 
 async def history(ex: Executor, user_id: str, currency: str | None = None, limit: int = 10) -> list[Row]:
@@ -121,32 +122,37 @@ async def history(ex: Executor, user_id: str, currency: str | None = None, limit
 
 
 async def create_registration_nonce(ex: Executor, user_id: str, user_name: str | None = None) -> Outcome:
-    value = await call_one(ex, "tipping.create_registration_nonce", user_id, user_name)
-    return value
+    """{nonce, message (the exact text to sign), expires_at}."""
+    return await call_one(ex, "tipping.create_registration_nonce", user_id, user_name)
 
 
-async def complete_wallet_registration(
-    ex: Executor, user_id: str, wallet_address: str, nonce: str, signature: str
+async def register_wallet(
+    ex: Executor, user_id: str, nonce: str, wallet_address: str, signature: str, user_name: str | None = None
 ) -> Outcome:
-    return await call_one(ex, "tipping.complete_wallet_registration", user_id, wallet_address, nonce, signature)
+    """The ed25519 signature is checked in Python (resonance.wallet, PyNaCl: Postgres cannot), then
+    tipping.complete_wallet_registration consumes the nonce and binds the wallet."""
+    from resonance import wallet
+
+    result = await wallet.register_wallet(ex, user_id, nonce, wallet_address, signature, user_name)
+    return Outcome(**result) if isinstance(result, dict) else Outcome(value=result)
 
 
 # --- tickets ----------------------------------------------------------------------------------
 
 
 async def open_ticket(
-    ex: Executor, user_id: str, user_name: str | None, subject: str, description: str | None = None,
-    priority: str = "medium",
+    ex: Executor, user_id: str, subject: str, description: str | None = None, priority: str = "medium",
+    user_name: str | None = None,
 ) -> Outcome:
-    return await call_one(ex, "tipping.open_ticket", user_id, user_name, subject, description, priority)
+    return await call_one(ex, "tipping.open_ticket", user_id, subject, description, priority, user_name)
 
 
-async def list_tickets(ex: Executor, user_id: str) -> list[Row]:
-    return await call_rows(ex, "tipping.list_tickets", user_id)
+async def list_tickets(ex: Executor, user_id: str, status: str | None = None, limit: int = 25) -> list[Row]:
+    return await call_rows(ex, "tipping.list_tickets", user_id, status, limit)
 
 
-async def close_ticket(ex: Executor, ticket_id: int, user_id: str) -> Outcome:
-    return await call_one(ex, "tipping.close_ticket", ticket_id, user_id)
+async def close_ticket(ex: Executor, ticket_id: int) -> Outcome:
+    return await call_one(ex, "tipping.close_ticket", ticket_id)
 
 
 # --- voice sessions (the bot's own table, migration 0800) ---------------------------------------

@@ -13,6 +13,7 @@ commands:
                                 apply db/local (plain Postgres only), db/migrations, then
                                 db/functions, db/policies and db/jobs
   analytics simulate|query      sync a seeded mock guild into the warehouse; the sealed SQL console
+  bot [--list-commands]         the Discord bot (DISCORD_TOKEN, DATABASE_URL from the environment)
 """
 
 # command -> module exposing main(argv) -> int; later capabilities add a line here.
@@ -20,6 +21,7 @@ COMMANDS: dict[str, str] = {
     "db": "resonance.localdb",
     "migrate": "resonance.migrate",
     "analytics": "resonance.analytics.cli",
+    "bot": "resonance.bot.app",
 }
 
 

@@ -387,3 +387,27 @@ async def test_the_documented_queries_run_verbatim_in_the_console(db):
     assert {r["day"][:10]: r["messages"] for r in daily.rows} == {d.isoformat(): n for d, n in truth.messages_by_day.items()}
     givers = await questions.console_query(db, "t", DOC_QUERIES["reactions"])
     assert [r["reactions_given"] for r in givers.rows] == sorted(truth.reactions_given.values(), reverse=True)[:10]
+
+
+async def test_concurrent_syncs_of_one_guild_agree_with_a_single_sync(database_url, db):
+    client = small(seed=20)
+    await sync(client, db, "single")
+    conns = [await asyncpg.connect(database_url) for _ in range(3)]
+    try:
+        await asyncio.gather(*[sync(client, c, "storm", full=True, batch_size=25) for c in conns])
+    finally:
+        for c in conns:
+            await c.close()
+
+    async def rows(tenant):
+        return {
+            t: sorted(tuple(r) for r in await db.fetch(
+                f"SELECT * FROM analytics.{t} WHERE tenant_id = $1", tenant))
+            for t in ("users", "server_members", "channels", "messages", "message_mentions")
+        }
+
+    single, storm = await rows("single"), await rows("storm")
+    strip = lambda d: {t: [r[1:] for r in v] for t, v in d.items()}  # noqa: E731  (tenant_id differs)
+    assert strip(single) == strip(storm)
+    assert await db.fetchval("SELECT count(*) FROM analytics.reactions WHERE tenant_id = 'storm'") == sum(
+        client.truth.reactions_given.values())

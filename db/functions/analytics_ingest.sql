@@ -233,6 +233,7 @@ BEGIN
                 AND e.discord_id IS NOT DISTINCT FROM r.emoji_discord_id
                 AND e.name = r.emoji_name
         )
+    ORDER BY r.tenant_id, r.emoji_discord_id, r.emoji_name
     ON CONFLICT ON CONSTRAINT unique_emoji_per_tenant DO NOTHING;
 
     DELETE FROM analytics.reactions AS rx

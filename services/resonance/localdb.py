@@ -91,7 +91,7 @@ def cluster() -> Cluster:
     if _running_as_root() and _user_exists(OS_USER) and not _server_user_can_reach(home.parent):
         digest = hashlib.sha256(str(home).encode()).hexdigest()[:12]
         base = Path("/var/lib/resonance") / digest
-    return Cluster(data_dir=base / "data", run_dir=base / "run", log_file=home / "postgres.log", port=_port())
+    return Cluster(data_dir=base / "data", run_dir=base / "run", log_file=base / "postgres.log", port=_port())
 
 
 # ---------------------------------------------------------------- packages and the OS user

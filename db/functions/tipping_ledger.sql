@@ -1,0 +1,363 @@
+-- The tipping ledger: every movement is one row of tipping.transactions and the matching change of
+-- at most two balance rows, in one statement sequence that either fully happens or not at all.
+--
+-- Concurrency (READ COMMITTED):
+--   * the idempotency key is claimed first (INSERT ... ON CONFLICT DO NOTHING on its UNIQUE index):
+--     a second call with the same key waits for the first, then returns the first result;
+--   * a transfer locks both balance rows in one statement ordered by user_id (fixed order: opposite
+--     tips A->B and B->A queue instead of deadlocking), then debits with a guarded
+--     UPDATE ... WHERE amount >= x, so a balance can never go negative;
+--   * issuance (mint, reward) touches one balance row with an upsert: no brand-wide hot row.
+-- See docs/ledger.md for the invariants and the error codes.
+
+-- Validation shared by every movement: currency known and active, amount positive and not more
+-- precise than the currency allows. Returns the currency's decimals.
+CREATE OR REPLACE FUNCTION tipping.check_amount(p_amount numeric, p_currency text)
+RETURNS integer
+LANGUAGE plpgsql
+STABLE
+SET search_path = ''
+AS $$
+DECLARE
+    v_decimals integer;
+BEGIN
+    SELECT c.decimals INTO v_decimals
+    FROM tipping.currencies AS c
+    WHERE c.code = p_currency AND c.is_active;
+    IF v_decimals IS NULL THEN
+        RAISE EXCEPTION 'unknown or inactive currency %', coalesce(p_currency, 'NULL') USING ERRCODE = 'RT005';
+    END IF;
+    IF p_amount IS NULL OR p_amount <= 0 THEN
+        RAISE EXCEPTION 'amount must be positive, got %', coalesce(p_amount::text, 'NULL') USING ERRCODE = 'RT003';
+    END IF;
+    IF p_amount <> round(p_amount, v_decimals) THEN
+        RAISE EXCEPTION 'amount % has more than % decimals (currency %)', p_amount, v_decimals, p_currency
+            USING ERRCODE = 'RT004';
+    END IF;
+    RETURN v_decimals;
+END;
+$$;
+
+COMMENT ON FUNCTION tipping.check_amount(numeric, text) IS
+'Internal: validates a movement. Raises RT005 (unknown or inactive currency), RT003 (amount not positive), RT004 (more decimals than the currency allows, at most 8). Returns the currency''s decimals.';
+
+REVOKE ALL ON FUNCTION tipping.check_amount(numeric, text) FROM public, anon, authenticated;
+GRANT EXECUTE ON FUNCTION tipping.check_amount(numeric, text) TO service_role;
+
+-- The one place money moves. sender NULL = issuance (mint/reward), recipient NULL = out of
+-- circulation (purchase/burn), both = transfer (tip).
+CREATE OR REPLACE FUNCTION tipping.post_transaction(
+    p_type text,
+    p_sender_id text,
+    p_recipient_id text,
+    p_amount numeric,
+    p_currency text,
+    p_brand_id text,
+    p_server_id text,
+    p_reason text,
+    p_idempotency_key text,
+    OUT transaction_id uuid,
+    OUT replayed boolean
+)
+LANGUAGE plpgsql
+SET search_path = ''
+AS $$
+DECLARE
+    v_first tipping.transactions%ROWTYPE;
+BEGIN
+    PERFORM tipping.check_amount(p_amount, p_currency);
+    IF p_sender_id IS NULL AND p_recipient_id IS NULL THEN
+        RAISE EXCEPTION 'a movement needs a sender or a recipient' USING ERRCODE = 'RT006';
+    END IF;
+    IF p_sender_id = p_recipient_id THEN
+        RAISE EXCEPTION 'member % cannot tip themselves', p_sender_id USING ERRCODE = 'RT002';
+    END IF;
+    IF p_sender_id IS NOT NULL AND NOT EXISTS (SELECT FROM tipping.users AS u WHERE u.user_id = p_sender_id) THEN
+        RAISE EXCEPTION 'unknown member %', p_sender_id USING ERRCODE = 'RT006';
+    END IF;
+    IF p_recipient_id IS NOT NULL THEN
+        INSERT INTO tipping.users (user_id) VALUES (p_recipient_id) ON CONFLICT (user_id) DO NOTHING;
+    END IF;
+
+    -- Claim the idempotency key first: a concurrent call with the same key waits here for us.
+    INSERT INTO tipping.transactions (
+        transaction_type, sender_id, recipient_id, amount, currency, brand_id, server_id, reason, idempotency_key
+    )
+    VALUES (p_type, p_sender_id, p_recipient_id, p_amount, p_currency, p_brand_id, p_server_id, p_reason, p_idempotency_key)
+    ON CONFLICT (idempotency_key) DO NOTHING
+    RETURNING id INTO transaction_id;
+
+    IF transaction_id IS NULL THEN
+        SELECT t.* INTO v_first FROM tipping.transactions AS t WHERE t.idempotency_key = p_idempotency_key;
+        IF v_first.transaction_type IS DISTINCT FROM p_type
+            OR v_first.sender_id IS DISTINCT FROM p_sender_id
+            OR v_first.recipient_id IS DISTINCT FROM p_recipient_id
+            OR v_first.amount <> p_amount
+            OR v_first.currency IS DISTINCT FROM p_currency THEN
+            RAISE EXCEPTION 'idempotency key % was already used for a different movement', p_idempotency_key
+                USING ERRCODE = 'RT007';
+        END IF;
+        transaction_id := v_first.id;
+        replayed := TRUE;
+        RETURN;
+    END IF;
+    replayed := FALSE;
+
+    IF p_sender_id IS NOT NULL AND p_recipient_id IS NOT NULL THEN
+        -- Both rows exist, then are locked in user_id order: no deadlock between opposite transfers.
+        INSERT INTO tipping.balances (user_id, currency) VALUES (p_recipient_id, p_currency)
+        ON CONFLICT (user_id, currency) DO NOTHING;
+        PERFORM
+        FROM tipping.balances AS b
+        WHERE b.currency = p_currency AND b.user_id IN (p_sender_id, p_recipient_id)
+        ORDER BY b.user_id
+        FOR UPDATE;
+    END IF;
+
+    IF p_sender_id IS NOT NULL THEN
+        UPDATE tipping.balances AS b
+        SET amount = b.amount - p_amount
+        WHERE b.user_id = p_sender_id AND b.currency = p_currency AND b.amount >= p_amount;
+        IF NOT FOUND THEN
+            RAISE EXCEPTION 'insufficient funds: % has less than % %', p_sender_id, p_amount, p_currency
+                USING ERRCODE = 'RT001';
+        END IF;
+    END IF;
+
+    IF p_recipient_id IS NOT NULL THEN
+        INSERT INTO tipping.balances AS b (user_id, currency, amount)
+        VALUES (p_recipient_id, p_currency, p_amount)
+        ON CONFLICT (user_id, currency) DO UPDATE SET amount = b.amount + excluded.amount;
+    END IF;
+END;
+$$;
+
+COMMENT ON FUNCTION tipping.post_transaction(text, text, text, numeric, text, text, text, text, text) IS
+'Internal: the one place money moves (mint, credit_reward, tip and spend call it). Appends the transaction and changes the balances atomically; locks transfer rows in user_id order; guarded debit. A replayed idempotency key returns the first transaction with replayed = true and moves nothing. Raises RT001, RT002, RT003, RT004, RT005, RT006, RT007.';
+
+REVOKE ALL ON FUNCTION tipping.post_transaction(text, text, text, numeric, text, text, text, text, text) FROM public, anon, authenticated;
+GRANT EXECUTE ON FUNCTION tipping.post_transaction(text, text, text, numeric, text, text, text, text, text) TO service_role;
+
+CREATE OR REPLACE FUNCTION tipping.mint(
+    p_user_id text,
+    p_amount numeric,
+    p_currency text,
+    p_reason text,
+    p_idempotency_key text DEFAULT NULL
+)
+RETURNS uuid
+LANGUAGE plpgsql
+SET search_path = ''
+AS $$
+DECLARE
+    v_transaction_id uuid;
+BEGIN
+    IF p_user_id IS NULL THEN
+        RAISE EXCEPTION 'mint needs a member' USING ERRCODE = 'RT006';
+    END IF;
+    SELECT p.transaction_id INTO v_transaction_id
+    FROM tipping.post_transaction('mint', NULL, p_user_id, p_amount, p_currency, NULL, NULL, p_reason, p_idempotency_key) AS p;
+    RETURN v_transaction_id;
+END;
+$$;
+
+COMMENT ON FUNCTION tipping.mint(text, numeric, text, text, text) IS
+'Issues p_amount of p_currency into a member''s balance (the member is created if new): one ledger transaction of type mint. Returns the transaction id; a replayed idempotency key returns the first id and moves nothing. Raises RT003, RT004, RT005, RT006 (no member), RT007 (key reused for another movement).';
+
+REVOKE ALL ON FUNCTION tipping.mint(text, numeric, text, text, text) FROM public, anon, authenticated;
+GRANT EXECUTE ON FUNCTION tipping.mint(text, numeric, text, text, text) TO service_role;
+
+CREATE OR REPLACE FUNCTION tipping.tip(
+    p_sender_id text,
+    p_receiver_id text,
+    p_amount numeric,
+    p_currency text,
+    p_server_id text DEFAULT NULL,
+    p_idempotency_key text DEFAULT NULL
+)
+RETURNS uuid
+LANGUAGE plpgsql
+SET search_path = ''
+AS $$
+DECLARE
+    v_transaction_id uuid;
+    v_replayed boolean;
+    v_tip_id uuid;
+BEGIN
+    IF p_sender_id IS NULL OR p_receiver_id IS NULL THEN
+        RAISE EXCEPTION 'a tip needs a sender and a receiver' USING ERRCODE = 'RT006';
+    END IF;
+    SELECT p.transaction_id, p.replayed INTO v_transaction_id, v_replayed
+    FROM tipping.post_transaction('tip', p_sender_id, p_receiver_id, p_amount, p_currency, NULL, p_server_id, 'tip', p_idempotency_key) AS p;
+
+    IF v_replayed THEN
+        SELECT t.id INTO v_tip_id FROM tipping.tips AS t WHERE t.transaction_id = v_transaction_id;
+        RETURN v_tip_id;
+    END IF;
+
+    INSERT INTO tipping.tips (sender, receiver, amount, currency, server_id, transaction_id)
+    VALUES (p_sender_id, p_receiver_id, p_amount, p_currency, p_server_id, v_transaction_id)
+    RETURNING id INTO v_tip_id;
+    RETURN v_tip_id;
+END;
+$$;
+
+COMMENT ON FUNCTION tipping.tip(text, text, numeric, text, text, text) IS
+'Moves p_amount of p_currency from sender to receiver (receiver created if new): a tip transaction plus a tips row. Returns the tip id; a replayed idempotency key returns the first tip id and moves nothing. Raises RT001 (insufficient funds), RT002 (tip to self), RT003, RT004, RT005, RT006 (unknown sender), RT007.';
+
+REVOKE ALL ON FUNCTION tipping.tip(text, text, numeric, text, text, text) FROM public, anon, authenticated;
+GRANT EXECUTE ON FUNCTION tipping.tip(text, text, numeric, text, text, text) TO service_role;
+
+CREATE OR REPLACE FUNCTION tipping.spend(
+    p_user_id text,
+    p_amount numeric,
+    p_currency text,
+    p_brand_id text,
+    p_server_id text DEFAULT NULL,
+    p_reason text DEFAULT 'purchase',
+    p_idempotency_key text DEFAULT NULL
+)
+RETURNS uuid
+LANGUAGE plpgsql
+SET search_path = ''
+AS $$
+DECLARE
+    v_transaction_id uuid;
+BEGIN
+    IF p_user_id IS NULL THEN
+        RAISE EXCEPTION 'spend needs a member' USING ERRCODE = 'RT006';
+    END IF;
+    SELECT p.transaction_id INTO v_transaction_id
+    FROM tipping.post_transaction('purchase', p_user_id, NULL, p_amount, p_currency, p_brand_id, p_server_id, p_reason, p_idempotency_key) AS p;
+    RETURN v_transaction_id;
+END;
+$$;
+
+COMMENT ON FUNCTION tipping.spend(text, numeric, text, text, text, text, text) IS
+'A member pays the brand (role purchases): a purchase transaction (no recipient: taken out of circulation, brand_id recorded) and a guarded debit. Returns the transaction id; a replayed idempotency key returns the first id and moves nothing. Raises RT001 (insufficient funds), RT003, RT004, RT005, RT006 (unknown member), RT007.';
+
+REVOKE ALL ON FUNCTION tipping.spend(text, numeric, text, text, text, text, text) FROM public, anon, authenticated;
+GRANT EXECUTE ON FUNCTION tipping.spend(text, numeric, text, text, text, text, text) TO service_role;
+
+CREATE OR REPLACE FUNCTION tipping.balance(p_user_id text, p_currency text)
+RETURNS numeric
+LANGUAGE plpgsql
+STABLE
+SET search_path = ''
+AS $$
+BEGIN
+    IF NOT EXISTS (SELECT FROM tipping.currencies AS c WHERE c.code = p_currency) THEN
+        RAISE EXCEPTION 'unknown currency %', coalesce(p_currency, 'NULL') USING ERRCODE = 'RT005';
+    END IF;
+    RETURN coalesce(
+        (SELECT b.amount FROM tipping.balances AS b WHERE b.user_id = p_user_id AND b.currency = p_currency),
+        0
+    );
+END;
+$$;
+
+COMMENT ON FUNCTION tipping.balance(text, text) IS
+'A member''s spendable balance in a currency; 0 for an unknown member. An inactive currency is still readable. Raises RT005 for an unknown currency.';
+
+REVOKE ALL ON FUNCTION tipping.balance(text, text) FROM public, anon, authenticated;
+GRANT EXECUTE ON FUNCTION tipping.balance(text, text) TO service_role;
+
+CREATE OR REPLACE FUNCTION tipping.history(
+    p_user_id text,
+    p_currency text DEFAULT NULL,
+    p_limit integer DEFAULT 50,
+    p_before timestamptz DEFAULT NULL
+)
+RETURNS TABLE (
+    transaction_id uuid,
+    created_at timestamptz,
+    transaction_type text,
+    direction text,
+    counterparty_id text,
+    amount numeric,
+    delta numeric,
+    currency text,
+    status text,
+    brand_id text,
+    server_id text,
+    reason text,
+    tip_id uuid
+)
+LANGUAGE plpgsql
+STABLE
+SET search_path = ''
+AS $$
+BEGIN
+    IF p_limit IS NULL OR p_limit NOT BETWEEN 1 AND 1000 THEN
+        RAISE EXCEPTION 'limit must be between 1 and 1000, got %', coalesce(p_limit::text, 'NULL') USING ERRCODE = 'RT008';
+    END IF;
+    RETURN QUERY
+    SELECT
+        t.id,
+        t.created_at,
+        t.transaction_type,
+        CASE WHEN t.recipient_id = p_user_id THEN 'in' ELSE 'out' END,
+        CASE WHEN t.recipient_id = p_user_id THEN t.sender_id ELSE t.recipient_id END,
+        t.amount,
+        CASE WHEN t.recipient_id = p_user_id THEN t.amount ELSE -t.amount END,
+        t.currency,
+        t.status,
+        t.brand_id,
+        t.server_id,
+        t.reason,
+        tp.id
+    FROM tipping.transactions AS t
+    LEFT JOIN tipping.tips AS tp ON tp.transaction_id = t.id
+    WHERE (t.sender_id = p_user_id OR t.recipient_id = p_user_id)
+        AND (p_currency IS NULL OR t.currency = p_currency)
+        AND (p_before IS NULL OR t.created_at < p_before)
+    ORDER BY t.created_at DESC, t.id DESC
+    LIMIT p_limit;
+END;
+$$;
+
+COMMENT ON FUNCTION tipping.history(text, text, integer, timestamptz) IS
+'A member''s movements, newest first: direction in/out, the counterparty (NULL for issuance and purchases), amount and signed delta, the tip id for tips. Optional currency filter and keyset page (p_before). Empty for an unknown member. Raises RT008 for a limit outside 1..1000.';
+
+REVOKE ALL ON FUNCTION tipping.history(text, text, integer, timestamptz) FROM public, anon, authenticated;
+GRANT EXECUTE ON FUNCTION tipping.history(text, text, integer, timestamptz) TO service_role;
+
+CREATE OR REPLACE FUNCTION tipping.reconcile()
+RETURNS TABLE (user_id text, currency text, balance numeric, ledger_total numeric, difference numeric)
+LANGUAGE sql
+STABLE
+SET search_path = ''
+AS $$
+    WITH movements AS (
+        SELECT t.recipient_id AS user_id, t.currency, t.amount
+        FROM tipping.transactions AS t
+        WHERE t.status = 'completed' AND t.recipient_id IS NOT NULL
+        UNION ALL
+        SELECT t.sender_id AS user_id, t.currency, -t.amount AS amount
+        FROM tipping.transactions AS t
+        WHERE t.status = 'completed' AND t.sender_id IS NOT NULL
+    ),
+
+    ledger AS (
+        SELECT m.user_id, m.currency, sum(m.amount) AS total
+        FROM movements AS m
+        GROUP BY m.user_id, m.currency
+    )
+
+    SELECT
+        coalesce(b.user_id, l.user_id),
+        coalesce(b.currency, l.currency),
+        coalesce(b.amount, 0),
+        coalesce(l.total, 0),
+        coalesce(b.amount, 0) - coalesce(l.total, 0)
+    FROM tipping.balances AS b
+    FULL JOIN ledger AS l ON l.user_id = b.user_id AND l.currency = b.currency
+    WHERE coalesce(b.amount, 0) <> coalesce(l.total, 0)
+    ORDER BY 1, 2
+$$;
+
+COMMENT ON FUNCTION tipping.reconcile() IS
+'Every balance that differs from the sum of its completed ledger movements (received minus sent), with the difference. Empty when the ledger is healthy. One snapshot, safe under concurrent writes.';
+
+REVOKE ALL ON FUNCTION tipping.reconcile() FROM public, anon, authenticated;
+GRANT EXECUTE ON FUNCTION tipping.reconcile() TO service_role;

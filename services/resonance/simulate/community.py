@@ -235,7 +235,7 @@ RULES: tuple[dict[str, Any], ...] = (
     {"event_type": "reaction_given", "reward_amount": 1, "cooldown_minutes": 0, "detection_config": {}, "max_per_day": 20},
     {"event_type": "reaction_threshold", "reward_amount": 10, "cooldown_minutes": 0,
      "detection_method": "gateway_reaction", "detection_config": {"trigger": "reaction_count", "min_reactions": 3}},
-    {"event_type": "voice_minutes", "reward_amount": 1, "cooldown_minutes": 0, "detection_config": {}},
+    {"event_type": "voice_session", "reward_amount": 15, "cooldown_minutes": 0, "detection_config": {"min_minutes": 10}},
     {"event_type": "daily_checkin", "reward_amount": 10, "cooldown_minutes": 0, "detection_config": {},
      "rule_metadata": {"streak_bonus": 2}},
 )

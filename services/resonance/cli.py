@@ -15,6 +15,7 @@ commands:
   simulate [--members N] [--days N] [--seed N] [--database-url URL]
                                 a seeded community driven end to end, then a report and a chart
   bench [--seconds N]           pgbench: our hot paths vs the ceiling and a naive peer
+  analytics simulate|query      sync a seeded mock guild into the warehouse; the sealed SQL console
 """
 
 # command -> module exposing main(argv) -> int; later capabilities add a line here.
@@ -23,6 +24,7 @@ COMMANDS: dict[str, str] = {
     "migrate": "resonance.migrate",
     "simulate": "resonance.simulate",
     "bench": "resonance.bench",
+    "analytics": "resonance.analytics.cli",
 }
 
 

@@ -151,7 +151,8 @@ def pgbench(
 async def seed(url: str, log) -> None:
     conn = await asyncpg.connect(url)
     try:
-        await conn.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+        await conn.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements SCHEMA extensions")
+        await conn.execute(f"ALTER DATABASE {BENCH_DB} SET pg_stat_statements.track = 'all'")  # nested statements too
         await conn.execute(
             """
             CREATE SCHEMA IF NOT EXISTS bench;

@@ -16,6 +16,7 @@ commands:
                                 a seeded community driven end to end, then a report and a chart
   bench [--seconds N]           pgbench: our hot paths vs the ceiling and a naive peer
   analytics simulate|query      sync a seeded mock guild into the warehouse; the sealed SQL console
+  bot [--list-commands]         the Discord bot (DISCORD_TOKEN, DATABASE_URL from the environment)
 """
 
 # command -> module exposing main(argv) -> int; later capabilities add a line here.
@@ -25,6 +26,7 @@ COMMANDS: dict[str, str] = {
     "simulate": "resonance.simulate",
     "bench": "resonance.bench",
     "analytics": "resonance.analytics.cli",
+    "bot": "resonance.bot.app",
 }
 
 

@@ -145,6 +145,31 @@ def pgbench(
     return run
 
 
+async def pgbench_sampled(url: str, name: str, **kwargs: Any) -> Run:
+    """pgbench, while sampling what its sessions wait on (pg_stat_activity, every 0.25 s)."""
+    job = asyncio.ensure_future(asyncio.to_thread(pgbench, url, name, **kwargs))
+    waits: dict[str, int] = {}
+    conn = await asyncpg.connect(url)
+    try:
+        while not job.done():
+            for row in await conn.fetch(
+                """
+                SELECT coalesce(wait_event_type || ':' || wait_event, 'on CPU') AS w, count(*) AS n
+                FROM pg_stat_activity WHERE datname = current_database() AND application_name = $1 AND state = 'active'
+                GROUP BY 1
+                """,
+                f"bench:{name}",
+            ):
+                waits[row["w"]] = waits.get(row["w"], 0) + row["n"]
+            await asyncio.sleep(0.25)
+    finally:
+        await conn.close()
+    run = await job
+    total = sum(waits.values()) or 1
+    run.extra["waits"] = {k: round(v / total, 3) for k, v in sorted(waits.items(), key=lambda kv: -kv[1])[:6]}
+    return run
+
+
 # --------------------------------------------------------------------------------------------- setup
 
 
@@ -267,6 +292,7 @@ async def kpi_phase(url: str, day: date, log) -> dict[str, Any]:
         if missing:
             result["error"] = "missing: " + ", ".join(missing)
             return result
+        await reset_statements(url)
         started = time.perf_counter()
         kpis = await conn.fetchval("SELECT resonance.compute_kpis($1, $2)", KPI_SERVER, day)
         result["compute_s"] = round(time.perf_counter() - started, 3)
@@ -275,6 +301,7 @@ async def kpi_phase(url: str, day: date, log) -> dict[str, Any]:
         servers = await conn.fetchval("SELECT resonance.snapshot_kpis($1)", day)
         result["snapshot_s"] = round(time.perf_counter() - started, 3)
         result["servers_snapshotted"] = servers
+        result["statements"] = await top_statements(url)
     except asyncpg.PostgresError as exc:
         result["error"] = f"{type(exc).__name__}: {exc}"
     finally:
@@ -369,6 +396,7 @@ async def run_all(admin_url: str, seconds: int, log) -> dict[str, Any]:
 
         await init_connection(conn)
         if missing:
+            runs["claim_drop_1"] = skipped("claim_drop x1 (work per claim)", 1, missing)
             runs["claim_drop_32"] = skipped("claim_drop x32", 32, missing)
             runs["claim_drop_oversell_32"] = skipped("claim_drop x32, max 500", 32, missing)
             runs["claim_drop_200"] = skipped("claim_drop x200 clickers", 200, missing)
@@ -380,7 +408,9 @@ async def run_all(admin_url: str, seconds: int, log) -> dict[str, Any]:
             naive_big = await make_drop(conn, 100_000_000)
             naive_small = await make_drop(conn, 500)
             await reset_statements(url)
-            runs["claim_drop_32"] = pgbench(url, "claim_drop x32", clients=32, script="claim_drop.sql", seconds=seconds, defines={"drop": big})
+            runs["claim_drop_1"] = pgbench(url, "claim_drop x1 (work per claim)", clients=1, script="claim_drop.sql", seconds=max(3, seconds // 2), defines={"drop": big})
+            log(_line(runs["claim_drop_1"]))
+            runs["claim_drop_32"] = await pgbench_sampled(url, "claim_drop x32", clients=32, script="claim_drop.sql", seconds=seconds, defines={"drop": big})
             runs["claim_drop_32"].extra["statements"] = await top_statements(url)
             runs["claim_drop_32"].extra.update(await counts(url, big))
             log(_line(runs["claim_drop_32"]))
@@ -420,7 +450,7 @@ async def run_all(admin_url: str, seconds: int, log) -> dict[str, Any]:
         runs["record_message_8"] = skipped("record_message x8", 8, missing)
     else:
         await reset_statements(url)
-        runs["record_message_8"] = pgbench(url, "record_message x8", clients=8, script="record_message.sql", seconds=seconds)
+        runs["record_message_8"] = await pgbench_sampled(url, "record_message x8", clients=8, script="record_message.sql", seconds=seconds)
         runs["record_message_8"].extra["statements"] = await top_statements(url)
     log(_line(runs["record_message_8"]))
     missing = await has(url, "tipping.mint", "tipping.tip")
@@ -429,7 +459,7 @@ async def run_all(admin_url: str, seconds: int, log) -> dict[str, Any]:
     else:
         await mint_members(url, 1000)
         await reset_statements(url)
-        runs["tip_16"] = pgbench(url, "tipping.tip x16 (1,000 members)", clients=16, script="tip.sql", seconds=seconds)
+        runs["tip_16"] = await pgbench_sampled(url, "tipping.tip x16 (1,000 members)", clients=16, script="tip.sql", seconds=seconds)
         runs["tip_16"].extra["statements"] = await top_statements(url)
     log(_line(runs["tip_16"]))
 
@@ -549,13 +579,16 @@ def print_table(result: dict[str, Any]) -> None:
     console = Console()
     if not console.is_terminal:
         console = Console(width=140)  # piped or captured: room for the full tables
-    ceilings = Table(title="Ceilings (pgbench, prepared)")
-    for col in ("run", "clients", "tps", "p50 ms", "p99 ms"):
-        ceilings.add_column(col, justify="right" if col != "run" else "left")
-    for key, run in result["runs"].items():
-        if key.startswith(("simple_update", "hot_row")):
-            ceilings.add_row(run["name"], str(run["clients"]), _fmt(run["tps"]), _fmt(run["p50_ms"], 2), _fmt(run["p99_ms"], 2))
-    console.print(ceilings)
+    every = Table(title="Every run (pgbench -M prepared, 2 threads)")
+    for col in ("run", "clients", "tps", "p50 ms", "p95 ms", "p99 ms", "over-claims", "sessions mostly waiting on"):
+        every.add_column(col, justify="left" if col in ("run", "sessions mostly waiting on") else "right")
+    for run in result["runs"].values():
+        waits = ", ".join(f"{k} {v:.0%}" for k, v in list(run["extra"].get("waits", {}).items())[:3])
+        every.add_row(
+            run["name"], str(run["clients"]), _fmt(run["tps"]), _fmt(run["p50_ms"], 2), _fmt(run["p95_ms"], 2),
+            _fmt(run["p99_ms"], 2), _fmt(run["extra"].get("over_claims")), waits or (run["error"] or "")[:60],
+        )
+    console.print(every)
     table = Table(title=f"Resonance vs ceiling ({result['machine']['cpus']} cores, {result['seconds_per_run']} s per run)")
     for col in ("figure", "value", "ceiling", "ratio", "target", "met", "note"):
         table.add_column(col, justify="right" if col in ("value", "ratio") else "left")

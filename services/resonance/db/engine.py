@@ -106,9 +106,13 @@ async def daily_checkin(
     return CheckinResult.model_validate(value)
 
 
-async def leaderboard(ex: Executor, server_id: str, period: str = "all", limit: int = 10) -> list[LeaderboardEntry]:
-    """Top members by RSNC earned; accepts a set-returning function or one jsonb array."""
-    found = await rows(ex, "resonance.leaderboard", ("text", "text", "integer"), server_id, period, limit)
+async def leaderboard(
+    ex: Executor, server_id: str, period: str = "all", limit: int = 10, at: datetime | None = None
+) -> list[LeaderboardEntry]:
+    """Top members by RSNC earned in period all|day|week|month (the one containing `at`, default now)."""
+    found = await rows(
+        ex, "resonance.leaderboard", ("text", "text", "integer", "timestamptz"), server_id, period, limit, at
+    )
     entries: list[dict[str, Any]] = []
     for row in found:
         if len(row) == 1:

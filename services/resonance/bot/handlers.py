@@ -200,7 +200,10 @@ class Handlers:
         answers no_drop for an ordinary reaction; a drop is claimed once per member however often)."""
         if event.reactor_is_bot:
             return None
-        if event.author_id != event.reactor_id:
+        if event.author_id is None:
+            log.warning("reaction without a known message author", extra={"message_id": event.message_id})
+            outcome = None
+        elif event.author_id != event.reactor_id:
             outcome = await self._listen(f"reaction:{event.message_id}:{event.reactor_id}", lambda: self._call(
                 "record_reaction", event.server_id, event.reactor_id, event.author_id, event.channel_id,
                 event.message_id, event.emoji, event.role_ids, event.occurred_at,
@@ -432,11 +435,14 @@ class Handlers:
             lines = []
             for row in rows:
                 d = as_dict(row)
-                incoming = d.get("recipient_id") == ctx.user_id
-                sign = "+" if incoming else "-"
+                delta = d.get("delta")
+                if delta is None:
+                    delta = d.get("amount") if d.get("recipient_id") == ctx.user_id else -(d.get("amount") or 0)
+                sign = "+" if Decimal(str(delta)) >= 0 else "-"
                 kind = d.get("transaction_type") or d.get("type") or ""
-                lines.append(f"`{str(d.get('created_at', ''))[:16]}` {sign}{whole(d.get('amount'))} "
-                             f"{d.get('currency', '')} · {kind}")
+                who = f" · <@{d['counterparty_id']}>" if d.get("counterparty_id") else ""
+                lines.append(f"`{str(d.get('created_at', ''))[:16]}` {sign}{whole(abs(Decimal(str(delta))))} "
+                             f"{d.get('currency', '')} · {kind}{who}")
             await r.reply(embed=Embed(title="History", description="\n".join(lines) or "No transactions yet.",
                                       color=BLUE), ephemeral=True)
         await self._answer(r, "history", body)
@@ -445,7 +451,8 @@ class Handlers:
         async def body() -> None:
             d = as_dict(await self._call("open_ticket", ctx.user_id, subject, description or None, "medium",
                                          ctx.user_name or None))
-            ticket = d.get("id") or d.get("ticket_id") or d.get("value")
+            inner = d.get("ticket") if isinstance(d.get("ticket"), dict) else d
+            ticket = inner.get("id") or d.get("ticket_id") or d.get("value")
             await r.reply(f"Ticket #{ticket} opened: {subject}. Support will get back to you.", ephemeral=True)
         await self._answer(r, "ticket open", body)
 

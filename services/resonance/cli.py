@@ -12,6 +12,7 @@ commands:
   migrate [status] [--database-url URL] [--dry-run]
                                 apply db/local (plain Postgres only), db/migrations, then
                                 db/functions, db/policies and db/jobs
+  analytics simulate|query      sync a seeded mock guild into the warehouse; the sealed SQL console
   bot [--list-commands]         the Discord bot (DISCORD_TOKEN, DATABASE_URL from the environment)
 """
 
@@ -19,6 +20,7 @@ commands:
 COMMANDS: dict[str, str] = {
     "db": "resonance.localdb",
     "migrate": "resonance.migrate",
+    "analytics": "resonance.analytics.cli",
     "bot": "resonance.bot.app",
 }
 

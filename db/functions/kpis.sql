@@ -1,0 +1,397 @@
+-- KPIs: the eight documented metrics, read from the daily rollup (resonance.daily_activity), never from
+-- raw events; daily/weekly/monthly snapshots, backfill, targets and alerts. Definitions: docs/kpis.md.
+
+CREATE OR REPLACE FUNCTION resonance.kpi_metrics()
+RETURNS text []
+LANGUAGE sql
+IMMUTABLE
+PARALLEL SAFE
+SET search_path = ''
+AS $$
+    SELECT ARRAY[
+        'daily_active_users', 'weekly_active_users', 'streak_retention', 'new_user_conversion',
+        'voice_participation', 'reward_efficiency', 'churn_rate', 'top_10_concentration'
+    ]::text []
+$$;
+
+COMMENT ON FUNCTION resonance.kpi_metrics() IS
+'The eight KPI names, in documented order (the keys of compute_kpis and of discord_kpi_configs.metric).';
+
+REVOKE ALL ON FUNCTION resonance.kpi_metrics() FROM public, anon, authenticated;
+GRANT EXECUTE ON FUNCTION resonance.kpi_metrics() TO service_role;
+
+
+CREATE OR REPLACE FUNCTION resonance.compute_kpis_for_period(p_server_id text, p_from date, p_to date)
+RETURNS jsonb
+LANGUAGE plpgsql
+STABLE
+SET search_path = ''
+AS $$
+DECLARE
+    v_days integer := p_to - p_from + 1;
+    v_window integer;
+    v_low date;
+    v_member_days bigint;
+    v_wau bigint;
+    v_active bigint;
+    v_voice bigint;
+    v_actions bigint;
+    v_rsnc numeric;
+    v_prev bigint;
+    v_churned bigint;
+    v_top numeric;
+    v_pairs bigint;
+    v_pair_base bigint;
+    v_cohort bigint;
+    v_converted bigint;
+BEGIN
+    IF p_from IS NULL OR p_to IS NULL OR p_from > p_to THEN
+        RAISE EXCEPTION 'invalid KPI period % .. %', p_from, p_to USING ERRCODE = 'RS504';
+    END IF;
+    v_window := greatest(v_days, 7);
+    v_low := least(p_from - 1, p_to - 2 * v_window + 1);
+
+    -- One pass over the rollup rows of the window: per member, then totals.
+    WITH rows AS (
+        SELECT
+            da.discord_user_id AS member,
+            da.activity_date AS day,
+            (
+                da.messages_count > 0 OR da.voice_minutes > 0 OR da.reactions_given > 0
+                OR da.checkins > 0 OR da.drops_claimed > 0 OR da.rewards_count > 0
+            ) AS is_active,
+            da.voice_minutes > 0 AS in_voice,
+            da.messages_count + da.reactions_given + da.checkins + da.drops_claimed AS actions,
+            da.rsnc_earned
+        FROM resonance.daily_activity AS da
+        WHERE da.server_id = p_server_id AND da.activity_date BETWEEN v_low AND p_to
+    ),
+
+    members AS (
+        SELECT
+            r.member,
+            count(*) FILTER (WHERE r.is_active AND r.day BETWEEN p_from AND p_to) AS active_days,
+            bool_or(r.is_active AND r.day BETWEEN p_to - 6 AND p_to) AS active_week,
+            bool_or(r.in_voice AND r.day BETWEEN p_from AND p_to) AS in_voice,
+            bool_or(r.is_active AND r.day BETWEEN p_to - v_window + 1 AND p_to) AS active_current,
+            bool_or(r.is_active AND r.day BETWEEN p_to - 2 * v_window + 1 AND p_to - v_window) AS active_previous,
+            coalesce(sum(r.actions) FILTER (WHERE r.day BETWEEN p_from AND p_to), 0) AS actions,
+            coalesce(sum(r.rsnc_earned) FILTER (WHERE r.day BETWEEN p_from AND p_to), 0) AS rsnc
+        FROM rows AS r
+        GROUP BY r.member
+    ),
+
+    totals AS (
+        SELECT
+            coalesce(sum(m.active_days), 0) AS member_days,
+            count(*) FILTER (WHERE m.active_week) AS wau,
+            count(*) FILTER (WHERE m.active_days > 0) AS active,
+            count(*) FILTER (WHERE m.in_voice) AS voice,
+            coalesce(sum(m.actions), 0) AS actions,
+            coalesce(sum(m.rsnc), 0) AS rsnc,
+            count(*) FILTER (WHERE m.active_previous) AS previous,
+            count(*) FILTER (WHERE m.active_previous AND NOT coalesce(m.active_current, FALSE)) AS churned
+        FROM members AS m
+    ),
+
+    top_earners AS (
+        SELECT m.rsnc FROM members AS m
+        WHERE m.rsnc > 0
+        ORDER BY m.rsnc DESC
+        LIMIT 10
+    ),
+
+    cohort AS (
+        SELECT
+            count(*) AS cohort,
+            count(*) FILTER (WHERE m.active_current) AS converted
+        FROM public.discord_user_stats AS st
+        LEFT JOIN members AS m ON st.discord_user_id = m.member
+        WHERE
+            st.server_id = p_server_id
+            AND st.first_seen_at >= ((p_to - 2 * v_window + 1)::timestamp AT TIME ZONE 'UTC')
+            AND st.first_seen_at < ((p_to - v_window + 1)::timestamp AT TIME ZONE 'UTC')
+    )
+
+    SELECT
+        t.member_days, t.wau, t.active, t.voice, t.actions, t.rsnc, t.previous, t.churned,
+        (SELECT coalesce(sum(te.rsnc), 0) FROM top_earners AS te),
+        c.cohort, c.converted
+    INTO
+        v_member_days, v_wau, v_active, v_voice, v_actions, v_rsnc, v_prev, v_churned,
+        v_top, v_cohort, v_converted
+    FROM totals AS t CROSS JOIN cohort AS c;
+
+    -- Check-in pairs (yesterday and today) from the days' check-in rows only.
+    SELECT
+        count(*) FILTER (WHERE b.discord_user_id IS NOT NULL),
+        count(*)
+    INTO v_pairs, v_pair_base
+    FROM resonance.daily_activity AS a
+    LEFT JOIN resonance.daily_activity AS b
+        ON
+            b.server_id = a.server_id
+            AND b.activity_date = a.activity_date + 1
+            AND b.discord_user_id = a.discord_user_id
+            AND b.checkins > 0
+    WHERE
+        a.server_id = p_server_id
+        AND a.activity_date BETWEEN p_from - 1 AND p_to - 1
+        AND a.checkins > 0;
+
+    RETURN jsonb_build_object(
+        'daily_active_users',
+        CASE WHEN v_days = 1 THEN to_jsonb(v_member_days) ELSE to_jsonb(round(v_member_days::numeric / v_days, 2)) END,
+        'weekly_active_users', v_wau,
+        'streak_retention', CASE WHEN v_pair_base > 0 THEN round(v_pairs::numeric / v_pair_base, 4) END,
+        'new_user_conversion', CASE WHEN v_cohort > 0 THEN round(v_converted::numeric / v_cohort, 4) END,
+        'voice_participation', CASE WHEN v_active > 0 THEN round(v_voice::numeric / v_active, 4) END,
+        'reward_efficiency', CASE WHEN v_rsnc > 0 THEN round(v_actions / v_rsnc, 4) END,
+        'churn_rate', CASE WHEN v_prev > 0 THEN round(v_churned::numeric / v_prev, 4) END,
+        'top_10_concentration', CASE WHEN v_rsnc > 0 THEN round(v_top / v_rsnc, 4) END
+    );
+END;
+$$;
+
+COMMENT ON FUNCTION resonance.compute_kpis_for_period(text, date, date) IS
+'The eight KPIs over the UTC days p_from..p_to (n days; window w = greatest(n, 7)), from resonance.daily_activity and discord_user_stats.first_seen_at. Active on a day = a rollup row with a message, voice minute, reaction given, check-in, drop claim or reward (reactions received alone do not count). daily_active_users: active member-days / n (an integer for one day). weekly_active_users: members active in the 7 days ending p_to. streak_retention: over days d in the period, members who checked in on d-1 and d / members who checked in on d-1. new_user_conversion: of members first seen in [p_to-2w+1, p_to-w], the share active in [p_to-w+1, p_to]. voice_participation: members with voice minutes in the period / members active in the period. reward_efficiency: actions (messages + reactions given + check-ins + drop claims) / RSNC distributed, in the period. churn_rate: of members active in [p_to-2w+1, p_to-w], the share not active in [p_to-w+1, p_to]. top_10_concentration: RSNC earned by the 10 largest earners of the period / all RSNC earned in it. Ratios are rounded to 4 decimals and NULL when the denominator is 0. Raises RS504 for an empty or inverted period.';
+
+REVOKE ALL ON FUNCTION resonance.compute_kpis_for_period(text, date, date) FROM public, anon, authenticated;
+GRANT EXECUTE ON FUNCTION resonance.compute_kpis_for_period(text, date, date) TO service_role;
+
+
+CREATE OR REPLACE FUNCTION resonance.compute_kpis(p_server_id text, p_day date)
+RETURNS jsonb
+LANGUAGE sql
+STABLE
+SET search_path = ''
+AS $$
+    SELECT resonance.compute_kpis_for_period(p_server_id, p_day, p_day)
+$$;
+
+COMMENT ON FUNCTION resonance.compute_kpis(text, date) IS
+'The eight KPIs of one server for the UTC day p_day, read from resonance.daily_activity (never raw events). Active = a rollup row with a message, voice minute, reaction given, check-in, drop claim or reward. daily_active_users: members active on p_day. weekly_active_users: members active on at least one of the 7 days p_day-6..p_day. streak_retention: members who checked in on p_day-1 and p_day / members who checked in on p_day-1. new_user_conversion: members first seen (discord_user_stats.first_seen_at) in p_day-13..p_day-7 and active in p_day-6..p_day / members first seen in p_day-13..p_day-7. voice_participation: members with voice minutes on p_day / members active on p_day. reward_efficiency: (messages + reactions given + check-ins + drop claims) on p_day / RSNC distributed on p_day. churn_rate: members active in p_day-13..p_day-7 but not in p_day-6..p_day / members active in p_day-13..p_day-7. top_10_concentration: RSNC earned on p_day by its 10 largest earners / all RSNC earned on p_day. Ratios: 4 decimals, NULL when the denominator is 0. See docs/kpis.md.';
+
+REVOKE ALL ON FUNCTION resonance.compute_kpis(text, date) FROM public, anon, authenticated;
+GRANT EXECUTE ON FUNCTION resonance.compute_kpis(text, date) TO service_role;
+
+
+CREATE OR REPLACE FUNCTION resonance.snapshot_kpis(p_day date DEFAULT ((now() AT TIME ZONE 'UTC')::date - 1))
+RETURNS integer
+LANGUAGE plpgsql
+SET search_path = ''
+AS $$
+DECLARE
+    v_day date := coalesce(p_day, (now() AT TIME ZONE 'UTC')::date - 1);
+    v_servers integer;
+BEGIN
+    INSERT INTO public.discord_kpi_snapshots AS s (server_id, snapshot_date, snapshot_type, metrics)
+    SELECT c.server_id, v_day, 'daily', resonance.compute_kpis(c.server_id, v_day)
+    FROM public.discord_server_configs AS c
+    WHERE c.is_active
+    ORDER BY c.server_id
+    ON CONFLICT (server_id, snapshot_date, snapshot_type) DO UPDATE
+    SET metrics = excluded.metrics, created_at = now();
+    GET DIAGNOSTICS v_servers = ROW_COUNT;
+
+    -- The last day of an ISO week (Sunday) closes the week Monday..Sunday.
+    IF extract(ISODOW FROM v_day) = 7 THEN
+        INSERT INTO public.discord_kpi_snapshots AS s (server_id, snapshot_date, snapshot_type, metrics)
+        SELECT c.server_id, v_day - 6, 'weekly', resonance.compute_kpis_for_period(c.server_id, v_day - 6, v_day)
+        FROM public.discord_server_configs AS c
+        WHERE c.is_active
+        ORDER BY c.server_id
+        ON CONFLICT (server_id, snapshot_date, snapshot_type) DO UPDATE
+        SET metrics = excluded.metrics, created_at = now();
+    END IF;
+
+    -- The last day of a month closes the calendar month.
+    IF extract(DAY FROM v_day + 1) = 1 THEN
+        INSERT INTO public.discord_kpi_snapshots AS s (server_id, snapshot_date, snapshot_type, metrics)
+        SELECT
+            c.server_id,
+            date_trunc('month', v_day)::date,
+            'monthly',
+            resonance.compute_kpis_for_period(c.server_id, date_trunc('month', v_day)::date, v_day)
+        FROM public.discord_server_configs AS c
+        WHERE c.is_active
+        ORDER BY c.server_id
+        ON CONFLICT (server_id, snapshot_date, snapshot_type) DO UPDATE
+        SET metrics = excluded.metrics, created_at = now();
+    END IF;
+
+    RETURN v_servers;
+END;
+$$;
+
+COMMENT ON FUNCTION resonance.snapshot_kpis(date) IS
+'Snapshots the KPIs of every active server for the UTC day p_day (default: yesterday): a daily snapshot (snapshot_date = p_day); when p_day is a Sunday also a weekly one over Monday..Sunday (snapshot_date = that Monday); when p_day is the last day of its month also a monthly one over the calendar month (snapshot_date = the 1st). Idempotent per server, date and type: a rerun replaces the metrics. Returns the number of servers snapshotted.';
+
+REVOKE ALL ON FUNCTION resonance.snapshot_kpis(date) FROM public, anon, authenticated;
+GRANT EXECUTE ON FUNCTION resonance.snapshot_kpis(date) TO service_role;
+
+
+CREATE OR REPLACE FUNCTION resonance.backfill_kpis(p_from date, p_to date)
+RETURNS integer
+LANGUAGE plpgsql
+SET search_path = ''
+AS $$
+DECLARE
+    v_day date;
+    v_total integer := 0;
+BEGIN
+    IF p_from IS NULL OR p_to IS NULL OR p_from > p_to OR p_to - p_from > 366 THEN
+        RAISE EXCEPTION 'invalid backfill range % .. % (at most 367 days)', p_from, p_to USING ERRCODE = 'RS504';
+    END IF;
+    v_day := p_from;
+    WHILE v_day <= p_to LOOP
+        v_total := v_total + resonance.snapshot_kpis(v_day);
+        v_day := v_day + 1;
+    END LOOP;
+    RETURN v_total;
+END;
+$$;
+
+COMMENT ON FUNCTION resonance.backfill_kpis(date, date) IS
+'Runs resonance.snapshot_kpis for every UTC day p_from..p_to (at most 367 days), so weeks and months closing inside the range get their weekly and monthly snapshots too. Idempotent (reruns replace). Returns the number of daily server snapshots written. Raises RS504 for an empty, inverted or too long range.';
+
+REVOKE ALL ON FUNCTION resonance.backfill_kpis(date, date) FROM public, anon, authenticated;
+GRANT EXECUTE ON FUNCTION resonance.backfill_kpis(date, date) TO service_role;
+
+
+CREATE OR REPLACE FUNCTION resonance.set_kpi_target(
+    p_server_id text,
+    p_metric text,
+    p_target_value numeric,
+    p_period text DEFAULT 'week',
+    p_alert_threshold numeric DEFAULT NULL,
+    p_is_active boolean DEFAULT TRUE
+)
+RETURNS jsonb
+LANGUAGE plpgsql
+SET search_path = ''
+AS $$
+DECLARE
+    v_row public.discord_kpi_configs;
+BEGIN
+    IF NOT EXISTS (SELECT FROM public.discord_server_configs AS s WHERE s.server_id = p_server_id) THEN
+        RAISE EXCEPTION 'unknown server %', p_server_id USING ERRCODE = 'RS001';
+    END IF;
+    IF p_metric IS NULL OR NOT p_metric = ANY(resonance.kpi_metrics()) THEN
+        RAISE EXCEPTION 'unknown KPI metric %', p_metric USING ERRCODE = 'RS501';
+    END IF;
+    IF p_period IS NULL OR p_period NOT IN ('day', 'week', 'month') THEN
+        RAISE EXCEPTION 'unknown KPI period % (day, week or month)', p_period USING ERRCODE = 'RS502';
+    END IF;
+    IF p_target_value IS NULL THEN
+        RAISE EXCEPTION 'a KPI target needs a target value' USING ERRCODE = 'RS503';
+    END IF;
+
+    INSERT INTO public.discord_kpi_configs AS k (
+        server_id, metric, target_value, period, alert_threshold, is_active
+    )
+    VALUES (p_server_id, p_metric, p_target_value, p_period, p_alert_threshold, coalesce(p_is_active, TRUE))
+    ON CONFLICT ON CONSTRAINT unique_kpi_config DO UPDATE
+    SET target_value = excluded.target_value,
+        alert_threshold = excluded.alert_threshold,
+        is_active = excluded.is_active,
+        updated_at = now()
+    RETURNING k.* INTO v_row;
+
+    RETURN to_jsonb(v_row);
+END;
+$$;
+
+COMMENT ON FUNCTION resonance.set_kpi_target(text, text, numeric, text, numeric, boolean) IS
+'Creates or updates the target of one KPI for one server and period (day, week or month; one row per server, metric and period) and returns the row as jsonb. alert_threshold is an absolute value of the metric: churn_rate and top_10_concentration alert when the period''s value is above it, every other metric when it is below it; NULL = no alert. Raises RS001 (unknown server), RS501 (unknown metric), RS502 (unknown period), RS503 (no target value).';
+
+REVOKE ALL ON FUNCTION resonance.set_kpi_target(text, text, numeric, text, numeric, boolean) FROM public, anon, authenticated;
+GRANT EXECUTE ON FUNCTION resonance.set_kpi_target(text, text, numeric, text, numeric, boolean) TO service_role;
+
+
+CREATE OR REPLACE FUNCTION resonance.check_kpi_alerts(
+    p_day date DEFAULT ((now() AT TIME ZONE 'UTC')::date - 1),
+    p_server_id text DEFAULT NULL
+)
+RETURNS integer
+LANGUAGE plpgsql
+SET search_path = ''
+AS $$
+DECLARE
+    v_day date := coalesce(p_day, (now() AT TIME ZONE 'UTC')::date - 1);
+    v_queued integer;
+BEGIN
+    WITH configs AS (
+        SELECT
+            k.server_id,
+            k.metric,
+            k.period,
+            k.target_value,
+            k.alert_threshold,
+            CASE k.period
+                WHEN 'day' THEN v_day
+                WHEN 'week' THEN v_day - (extract(ISODOW FROM v_day)::integer - 1)
+                ELSE date_trunc('month', v_day)::date
+            END AS period_start,
+            CASE k.period WHEN 'day' THEN 'daily' WHEN 'week' THEN 'weekly' ELSE 'monthly' END AS snapshot_type
+        FROM public.discord_kpi_configs AS k
+        JOIN public.discord_server_configs AS c ON k.server_id = c.server_id
+        WHERE
+            k.is_active
+            AND c.is_active
+            AND k.alert_threshold IS NOT NULL
+            AND (p_server_id IS NULL OR k.server_id = p_server_id)
+    ),
+
+    breaches AS (
+        SELECT
+            cf.*,
+            rs.channel_id,
+            (sn.metrics ->> cf.metric)::numeric AS value
+        FROM configs AS cf
+        JOIN public.discord_kpi_snapshots AS sn
+            ON
+                cf.server_id = sn.server_id
+                AND cf.period_start = sn.snapshot_date
+                AND cf.snapshot_type = sn.snapshot_type
+        JOIN public.discord_report_schedules AS rs ON cf.server_id = rs.server_id
+        WHERE
+            CASE
+                WHEN cf.metric IN ('churn_rate', 'top_10_concentration')
+                    THEN (sn.metrics ->> cf.metric)::numeric > cf.alert_threshold
+                ELSE (sn.metrics ->> cf.metric)::numeric < cf.alert_threshold
+            END
+    )
+
+    INSERT INTO resonance.outbox (server_id, kind, payload, dedup_key)
+    SELECT
+        b.server_id,
+        'send_message',
+        jsonb_build_object(
+            'type', 'kpi_alert',
+            'channel_id', b.channel_id,
+            'content', format(
+                'KPI alert: %s was %s for the %s starting %s (alert threshold %s, target %s).',
+                b.metric, b.value, b.period, b.period_start, b.alert_threshold, b.target_value
+            ),
+            'metric', b.metric,
+            'value', b.value,
+            'target_value', b.target_value,
+            'alert_threshold', b.alert_threshold,
+            'period', b.period,
+            'period_start', b.period_start
+        ),
+        format('kpi_alert:%s:%s:%s:%s', b.server_id, b.metric, b.period, b.period_start)
+    FROM breaches AS b
+    ORDER BY b.server_id, b.metric, b.period
+    ON CONFLICT (dedup_key) DO NOTHING;
+    GET DIAGNOSTICS v_queued = ROW_COUNT;
+    RETURN v_queued;
+END;
+$$;
+
+COMMENT ON FUNCTION resonance.check_kpi_alerts(date, text) IS
+'Compares the snapshots covering p_day (default yesterday; daily = that day, weekly = its ISO week, monthly = its month, each only once snapshot_kpis wrote it) with every active target that has an alert_threshold (below it alerts; above it for churn_rate and top_10_concentration). Each breach queues ONE send_message in resonance.outbox to the channel of the server''s report schedule (servers without one get no alert), dedup_key kpi_alert:<server>:<metric>:<period>:<period start>, so reruns never duplicate. Optionally one server. Returns the number of alerts newly queued.';
+
+REVOKE ALL ON FUNCTION resonance.check_kpi_alerts(date, text) FROM public, anon, authenticated;
+GRANT EXECUTE ON FUNCTION resonance.check_kpi_alerts(date, text) TO service_role;

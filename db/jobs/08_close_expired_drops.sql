@@ -1,0 +1,18 @@
+-- Job resonance-close-expired-drops: Every minute: close drops whose expires_at has passed (drops helper's function).
+-- Cost: only the drops expired since the last run; milliseconds.
+-- pg_cron lives in one database (cron.database_name); elsewhere (databases cloned for tests) skip.
+-- cron.schedule by job name is an upsert: re-applying this file updates the job, never duplicates it.
+-- Schedules are UTC (pg_cron's default timezone, GMT, on Supabase and locally).
+DO $do$
+BEGIN
+    IF EXISTS (SELECT FROM pg_catalog.pg_extension WHERE extname = 'pg_cron') THEN
+        PERFORM cron.schedule(
+            'resonance-close-expired-drops',
+            '* * * * *',
+            $cmd$SELECT resonance.close_expired_drops(now())$cmd$
+        );
+    ELSE
+        RAISE NOTICE 'pg_cron is not installed in database %: job resonance-close-expired-drops skipped', current_database();
+    END IF;
+END;
+$do$;

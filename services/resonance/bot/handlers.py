@@ -507,10 +507,10 @@ class Handlers:
                     "description": embed.description + f"\nReact with {emoji} to claim."}), reaction=emoji)
                 outcome = await self._call("create_drop", ctx.server_id, amount, max_claims, expires,
                                            drop_type="reaction", channel_id=target, message_id=message_id,
-                                           emoji=emoji, created_by=ctx.user_id)
+                                           emoji=emoji, created_by=ctx.user_id, at=ctx.at)
             else:
                 outcome = await self._call("create_drop", ctx.server_id, amount, max_claims, expires,
-                                           drop_type="button", channel_id=target, created_by=ctx.user_id)
+                                           drop_type="button", channel_id=target, created_by=ctx.user_id, at=ctx.at)
                 drop_id = drop_id_of(outcome)
                 message_id = await r.post(target, embed=embed,
                                           button=Button(custom_id=f"{DROP_PREFIX}{drop_id}", label="Claim",

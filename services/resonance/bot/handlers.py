@@ -332,8 +332,9 @@ class Handlers:
             data = as_dict(await self._call("member_stats", ctx.server_id, user))
             data.pop("status", None)
             embed = Embed(title="Stats", description=f"<@{user}>", color=BLUE)
-            for key in ("messages_count", "voice_minutes", "reactions_count", "reactions_received", "rsnc_earned",
-                        "current_streak", "longest_streak", "rank", "balance"):
+            for key in ("messages_count", "voice_minutes", "reactions_given", "reactions_count", "reactions_received",
+                        "rsnc_earned", "current_streak", "longest_streak", "achievements_completed", "rank",
+                        "balance"):
                 if key in data and data[key] is not None:
                     embed.add(key.replace("_", " "), whole(data[key]) if isinstance(data[key], (int, float, Decimal))
                               else data[key])
@@ -547,9 +548,13 @@ class Handlers:
         async def body() -> None:
             if not await self._need_admin(ctx, r):
                 return
+            # One rule per event type and server from Discord: an existing server rule is replaced, not doubled.
+            existing = [as_dict(row) for row in await self._call("list_event_rules", ctx.server_id)]
+            rule_id = next((d.get("id") for d in existing
+                            if d.get("event_type") == event_type and d.get("server_id") == ctx.server_id), None)
             await self._call("set_event_rule", ctx.server_id, event_type, reward_amount,
                              cooldown_hours=cooldown_hours, max_claims_per_user=max_claims_per_user,
-                             enabled=enabled, actor_id=ctx.user_id)
+                             enabled=enabled, rule_id=rule_id, actor_id=ctx.user_id)
             await r.reply(f"Rule `{event_type}` set: {reward_amount} RSNC"
                           + (f", cooldown {cooldown_hours}h" if cooldown_hours else "")
                           + (f", max {max_claims_per_user}" if max_claims_per_user else "")
@@ -603,8 +608,9 @@ class Handlers:
             if amount <= 0:
                 await r.reply("The amount must be positive.", ephemeral=True)
                 return
-            source = f"manual:{ctx.interaction_id}" if ctx.interaction_id else f"manual:{member_id}:{ctx.at}"
-            outcome = await self._call("manual_reward", ctx.server_id, ctx.user_id, member_id, amount, reason, source)
+            source = f"manual:{ctx.interaction_id}" if ctx.interaction_id else None
+            outcome = await self._call("manual_reward", ctx.server_id, ctx.user_id, member_id, amount, reason, source,
+                                       ctx.at)
             if as_dict(outcome).get("status") in (None, "rewarded"):
                 await r.reply(f"<@{member_id}> received **{amount} RSNC**: {reason}", ephemeral=False)
             else:

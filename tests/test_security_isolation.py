@@ -25,7 +25,7 @@ OWN_ROWS_VISIBLE = {
     "public.discord_community_goals", "public.discord_kpi_configs", "public.discord_report_schedules",
     "public.discord_role_assignments", "public.discord_user_stats", "public.discord_user_streaks",
     "public.discord_drops", "public.discord_drop_claims", "public.discord_user_achievements",
-    "public.discord_kpi_snapshots", "public.discord_audit_log", "tipping.transactions", "tipping.tips",
+    "public.discord_kpi_snapshots", "public.discord_audit_log",
 }
 
 

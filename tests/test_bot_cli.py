@@ -1,0 +1,86 @@
+"""`resonance bot`: the command tree without connecting, and refusing to start without a token."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from datetime import UTC, datetime
+
+from resonance.bot.app import command_lines, intents
+from resonance.bot.models import snowflake_time, time_snowflake
+from resonance.settings import Settings
+
+EXPECTED = {
+    "/checkin", "/balance", "/leaderboard", "/stats", "/tip", "/history", "/wallet register", "/wallet verify",
+    "/achievements", "/goals", "/buy role", "/ticket open", "/ticket list", "/ticket close",
+    "/drop create", "/config events list", "/config events set", "/roles effect", "/milestone create",
+    "/reward", "/kpi", "/reports schedule", "/audit",
+}
+ADMIN = {"/drop create", "/config events list", "/config events set", "/roles effect", "/milestone create",
+         "/reward", "/kpi", "/reports schedule", "/audit"}
+
+
+def _names(lines: list[str]) -> dict[str, str]:
+    out = {}
+    for line in lines:
+        words = line.split("  ")[0].split(" ")
+        name = " ".join(w for w in words if w.startswith("/") or (w and w[0].isalpha()))
+        out[name] = line
+    return out
+
+
+async def test_list_commands_covers_every_command() -> None:
+    names = _names(await command_lines(Settings(DISCORD_TOKEN=None)))
+    assert set(names) == EXPECTED
+    for name in ADMIN:
+        assert "(admin)" in names[name], name
+    for name in EXPECTED - ADMIN:
+        assert "(admin)" not in names[name], name
+    assert "[period]" in names["/leaderboard"]
+    assert "<member> <amount> [currency]" in names["/tip"]
+
+
+def _run(*args: str, token: str | None) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k != "DISCORD_TOKEN"}
+    if token is not None:
+        env["DISCORD_TOKEN"] = token
+    return subprocess.run([sys.executable, "-m", "resonance.cli", "bot", *args], capture_output=True, text=True,
+                          env=env, timeout=60)
+
+
+def test_cli_list_commands_without_token_or_network() -> None:
+    done = _run("--list-commands", token=None)
+    assert done.returncode == 0, done.stderr
+    printed = {line.split("  ")[0] for line in done.stdout.splitlines()}
+    assert len(printed) == len(EXPECTED)
+    assert any(line.startswith("/drop create <amount> <max_claims>") for line in printed)
+
+
+def test_cli_without_token_says_so_and_exits_non_zero() -> None:
+    done = _run(token=None)
+    assert done.returncode != 0
+    assert "DISCORD_TOKEN" in done.stderr
+    assert _run(token="   ").returncode != 0
+
+
+def test_settings_from_environment(monkeypatch) -> None:
+    monkeypatch.setenv("DISCORD_TOKEN", "abc")
+    monkeypatch.setenv("DATABASE_URL", "postgresql://x/y")
+    monkeypatch.setenv("RESONANCE_GUILD_IDS", "1, 2,3")
+    monkeypatch.setenv("RESONANCE_ADMIN_ROLE_ID", "42")
+    s = Settings()
+    assert s.discord_token.get_secret_value() == "abc"
+    assert s.database_url == "postgresql://x/y"
+    assert s.guild_ids == [1, 2, 3]
+    assert s.admin_role_id == 42
+    assert "abc" not in repr(s)
+
+
+def test_intents_and_snowflake_time() -> None:
+    wanted = intents()
+    assert wanted.message_content and wanted.members and wanted.voice_states and wanted.guild_reactions
+    # Discord's documented example: 175928847299117063 was created 2016-04-30 11:18:25.796 UTC.
+    assert snowflake_time(175928847299117063) == datetime(2016, 4, 30, 11, 18, 25, 796000, tzinfo=UTC)
+    at = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+    assert snowflake_time(time_snowflake(at, low=12345)) == at

@@ -1,0 +1,310 @@
+"""Handlers without Discord: fake responders and members, the real database where the SQL is on main."""
+
+from __future__ import annotations
+
+import asyncio
+import types
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+from uuid import uuid4
+
+import asyncpg
+import pytest
+
+from resonance.bot import api
+from resonance.bot.errors import APOLOGY, BUG
+from resonance.bot.fakes import FakeResponder
+from resonance.bot.handlers import Handlers
+from resonance.bot.models import CommandContext, MemberJoin, MessageEvent, ReactionEvent, VoiceChange, time_snowflake
+from resonance.db import create_pool
+from resonance.db.member import Outcome
+
+SERVER = "900000000000000001"
+BRAND = "brand-bot"
+T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+
+
+def api_with(**overrides: Any) -> types.SimpleNamespace:
+    ns = types.SimpleNamespace(**{n: getattr(api, n) for n in dir(api) if not n.startswith("_")})
+    ns.__dict__.update(overrides)
+    return ns
+
+
+def recorder(result: Any = None, calls: list | None = None):
+    calls = calls if calls is not None else []
+
+    async def fn(_pool: Any, *args: Any, **kwargs: Any) -> Any:
+        calls.append((args, kwargs))
+        return result() if callable(result) else result
+
+    fn.calls = calls  # type: ignore[attr-defined]
+    return fn
+
+
+def ctx(user: str = "111", *, admin: bool = False, server: str | None = SERVER, **kw: Any) -> CommandContext:
+    return CommandContext(server_id=server, channel_id="555", user_id=user, user_name=f"u{user}", role_ids=["r1"],
+                          is_admin=admin, interaction_id=str(uuid4().int % 10**18), at=T0, **kw)
+
+
+@pytest.fixture
+async def bot_pool(database_url: str):
+    pool = await create_pool(database_url, max_size=5)
+    await pool.execute(
+        "INSERT INTO public.discord_server_configs (server_id, brand_id, server_name) VALUES ($1, $2, 'Bot test')",
+        SERVER, BRAND,
+    )
+    try:
+        yield pool
+    finally:
+        await pool.close()
+
+
+# --- listeners -------------------------------------------------------------------------------------
+
+
+async def test_message_listener_passes_roles_reply_author_and_snowflake_time() -> None:
+    call = recorder(Outcome(status="rewarded", amount=5))
+    h = Handlers(None, api=api_with(record_message=call))
+    message_id = str(time_snowflake(T0, low=7))
+    await h.on_message(MessageEvent(server_id=SERVER, channel_id="10", message_id=message_id, user_id="111",
+                                    content="hello there", role_ids=["r1", "r2"], reply_to_user_id="222"))
+    (args, _), = call.calls
+    assert args == (SERVER, "111", "10", message_id, "hello there", ["r1", "r2"], "222", T0)
+    await h.on_message(MessageEvent(server_id=SERVER, channel_id="10", message_id=message_id, user_id="9",
+                                    author_is_bot=True))
+    assert len(call.calls) == 1, "bots are ignored"
+
+
+async def test_reaction_listener_takes_author_from_event_and_ignores_bots_and_self() -> None:
+    call = recorder(Outcome(status="rewarded"))
+    drop = recorder(Outcome(status="no_drop"))
+    h = Handlers(None, api=api_with(record_reaction=call, claim_reaction_drop=drop))
+    base = dict(server_id=SERVER, channel_id="10", message_id="77", emoji="🔥", role_ids=["r1"])
+    await h.on_reaction(ReactionEvent(reactor_id="111", author_id="222", **base))
+    await h.on_reaction(ReactionEvent(reactor_id="111", author_id="111", **base))
+    await h.on_reaction(ReactionEvent(reactor_id="333", author_id="222", reactor_is_bot=True, **base))
+    (args, _), = call.calls
+    assert args[:6] == (SERVER, "111", "222", "10", "77", "🔥")
+    # A reaction drop may be claimed by any member's reaction, the drop's author included.
+    assert [a[:4] for a, _ in drop.calls] == [(SERVER, "77", "🔥", "111")] * 2
+
+
+async def test_member_join_records_one_event_per_member() -> None:
+    call = recorder(Outcome(status="no_rule"))
+    h = Handlers(None, api=api_with(record_event=call))
+    await h.on_member_join(MemberJoin(server_id=SERVER, user_id="111", joined_at=T0))
+    await h.on_member_join(MemberJoin(server_id=SERVER, user_id="999", joined_at=T0, is_bot=True))
+    (args, _), = call.calls
+    assert args[:4] == (SERVER, "111", "member_join", "join:111") and args[-1] == T0
+
+
+async def test_listener_outage_queues_the_event_and_replays_it() -> None:
+    state = {"down": True}
+    seen: list[tuple] = []
+
+    async def flaky(_pool: Any, *args: Any) -> Outcome:
+        if state["down"]:
+            raise ConnectionRefusedError("db down")
+        seen.append(args)
+        return Outcome(status="rewarded")
+
+    h = Handlers(None, api=api_with(record_message=flaky), retry_delays=(0.01,))
+    event = MessageEvent(server_id=SERVER, channel_id="10", message_id=str(time_snowflake(T0)), user_id="111")
+    assert await h.on_message(event) is None  # no crash
+    assert len(h.pending) == 1
+    assert await h.replay_pending() == 0 and len(h.pending) == 1  # still down
+    state["down"] = False
+    assert await h.replay_pending() == 1
+    assert not h.pending and len(seen) == 1
+
+
+# --- voice (real database: the bot's session table) ---------------------------------------------------
+
+
+async def test_voice_session_join_move_leave_credits_once(bot_pool: asyncpg.Pool) -> None:
+    credit = recorder(Outcome(status="rewarded", amount=10))
+    h = Handlers(bot_pool, api=api_with(record_voice=credit))
+    change = dict(server_id=SERVER, user_id="111", role_ids=["r1"])
+    await h.on_voice(VoiceChange(before_channel_id=None, after_channel_id="v1", at=T0, **change))
+    await h.on_voice(VoiceChange(before_channel_id="v1", after_channel_id="v2", at=T0 + timedelta(minutes=5), **change))
+    await h.on_voice(VoiceChange(before_channel_id="v2", after_channel_id=None, at=T0 + timedelta(minutes=25, seconds=40),
+                                 **change))
+    # A replayed leave (a second replica, a duplicate gateway event) finds nothing open.
+    await h.on_voice(VoiceChange(before_channel_id="v2", after_channel_id=None, at=T0 + timedelta(minutes=30), **change))
+    (args, _), = credit.calls
+    assert args[0:3] == (SERVER, "111", "v1") and args[4] == 25 and args[-1] == T0 + timedelta(minutes=25, seconds=40)
+    assert await bot_pool.fetchval("SELECT count(*) FROM resonance.voice_sessions") == 0
+
+
+async def test_voice_two_replicas_leaving_at_once_credit_one_session(bot_pool: asyncpg.Pool) -> None:
+    credit = recorder(Outcome(status="rewarded"))
+    replicas = [Handlers(bot_pool, api=api_with(record_voice=credit)) for _ in range(2)]
+    join = VoiceChange(server_id=SERVER, user_id="111", before_channel_id=None, after_channel_id="v1", at=T0)
+    await asyncio.gather(*(r.on_voice(join) for r in replicas))
+    leave = join.model_copy(update={"before_channel_id": "v1", "after_channel_id": None,
+                                    "at": T0 + timedelta(minutes=12)})
+    await asyncio.gather(*(r.on_voice(leave) for r in replicas))
+    assert len(credit.calls) == 1 and credit.calls[0][0][4] == 12
+
+
+async def test_voice_recovery_after_restart(bot_pool: asyncpg.Pool) -> None:
+    credit = recorder(Outcome(status="rewarded"))
+    h = Handlers(bot_pool, api=api_with(record_voice=credit))
+    for user, channel in (("1", "v1"), ("2", "v1"), ("3", "v2")):
+        await h.on_voice(VoiceChange(server_id=SERVER, user_id=user, before_channel_id=None,
+                                     after_channel_id=channel, at=T0))
+    # A crash after ending a session but before crediting it:
+    await api.voice_session_leave(bot_pool, SERVER, "3", T0 + timedelta(minutes=3))
+    # The bot restarts: member 1 is still in voice, 2 left while it was away, 4 joined while it was away.
+    now = T0 + timedelta(minutes=40)
+    counts = await h.recover_voice(SERVER, {"1": "v1", "4": "v2"}, now)
+    assert counts == {"credited": 2, "closed": 1, "opened": 1}
+    minutes = sorted((a[1], a[4]) for a, _ in credit.calls)
+    assert minutes == [("2", 40), ("3", 3)]
+    open_now = await bot_pool.fetch("SELECT discord_user_id, started_at FROM resonance.voice_sessions ORDER BY 1")
+    assert [(r["discord_user_id"], r["started_at"]) for r in open_now] == [("1", T0), ("4", now)]
+    # Recovery twice is harmless.
+    assert await h.recover_voice(SERVER, {"1": "v1", "4": "v2"}, now) == {"credited": 0, "closed": 0, "opened": 0}
+
+
+# --- answers: acknowledgement, statuses, errors, outages -----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("status", "expected"),
+    [("checked_in", "Checked in: +10 RSNC. Streak 3 day(s), best 5."),
+     ("already_checked_in", "already checked in today")],
+)
+async def test_checkin_defers_then_answers_status(status: str, expected: str) -> None:
+    call = recorder(Outcome(status=status, amount=Decimal("10.00000000"), current_streak=3, longest_streak=5))
+    h = Handlers(None, api=api_with(daily_checkin=call))
+    r = FakeResponder()
+    await h.checkin(ctx(), r)
+    assert r.deferred and r.deferred_ephemeral
+    assert expected in r.last.text and r.last.ephemeral
+    assert call.calls[0][0] == (SERVER, "111", ["r1"], T0)
+
+
+@pytest.mark.parametrize(("status", "needle"), [
+    ("sold_out", "sold out"), ("already_claimed", "already claimed"), ("expired", "expired"),
+    ("not_eligible", "not eligible"), ("claimed", "claimed 25 RSNC"),
+])
+async def test_drop_button_statuses_are_friendly_and_ephemeral(status: str, needle: str) -> None:
+    h = Handlers(None, api=api_with(claim_drop=recorder(Outcome(status=status, amount=25))))
+    r = FakeResponder()
+    await h.claim_drop_button(ctx(), r, uuid4())
+    assert needle in r.last.text and r.last.ephemeral
+
+
+async def test_cooldown_status_from_buy_role() -> None:
+    h = Handlers(None, api=api_with(purchase_role=recorder(Outcome(status="insufficient_funds", price=500))))
+    r = FakeResponder()
+    await h.buy_role(ctx(), r, "role9")
+    assert "Insufficient funds: you need 500 RSNC" in r.last.text and r.last.ephemeral
+
+
+async def test_insufficient_funds_sqlstate_is_a_friendly_reply() -> None:
+    async def broke(*_a: Any, **_k: Any) -> Any:
+        exc = asyncpg.exceptions.RaiseError("insufficient funds: balance 3 < 10")
+        exc.sqlstate = "RT001"  # type: ignore[attr-defined]
+        raise exc
+
+    h = Handlers(None, api=api_with(tip=broke))
+    r = FakeResponder()
+    await h.tip(ctx(), r, "222", "10")
+    assert r.last.text.startswith("Insufficient funds") and r.last.ephemeral
+
+
+async def test_database_outage_gets_an_apology_after_retries_never_a_crash() -> None:
+    attempts = []
+
+    async def down(*_a: Any, **_k: Any) -> Any:
+        attempts.append(1)
+        raise asyncpg.exceptions.CannotConnectNowError("the database system is starting up")
+
+    h = Handlers(None, api=api_with(balance=down), retry_delays=(0.01, 0.01))
+    r = FakeResponder()
+    await h.balance(ctx(), r)
+    assert len(attempts) == 3
+    assert r.deferred and r.last.content == APOLOGY and r.last.ephemeral
+
+
+async def test_a_bug_is_logged_and_answered_not_raised() -> None:
+    async def bug(*_a: Any, **_k: Any) -> Any:
+        raise KeyError("oops")
+
+    h = Handlers(None, api=api_with(member_stats=bug))
+    r = FakeResponder()
+    await h.stats(ctx(), r)
+    assert r.last.content == BUG
+
+
+async def test_tip_input_checked_before_the_database() -> None:
+    call = recorder(uuid4())
+    h = Handlers(None, api=api_with(tip=call))
+    for amount, receiver, needle in (("-1", "222", "positive"), ("abc", "222", "positive"),
+                                     ("5", "111", "yourself")):
+        r = FakeResponder()
+        await h.tip(ctx(), r, receiver, amount)
+        assert needle in r.last.text
+    r = FakeResponder()
+    await h.tip(ctx(), r, "222", "2.5", "rsnc")
+    (args, _), = call.calls
+    assert args[:5] == ("111", "222", Decimal("2.5"), "RSNC", SERVER) and args[5].startswith("tip:")
+    assert "tipped <@222> **2.5 RSNC**" in r.last.text and not r.last.ephemeral
+
+
+async def test_admin_commands_refuse_non_admins_and_dms() -> None:
+    h = Handlers(None, api=api_with())
+    r = FakeResponder()
+    await h.reward(ctx(admin=False), r, "222", 10, "thanks")
+    assert "admins" in r.last.text
+    r = FakeResponder()
+    await h.audit(ctx(admin=True, server=None), r)
+    assert "server" in r.last.text
+
+
+async def test_drop_create_posts_persistent_button_carrying_the_drop_id() -> None:
+    drop_id = uuid4()
+    create = recorder(Outcome(status="created", drop_id=str(drop_id)))
+    attach = recorder(Outcome(status="attached"))
+    h = Handlers(None, api=api_with(create_drop=create, attach_drop_message=attach))
+    r = FakeResponder()
+    await h.drop_create(ctx(admin=True), r, 25, 3, 30)
+    (post,) = r.posts
+    assert post["button"].custom_id == f"resonance:drop:{drop_id}" and post["channel_id"] == "555"
+    assert attach.calls == [((drop_id, "555", post["message_id"]), {})]
+    (args, kwargs), = create.calls
+    assert args == (SERVER, 25, 3, T0 + timedelta(minutes=30)) and kwargs["drop_type"] == "button"
+    assert str(drop_id) in r.last.text
+
+
+async def test_reaction_drop_posts_first_then_creates_with_the_message_id() -> None:
+    create = recorder(Outcome(status="created", drop_id=str(uuid4())))
+    h = Handlers(None, api=api_with(create_drop=create))
+    r = FakeResponder()
+    await h.drop_create(ctx(admin=True), r, 25, 3, 30, kind="reaction", emoji="🎉")
+    (post,) = r.posts
+    assert post["reaction"] == "🎉" and post["button"] is None
+    assert create.calls[0][1]["message_id"] == post["message_id"] and create.calls[0][1]["emoji"] == "🎉"
+
+
+# --- admin listing against the real database -------------------------------------------------------
+
+
+async def test_config_events_list_reads_the_servers_rules(bot_pool: asyncpg.Pool) -> None:
+    await bot_pool.execute(
+        """INSERT INTO public.monitoring_rules (brand_id, server_id, event_type, reward_amount, cooldown_hours,
+                                                max_claims_per_user, is_enabled)
+           VALUES ($1, $2, 'channel_message', 2, 1, NULL, TRUE), ($1, NULL, 'daily_checkin', 10, NULL, 1, FALSE),
+                  ('other-brand', NULL, 'voice_minutes', 99, NULL, NULL, TRUE)""",
+        BRAND, SERVER,
+    )
+    h = Handlers(bot_pool)
+    r = FakeResponder()
+    await h.config_events_list(ctx(admin=True), r)
+    text = r.last.text
+    assert "`channel_message` · 2 RSNC · cooldown 1h" in text
+    assert "`daily_checkin` · 10 RSNC · max 1" in text
+    assert "voice_minutes" not in text

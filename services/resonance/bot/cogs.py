@@ -224,6 +224,13 @@ class Listeners(commands.Cog):
         if author_id is None:
             cached = discord.utils.get(self.bot.cached_messages, id=payload.message_id)
             author_id = cached.author.id if cached is not None else None
+        if author_id is None:
+            channel = self.bot.get_channel(payload.channel_id)
+            try:
+                message = await channel.fetch_message(payload.message_id)  # type: ignore[union-attr]
+                author_id = message.author.id
+            except (discord.HTTPException, AttributeError):
+                author_id = None
         await self.handlers.on_reaction(ReactionEvent(
             server_id=str(payload.guild_id), channel_id=str(payload.channel_id), message_id=str(payload.message_id),
             reactor_id=str(payload.user_id), author_id=str(author_id) if author_id else None,

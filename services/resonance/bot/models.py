@@ -72,7 +72,8 @@ class VoiceSession(BaseModel):
 
     @property
     def minutes(self) -> int:
-        return max(0, int((self.ended_at - self.started_at).total_seconds() // 60))
+        """Whole minutes, at most a day (record_voice accepts 0..1440)."""
+        return min(1440, max(0, int((self.ended_at - self.started_at).total_seconds() // 60)))
 
 
 class MemberJoin(BaseModel):

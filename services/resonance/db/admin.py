@@ -31,20 +31,22 @@ async def list_event_rules(ex: Executor, server_id: str) -> list[Row]:
 async def set_event_rule(
     ex: Executor, server_id: str, event_type: str, reward_amount: Decimal | int, *,
     cooldown_hours: int | None = None, max_claims_per_user: int | None = None, enabled: bool = True,
-    detection_config: dict[str, Any] | None = None, actor_id: str | None = None,
+    detection_config: dict[str, Any] | None = None, channel_constraints: dict[str, Any] | None = None,
+    rule_metadata: dict[str, Any] | None = None, rule_id: Any = None, actor_id: str,
 ) -> Outcome:
+    """Creates (rule_id None) or replaces a server rule, audited as actor_id: {"status","rule_id"}."""
     return await call_one(
-        ex, "resonance.set_event_rule", server_id, event_type, Decimal(reward_amount), cooldown_hours,
-        max_claims_per_user, enabled, detection_config, actor_id,
+        ex, "resonance.set_event_rule", server_id, actor_id, event_type, Decimal(reward_amount), cooldown_hours,
+        max_claims_per_user, detection_config, channel_constraints, rule_metadata, enabled, rule_id,
     )
 
 
 async def set_role_effect(
     ex: Executor, server_id: str, role_id: str, effect_type: str, effect_config: dict[str, Any], *,
-    role_name: str | None = None, actor_id: str | None = None,
+    role_name: str | None = None, is_active: bool = True, actor_id: str,
 ) -> Outcome:
     return await call_one(
-        ex, "resonance.set_role_effect", server_id, role_id, effect_type, effect_config, role_name, actor_id
+        ex, "resonance.set_role_effect", server_id, actor_id, role_id, effect_type, effect_config, role_name, is_active
     )
 
 
@@ -79,10 +81,10 @@ async def attach_drop_message(ex: Executor, drop_id: Any, channel_id: str, messa
 
 async def manual_reward(
     ex: Executor, server_id: str, admin_id: str, user_id: str, amount: Decimal | int, reason: str,
-    source_id: str,
+    source_id: str | None = None, occurred_at: datetime | None = None,
 ) -> Outcome:
     return await call_one(
-        ex, "resonance.manual_reward", server_id, admin_id, user_id, Decimal(amount), reason, source_id
+        ex, "resonance.manual_reward", server_id, admin_id, user_id, Decimal(amount), reason, source_id, occurred_at
     )
 
 

@@ -115,3 +115,9 @@ async def claim_reaction_drop(
     at: datetime | None,
 ) -> Outcome:
     return await call_one(ex, "resonance.claim_reaction_drop", server_id, message_id, emoji, user_id, role_ids, at)
+
+
+async def claim_one_time_bonus(
+    ex: Executor, server_id: str, user_id: str, role_id: str, role_ids: list[str], at: datetime | None = None,
+) -> Outcome:
+    return await call_one(ex, "resonance.claim_one_time_bonus", server_id, user_id, role_id, role_ids, at)

@@ -17,7 +17,7 @@ from discord import app_commands
 from discord.ext import commands, tasks
 
 from resonance.bot.handlers import DROP_PREFIX, EFFECT_TYPES, MILESTONE_CRITERIA, PERIODS, Handlers
-from resonance.bot.models import CommandContext, MemberJoin, MessageEvent, ReactionEvent, VoiceChange
+from resonance.bot.models import CommandContext, MemberJoin, MessageEvent, ReactionEvent, RolesAdded, VoiceChange
 from resonance.bot.outbox import PermanentFailure
 from resonance.bot.responder import Button, Embed
 
@@ -252,6 +252,16 @@ class Listeners(commands.Cog):
         await self.handlers.on_member_join(MemberJoin(
             server_id=str(member.guild.id), user_id=str(member.id),
             joined_at=member.joined_at or datetime.now(UTC), is_bot=member.bot,
+        ))
+
+    @commands.Cog.listener()
+    async def on_member_update(self, before: discord.Member, after: discord.Member) -> None:
+        added = {r.id for r in after.roles} - {r.id for r in before.roles}
+        if not added:
+            return
+        await self.handlers.on_roles_added(RolesAdded(
+            server_id=str(after.guild.id), user_id=str(after.id), added_role_ids=[str(r) for r in sorted(added)],
+            role_ids=role_ids_of(after), is_bot=after.bot, at=datetime.now(UTC),
         ))
 
     @commands.Cog.listener()

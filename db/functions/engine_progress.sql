@@ -1,18 +1,170 @@
--- Achievements and community goals follow the member's counters. (Filled in by the engine issue.)
+-- Achievements and community goals follow the member's counters.
 
 CREATE OR REPLACE FUNCTION resonance.evaluate_progress(p_server_id text, p_user_id text, p_at timestamptz)
 RETURNS void
 LANGUAGE plpgsql
 SET search_path = ''
 AS $$
+DECLARE
+    v_at timestamptz := coalesce(p_at, now());
+    v_done record;
 BEGIN
-    -- Interface placeholder: the engagement engine replaces this body.
-    PERFORM p_server_id, p_user_id, p_at;
+    -- Achievements: only this member's rows (no shared hot row); nothing to do without active achievements.
+    IF EXISTS (SELECT FROM public.discord_achievements AS a WHERE a.server_id = p_server_id AND a.is_active) THEN
+        INSERT INTO public.discord_user_achievements AS ua (server_id, discord_user_id, achievement_id, progress)
+        SELECT p_server_id, p_user_id, a.achievement_id, least(v.value, a.threshold)::integer
+        FROM public.discord_achievements AS a
+        LEFT JOIN public.discord_user_stats AS st
+            ON st.server_id = p_server_id AND st.discord_user_id = p_user_id
+        LEFT JOIN public.discord_user_streaks AS sk
+            ON sk.server_id = p_server_id AND sk.discord_user_id = p_user_id
+        CROSS JOIN LATERAL (
+            SELECT coalesce(CASE a.achievement_type
+                WHEN 'message_count' THEN st.messages_count::bigint
+                WHEN 'voice_hours' THEN (st.voice_minutes / 60)::bigint
+                WHEN 'streak_days' THEN sk.longest_streak::bigint
+                WHEN 'reactions_received' THEN st.reactions_received::bigint
+                WHEN 'reactions_given' THEN st.reactions_count::bigint
+                WHEN 'rsnc_earned' THEN st.rsnc_earned
+            END, 0) AS value
+        ) AS v
+        WHERE a.server_id = p_server_id AND a.is_active
+        ORDER BY a.achievement_id
+        ON CONFLICT (server_id, discord_user_id, achievement_id) DO UPDATE
+        SET progress = excluded.progress
+        WHERE ua.completed_at IS NULL AND ua.progress IS DISTINCT FROM excluded.progress;
+
+        -- completed_at is set once (a concurrent call re-checks it after the row lock), the reward paid once.
+        FOR v_done IN
+            UPDATE public.discord_user_achievements AS ua
+            SET completed_at = v_at
+            FROM public.discord_achievements AS a
+            WHERE ua.server_id = p_server_id
+                AND ua.discord_user_id = p_user_id
+                AND ua.achievement_id = a.achievement_id
+                AND a.is_active
+                AND ua.completed_at IS NULL
+                AND ua.progress >= a.threshold
+            RETURNING ua.achievement_id, a.name, a.reward_amount
+        LOOP
+            IF coalesce(v_done.reward_amount, 0) > 0 THEN
+                PERFORM resonance.apply_reward(
+                    p_server_id, p_user_id, 'achievement', v_done.achievement_id::text || ':' || p_user_id,
+                    v_done.reward_amount, v_at, NULL, jsonb_build_object('achievement', v_done.name)
+                );
+            END IF;
+            UPDATE public.discord_user_achievements AS ua
+            SET claimed_at = v_at
+            WHERE ua.server_id = p_server_id AND ua.discord_user_id = p_user_id AND ua.achievement_id = v_done.achievement_id;
+        END LOOP;
+    END IF;
+
+    -- Community goals: whoever holds a goal row refreshes it; the others skip it (no queue on one hot row).
+    PERFORM resonance.refresh_goals(p_server_id, v_at, TRUE);
 END;
 $$;
 
 COMMENT ON FUNCTION resonance.evaluate_progress(text, text, timestamptz) IS
-'Moves a member''s achievement progress and the server''s community goals after a change to their counters.';
+'After a change to a member''s counters (called by apply_reward and by every event function that paid nothing): moves the member''s progress on every active achievement of the server (message_count, voice_hours = voice_minutes / 60, streak_days = longest_streak, reactions_received, reactions_given, rsnc_earned; capped at the threshold), sets completed_at once and pays reward_amount once through apply_reward (event achievement, source achievement:member), stamping claimed_at; then refreshes the server''s open community goals with SKIP LOCKED. Cheap: one EXISTS when the server has no achievements, one index lookup when it has no open goals.';
 
 REVOKE ALL ON FUNCTION resonance.evaluate_progress(text, text, timestamptz) FROM public, anon, authenticated;
 GRANT EXECUTE ON FUNCTION resonance.evaluate_progress(text, text, timestamptz) TO service_role;
+
+
+CREATE OR REPLACE FUNCTION resonance.goal_value(p_goal public.discord_community_goals, p_at timestamptz)
+RETURNS numeric
+LANGUAGE plpgsql
+STABLE
+SET search_path = ''
+AS $$
+DECLARE
+    v_value numeric;
+BEGIN
+    IF p_goal.goal_type = 'users' THEN
+        SELECT count(*) INTO v_value FROM public.discord_user_stats AS st WHERE st.server_id = p_goal.server_id;
+    ELSIF p_goal.goal_type = 'dau' THEN
+        SELECT count(*) INTO v_value FROM resonance.daily_activity AS da
+        WHERE da.server_id = p_goal.server_id AND da.activity_date = (p_at AT TIME ZONE 'UTC')::date;
+    ELSIF p_goal.goal_type = 'rsnc_distributed' THEN
+        SELECT coalesce(sum(st.rsnc_earned), 0) INTO v_value FROM public.discord_user_stats AS st WHERE st.server_id = p_goal.server_id;
+    ELSIF p_goal.goal_type = 'custom' AND p_goal.custom_function IS NOT NULL
+        AND to_regprocedure(p_goal.custom_function || '(text)') IS NOT NULL THEN
+        -- The name is constrained to resonance.goal_[a-z0-9_]+ by a CHECK: no injection possible.
+        EXECUTE format('SELECT %s($1)::numeric', to_regprocedure(p_goal.custom_function || '(text)')::regproc)
+        INTO v_value USING p_goal.server_id;
+    END IF;
+    RETURN v_value;
+END;
+$$;
+
+COMMENT ON FUNCTION resonance.goal_value(public.discord_community_goals, timestamptz) IS
+'The current value of a community goal: users = members seen in the server; dau = members active on the UTC day of p_at; rsnc_distributed = RSNC earned in the server; custom = custom_function(server_id) (a resonance.goal_* function); NULL when it cannot be computed.';
+
+REVOKE ALL ON FUNCTION resonance.goal_value(public.discord_community_goals, timestamptz) FROM public, anon, authenticated;
+GRANT EXECUTE ON FUNCTION resonance.goal_value(public.discord_community_goals, timestamptz) TO service_role;
+
+
+CREATE OR REPLACE FUNCTION resonance.refresh_goals(p_server_id text, p_at timestamptz DEFAULT NULL, p_skip_locked boolean DEFAULT FALSE)
+RETURNS integer
+LANGUAGE plpgsql
+SET search_path = ''
+AS $$
+DECLARE
+    v_at timestamptz := coalesce(p_at, now());
+    v_goal public.discord_community_goals;
+    v_value numeric;
+    v_completed integer := 0;
+BEGIN
+    FOR v_goal IN
+        SELECT g.*
+        FROM public.discord_community_goals AS g
+        WHERE g.server_id = p_server_id
+            AND g.completed_at IS NULL
+            AND (g.deadline IS NULL OR g.deadline >= (v_at AT TIME ZONE 'UTC')::date)
+        ORDER BY g.goal_id
+        FOR UPDATE SKIP LOCKED
+    LOOP
+        v_value := resonance.goal_value(v_goal, v_at);
+        CONTINUE WHEN v_value IS NULL;
+        UPDATE public.discord_community_goals AS g
+        SET current_value = v_value,
+            completed_at = CASE WHEN v_value >= g.target_value THEN v_at END
+        WHERE g.goal_id = v_goal.goal_id AND g.completed_at IS NULL
+            AND (g.current_value IS DISTINCT FROM v_value OR v_value >= g.target_value);
+        IF FOUND AND v_value >= v_goal.target_value THEN
+            v_completed := v_completed + 1;
+        END IF;
+    END LOOP;
+
+    -- Without p_skip_locked the caller wants every goal: wait for the ones skipped above.
+    IF NOT p_skip_locked THEN
+        FOR v_goal IN
+            SELECT g.*
+            FROM public.discord_community_goals AS g
+            WHERE g.server_id = p_server_id
+                AND g.completed_at IS NULL
+                AND (g.deadline IS NULL OR g.deadline >= (v_at AT TIME ZONE 'UTC')::date)
+            ORDER BY g.goal_id
+            FOR UPDATE
+        LOOP
+            v_value := resonance.goal_value(v_goal, v_at);
+            CONTINUE WHEN v_value IS NULL;
+            UPDATE public.discord_community_goals AS g
+            SET current_value = v_value,
+                completed_at = CASE WHEN v_value >= g.target_value THEN v_at END
+            WHERE g.goal_id = v_goal.goal_id AND g.completed_at IS NULL
+                AND (g.current_value IS DISTINCT FROM v_value OR v_value >= g.target_value);
+            IF FOUND AND v_value >= v_goal.target_value THEN
+                v_completed := v_completed + 1;
+            END IF;
+        END LOOP;
+    END IF;
+    RETURN v_completed;
+END;
+$$;
+
+COMMENT ON FUNCTION resonance.refresh_goals(text, timestamptz, boolean) IS
+'Recomputes current_value of the server''s open community goals (not completed, deadline not passed) and sets completed_at once when it reaches target_value. Rows are locked in goal id order; with p_skip_locked (the per-reward path) a goal another transaction is refreshing is skipped rather than waited for, so rewards never queue on a goal row; a later event or a scheduled call without p_skip_locked catches up. Returns the number of goals completed by this call.';
+
+REVOKE ALL ON FUNCTION resonance.refresh_goals(text, timestamptz, boolean) FROM public, anon, authenticated;
+GRANT EXECUTE ON FUNCTION resonance.refresh_goals(text, timestamptz, boolean) TO service_role;

@@ -2,7 +2,7 @@
 -- error they raise, and that a failed call changes nothing.
 BEGIN;
 \ir helpers/setup.psql
-SELECT plan(77);
+SELECT plan(81);
 
 -- Shape and privileges.
 SELECT has_function('tipping', 'mint', ARRAY['text', 'numeric', 'text', 'text', 'text'], 'tipping.mint exists');
@@ -25,6 +25,21 @@ SELECT is_empty(
              OR p.prosecdef)$$,
     'every tipping function pins search_path, has a comment, is not SECURITY DEFINER and is closed to anon/authenticated'
 );
+
+SELECT is_empty(
+    $$SELECT c.relname FROM pg_class AS c
+      WHERE c.relnamespace = 'tipping'::regnamespace AND c.relkind = 'r' AND NOT (c.relrowsecurity AND c.relforcerowsecurity)$$,
+    'every tipping table has RLS enabled and forced'
+);
+SELECT is_empty(
+    $$SELECT table_name, grantee FROM information_schema.role_table_grants
+      WHERE table_schema = 'tipping' AND grantee IN ('anon', 'authenticated', 'PUBLIC')$$,
+    'anon and authenticated hold no privilege on any tipping table'
+);
+SELECT tests.authenticate_as_brand('brand-1');
+SELECT throws_ok($$SELECT * FROM tipping.balances$$, '42501', NULL, 'a Partner Portal user cannot read balances');
+SELECT throws_ok($$SELECT tipping.balance('alice', 'RSNC')$$, '42501', NULL, 'nor call the ledger functions');
+SELECT tests.clear_authentication();
 
 -- Test currencies: one with 2 decimals, one inactive.
 INSERT INTO tipping.currencies (code, decimals) VALUES ('USD2', 2);

@@ -78,15 +78,25 @@ class InteractionResponder:
 
     def __init__(self, interaction: discord.Interaction) -> None:
         self.interaction = interaction
+        self.public_thinking = False  # deferred publicly, nothing answered yet
 
     async def defer(self, *, ephemeral: bool = True) -> None:
         if not self.interaction.response.is_done():
             await self.interaction.response.defer(ephemeral=ephemeral, thinking=True)
+            self.public_thinking = not ephemeral
 
     async def reply(self, content: str | None = None, *, embed: Embed | None = None, ephemeral: bool = True) -> None:
         kwargs: dict[str, Any] = {"content": content, "ephemeral": ephemeral}
         if embed is not None:
             kwargs["embed"] = to_discord_embed(embed)
+        if self.public_thinking and ephemeral:
+            # The first follow-up would replace the public "thinking..." message and be public too:
+            # remove it, so a refusal (sold out, insufficient funds) stays private.
+            try:
+                await self.interaction.delete_original_response()
+            except discord.HTTPException:
+                pass
+        self.public_thinking = False
         if self.interaction.response.is_done():
             await self.interaction.followup.send(**kwargs)
         else:

@@ -97,3 +97,25 @@ def test_every_call_a_handler_or_worker_makes_exists_in_the_api_seam() -> None:
     names = set(re.findall(r'_call\(\s*"([a-z_]+)"', source)) | set(re.findall(r"self\.api\.([a-z_]+)", source))
     assert len(names) > 30
     assert sorted(n for n in names if not callable(getattr(api, n, None))) == []
+
+
+def test_structured_logs_json_and_key_value(capsys) -> None:
+    import json
+    import logging
+
+    from resonance.bot import logs
+
+    root = logging.getLogger()
+    saved = (root.handlers[:], root.level)
+    try:
+        logs.setup("json", "INFO")
+        logging.getLogger("resonance.bot").info("outbox batch", extra={"taken": 3, "worker": "w1"})
+        line = json.loads(capsys.readouterr().err.strip().splitlines()[-1])
+        assert line["msg"] == "outbox batch" and line["taken"] == 3 and line["level"] == "info"
+        logs.setup("kv", "INFO")
+        logging.getLogger("resonance.bot").warning("db call failed", extra={"call": "tip"})
+        text = capsys.readouterr().err.strip().splitlines()[-1]
+        assert 'msg="db call failed"' in text and "call=tip" in text and "level=warning" in text
+    finally:
+        root.handlers[:] = saved[0]
+        root.setLevel(saved[1])

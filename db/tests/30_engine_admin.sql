@@ -3,7 +3,7 @@
 -- list_goals, recent_audit, prune_message_window; privileges.
 BEGIN;
 \ir helpers/setup.psql
-SELECT plan(62);
+SELECT plan(63);
 
 INSERT INTO public.discord_server_configs (server_id, brand_id) VALUES ('s1', 'b1'), ('s2', 'b2');
 
@@ -104,6 +104,20 @@ SELECT is(
     (SELECT before_state ->> 'event_id' FROM public.discord_audit_log WHERE action = 'discord_drops.delete'), 'e', 'a delete keeps the before state'
 );
 SELECT set_config('resonance.actor_type', '', TRUE);
+
+-- A Partner Portal write (a role that cannot write the audit log) is audited, as the JWT subject.
+CREATE ROLE tests_engine_audit_probe BYPASSRLS;
+GRANT USAGE ON SCHEMA public TO tests_engine_audit_probe;
+GRANT INSERT ON public.discord_kpi_configs TO tests_engine_audit_probe;
+SELECT set_config('request.jwt.claims', '{"sub": "portal-user-7", "role": "authenticated"}', TRUE);
+SET LOCAL ROLE tests_engine_audit_probe;
+INSERT INTO public.discord_kpi_configs (server_id, metric, target_value) VALUES ('s1', 'daily_active_users', 50);
+RESET ROLE;
+SELECT set_config('request.jwt.claims', '', TRUE);
+SELECT is(
+    (SELECT actor_type || ':' || actor_id FROM public.discord_audit_log WHERE action = 'discord_kpi_configs.insert'),
+    'user:portal-user-7', 'a portal write is audited with the JWT subject as a user, although that role cannot write the log'
+);
 
 -- manual_reward
 SELECT is(

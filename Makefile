@@ -37,6 +37,12 @@ lint: install
 	$(BIN)/sqlfluff lint db/ --processes 2 --disable-progress-bar
 	$(BIN)/squawk db/migrations/*.sql
 
+demo: migrate
+	$(RESONANCE) simulate $(DEMO_ARGS)
+
+bench: migrate
+	$(RESONANCE) bench $(BENCH_ARGS)
+
 clean-db: install
 	$(RESONANCE) db down
 	rm -rf .resonance

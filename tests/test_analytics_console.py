@@ -205,6 +205,6 @@ async def test_huge_results_stop_at_the_row_cap(db, tenants):
     with pytest.raises(asyncpg.QueryCanceledError):
         await questions.console_query(db, "a", "SELECT g FROM generate_series(1, 50000000) AS g", timeout="300ms")
     small = await questions.console_query(db, "a", "SELECT g FROM generate_series(1, 5) AS g", row_cap=3)
-    assert (small.row_count, small.truncated) == (3, True)
+    assert (small.row_count, small.truncated, small.columns) == (3, True, ["g"])
     exact = await questions.console_query(db, "b", "SELECT count(*) AS n FROM messages WHERE content LIKE 'SECRET%'")
     assert exact.rows == [{"n": 1}]  # b sees its own secret; a never does

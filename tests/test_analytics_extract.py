@@ -307,3 +307,107 @@ async def test_small_batches_give_the_same_rows(db, batch_size):
     x = await db.fetch("SELECT id, author_id, reply_to_author_id, content, mention_count FROM analytics.messages WHERE tenant_id='x' ORDER BY id")
     y = await db.fetch("SELECT id, author_id, reply_to_author_id, content, mention_count FROM analytics.messages WHERE tenant_id='y' ORDER BY id")
     assert [tuple(r) for r in x] == [tuple(r) for r in y]
+
+
+async def test_members_who_left_are_marked_inactive(db):
+    client = small(seed=18)
+    await sync(client, db, "t")
+    guild = client.guilds[0]
+    gone = guild.members.pop()
+    stats = await sync(client, db, "t")
+    assert stats.members_departed == 1
+    assert await db.fetchval(
+        "SELECT is_active FROM analytics.server_members WHERE tenant_id = 't' AND user_id = $1", gone.id) is False
+    assert (await sync(client, db, "t")).members_departed == 0
+    guild.members.append(gone)
+    await sync(client, db, "t")
+    assert await db.fetchval(
+        "SELECT is_active FROM analytics.server_members WHERE tenant_id = 't' AND user_id = $1", gone.id) is True
+
+
+DOC_QUERIES = {
+    "replies": """SELECT
+    u1.username AS replier,
+    u2.username AS replied_to,
+    COUNT(*) AS reply_count
+FROM messages m
+JOIN users u1 ON m.author_id = u1.id
+JOIN users u2 ON m.reply_to_author_id = u2.id
+WHERE m.reply_to_author_id IS NOT NULL
+  AND m.author_id != m.reply_to_author_id
+GROUP BY u1.username, u2.username
+ORDER BY reply_count DESC
+LIMIT 10;""",
+    "levels": """SELECT
+    u.username,
+    COUNT(*) AS messages,
+    CASE
+        WHEN COUNT(*) > 500 THEN 'power_user'
+        WHEN COUNT(*) > 100 THEN 'active'
+        WHEN COUNT(*) > 20 THEN 'casual'
+        ELSE 'lurker'
+    END AS activity_level
+FROM messages m
+JOIN users u ON m.author_id = u.id
+WHERE m.created_at > NOW() - INTERVAL '30 days'
+GROUP BY u.id, u.username
+ORDER BY messages DESC;""",
+    "daily": """SELECT
+    date_trunc('day', created_at) AS day,
+    COUNT(*) AS messages,
+    COUNT(DISTINCT author_id) AS active_users
+FROM messages
+WHERE created_at >= CURRENT_DATE - INTERVAL '30 days'
+GROUP BY day
+ORDER BY day;""",
+    "reactions": """SELECT u.username, COUNT(*) AS reactions_given
+FROM reactions r
+JOIN users u ON r.user_id = u.id
+GROUP BY u.username
+ORDER BY reactions_given DESC
+LIMIT 10;""",
+}
+
+
+async def test_the_documented_queries_run_verbatim_in_the_console(db):
+    client = small(seed=19)
+    truth = client.truth
+    for tenant in ("t", "other"):
+        await sync(client, db, tenant)
+    names = {m.id: m.name for m in client.guilds[0].members}
+    await db.execute("SET TimeZone = 'UTC'")
+    replies = await questions.console_query(db, "t", DOC_QUERIES["replies"])
+    truth_replies = {(names[a], names[b]): n for (a, b), n in truth.reply_edges.items()}
+    assert replies.columns == ["replier", "replied_to", "reply_count"]
+    assert all(truth_replies[(r["replier"], r["replied_to"])] == r["reply_count"] for r in replies.rows)
+    assert [r["reply_count"] for r in replies.rows] == sorted(truth_replies.values(), reverse=True)[:10]
+    levels = await questions.console_query(db, "t", DOC_QUERIES["levels"])
+    assert {r["username"]: r["messages"] for r in levels.rows} == {names[a]: n for a, n in truth.messages_by_author.items()}
+    daily = await questions.console_query(db, "t", DOC_QUERIES["daily"])
+    assert {r["day"][:10]: r["messages"] for r in daily.rows} == {d.isoformat(): n for d, n in truth.messages_by_day.items()}
+    givers = await questions.console_query(db, "t", DOC_QUERIES["reactions"])
+    assert [r["reactions_given"] for r in givers.rows] == sorted(truth.reactions_given.values(), reverse=True)[:10]
+
+
+async def test_concurrent_syncs_of_one_guild_agree_with_a_single_sync(database_url, db):
+    client = small(seed=20)
+    await sync(client, db, "single")
+    conns = [await asyncpg.connect(database_url) for _ in range(3)]
+    try:
+        await asyncio.gather(*[sync(client, c, "storm", full=True, batch_size=25) for c in conns])
+    finally:
+        for c in conns:
+            await c.close()
+
+    async def rows(tenant):
+        return {
+            t: sorted(tuple(r) for r in await db.fetch(
+                f"SELECT * FROM analytics.{t} WHERE tenant_id = $1", tenant))
+            for t in ("users", "server_members", "channels", "messages", "message_mentions")
+        }
+
+    single, storm = await rows("single"), await rows("storm")
+    strip = lambda d: {t: [r[1:] for r in v] for t, v in d.items()}  # noqa: E731  (tenant_id differs)
+    assert strip(single) == strip(storm)
+    assert await db.fetchval("SELECT count(*) FROM analytics.reactions WHERE tenant_id = 'storm'") == sum(
+        client.truth.reactions_given.values())

@@ -6,7 +6,7 @@ import asyncio
 
 import asyncpg
 import pytest
-from drops_support import add_server, install_spend_stub
+from drops_support import add_server
 
 
 async def snapshot(db: asyncpg.Connection) -> tuple:
@@ -19,7 +19,6 @@ async def snapshot(db: asyncpg.Connection) -> tuple:
 
 
 async def setup_shop(db: asyncpg.Connection) -> None:
-    await install_spend_stub(db)
     await add_server(db, "sr")
     await db.execute(
         """INSERT INTO public.discord_role_configs

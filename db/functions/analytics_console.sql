@@ -59,6 +59,7 @@ DECLARE
     v_rows jsonb [] := '{}';
     v_count integer := 0;
     v_truncated boolean := FALSE;
+    v_columns text [];
 BEGIN
     IF analytics.console_tenant() IS NULL OR pg_catalog.current_setting('transaction_read_only') <> 'on' THEN
         RAISE EXCEPTION 'analytics.console_run runs only inside analytics.console_query' USING ERRCODE = 'RA003';
@@ -71,9 +72,13 @@ BEGIN
             EXIT;
         END IF;
         v_count := v_count + 1;
+        IF v_columns IS NULL THEN
+            v_columns := ARRAY(SELECT pg_catalog.json_object_keys(pg_catalog.to_json(v_row)));  -- json keeps the order
+        END IF;
         v_rows := pg_catalog.array_append(v_rows, pg_catalog.to_jsonb(v_row));
     END LOOP;
     RETURN pg_catalog.jsonb_build_object(
+        'columns', pg_catalog.to_jsonb(coalesce(v_columns, '{}')),
         'rows', pg_catalog.to_jsonb(v_rows),
         'row_count', v_count,
         'truncated', v_truncated,
@@ -122,6 +127,6 @@ BEGIN
 END;
 $$;
 
-COMMENT ON FUNCTION analytics.console_query(text, text, integer) IS 'The sealed SQL console: runs one statement of tenant SQL read-only as analytics_console, seeing only p_tenant_id''s analytics rows, at most 10,000 rows ({rows, row_count, truncated, tenant_id}). The caller sets statement_timeout (<= 30 s) first; session advisory locks are released afterwards.';
+COMMENT ON FUNCTION analytics.console_query(text, text, integer) IS 'The sealed SQL console: runs one statement of tenant SQL read-only as analytics_console, seeing only p_tenant_id''s analytics rows, at most 10,000 rows ({columns, rows, row_count, truncated, tenant_id}). The caller sets statement_timeout (<= 30 s) first; session advisory locks are released afterwards.';
 REVOKE ALL ON FUNCTION analytics.console_query(text, text, integer) FROM public, anon, authenticated;
 GRANT EXECUTE ON FUNCTION analytics.console_query(text, text, integer) TO service_role;

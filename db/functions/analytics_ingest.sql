@@ -233,6 +233,7 @@ BEGIN
                 AND e.discord_id IS NOT DISTINCT FROM r.emoji_discord_id
                 AND e.name = r.emoji_name
         )
+    ORDER BY r.tenant_id, r.emoji_discord_id, r.emoji_name
     ON CONFLICT ON CONSTRAINT unique_emoji_per_tenant DO NOTHING;
 
     DELETE FROM analytics.reactions AS rx
@@ -458,3 +459,26 @@ $$;
 COMMENT ON FUNCTION analytics.refresh_views() IS 'Refresh user_interactions and daily_stats CONCURRENTLY (readers are never blocked); called after each sync. Needs the views'' owner, service_role.';
 REVOKE ALL ON FUNCTION analytics.refresh_views() FROM public, anon, authenticated;
 GRANT EXECUTE ON FUNCTION analytics.refresh_views() TO service_role;
+
+CREATE OR REPLACE FUNCTION analytics.mark_departed_members(p_tenant_id text, p_server_id bigint, p_member_ids bigint [])
+RETURNS integer
+LANGUAGE plpgsql
+SET search_path = ''
+AS $$
+DECLARE
+    v_count integer;
+BEGIN
+    UPDATE analytics.server_members AS sm
+    SET is_active = FALSE
+    WHERE sm.tenant_id = p_tenant_id
+        AND sm.server_id = p_server_id
+        AND sm.is_active
+        AND sm.user_id <> ALL(p_member_ids);
+    GET DIAGNOSTICS v_count = ROW_COUNT;
+    RETURN v_count;
+END;
+$$;
+
+COMMENT ON FUNCTION analytics.mark_departed_members(text, bigint, bigint []) IS 'Given the complete member list of a server, mark every other stored member is_active = FALSE (a member who returns is re-activated by the next batch). Returns how many were marked.';
+REVOKE ALL ON FUNCTION analytics.mark_departed_members(text, bigint, bigint []) FROM public, anon, authenticated;
+GRANT EXECUTE ON FUNCTION analytics.mark_departed_members(text, bigint, bigint []) TO service_role;

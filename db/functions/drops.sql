@@ -302,7 +302,10 @@ BEGIN
             'send_message',
             jsonb_build_object(
                 'type', 'drop_closed', 'drop_id', c.drop_id, 'channel_id', c.channel_id,
-                'message_id', c.message_id, 'claims_count', c.claims_count, 'max_claims', c.max_claims
+                'message_id', c.message_id, 'claims_count', c.claims_count, 'max_claims', c.max_claims,
+                'content', format(
+                    'This drop has ended: %s of %s claimed.', c.claims_count, coalesce(c.max_claims::text, 'unlimited')
+                )
             ),
             format('drop_closed:%s', c.drop_id)
         FROM closed AS c
@@ -316,7 +319,7 @@ END;
 $$;
 
 COMMENT ON FUNCTION resonance.close_expired_drops(timestamptz) IS
-'Job: closes every open drop whose expires_at is at or before p_at (closed_at = p_at) and queues one outbox send_message {"type":"drop_closed",...} per drop so the bot can end the post. Returns how many drops it closed; running it again closes nothing more.';
+'Job: closes every open drop whose expires_at is at or before p_at (closed_at = p_at) and queues one outbox send_message {"type":"drop_closed", channel_id, message_id, claims_count, max_claims, content} per drop that has a channel so the bot can end the post. Returns how many drops it closed; running it again closes nothing more.';
 
 REVOKE ALL ON FUNCTION resonance.close_expired_drops(timestamptz) FROM public, anon, authenticated;
 GRANT EXECUTE ON FUNCTION resonance.close_expired_drops(timestamptz) TO service_role;

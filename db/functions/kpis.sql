@@ -26,6 +26,7 @@ RETURNS jsonb
 LANGUAGE plpgsql
 STABLE
 SET search_path = ''
+SET work_mem = '64MB'
 AS $$
 DECLARE
     v_days integer := p_to - p_from + 1;
@@ -49,64 +50,65 @@ BEGIN
         RAISE EXCEPTION 'invalid KPI period % .. %', p_from, p_to USING ERRCODE = 'RS504';
     END IF;
     v_window := greatest(v_days, 7);
-    v_low := least(p_from - 1, p_to - 2 * v_window + 1);
+    -- Every window below lies in v_low .. p_to (w >= n, so p_to - 2w + 1 <= p_from - n).
+    v_low := p_to - 2 * v_window + 1;
 
-    -- One pass over the rollup rows of the window: per member, then totals.
-    WITH rows AS (
+    -- The period's own rows: activity, voice, actions and RSNC per member (one row per member-day).
+    WITH period_members AS (
         SELECT
-            da.discord_user_id AS member,
-            da.activity_date AS day,
-            (
+            count(*) AS active_days,
+            bool_or(da.voice_minutes > 0) AS in_voice,
+            sum(da.messages_count + da.reactions_given + da.checkins + da.drops_claimed) AS actions,
+            sum(da.rsnc_earned) AS rsnc
+        FROM resonance.daily_activity AS da
+        WHERE
+            da.server_id = p_server_id
+            AND da.activity_date BETWEEN p_from AND p_to
+            AND (
                 da.messages_count > 0 OR da.voice_minutes > 0 OR da.reactions_given > 0
                 OR da.checkins > 0 OR da.drops_claimed > 0 OR da.rewards_count > 0
-            ) AS is_active,
-            da.voice_minutes > 0 AS in_voice,
-            da.messages_count + da.reactions_given + da.checkins + da.drops_claimed AS actions,
-            da.rsnc_earned
+            )
+        GROUP BY da.discord_user_id
+    )
+
+    SELECT
+        coalesce(sum(pm.active_days), 0),
+        count(*),
+        count(*) FILTER (WHERE pm.in_voice),
+        coalesce(sum(pm.actions), 0),
+        coalesce(sum(pm.rsnc), 0),
+        (SELECT coalesce(sum(t.rsnc), 0) FROM (
+            SELECT pm2.rsnc FROM period_members AS pm2 WHERE pm2.rsnc > 0 ORDER BY pm2.rsnc DESC LIMIT 10
+        ) AS t)
+    INTO v_member_days, v_active, v_voice, v_actions, v_rsnc, v_top
+    FROM period_members AS pm;
+
+    -- The comparison windows: one integer mask per member active in p_to - 2w + 1 .. p_to
+    -- (1 = active in the current window, 2 = in the previous one, 4 = in the last 7 days).
+    WITH masks AS (
+        SELECT
+            da.discord_user_id AS member,
+            bit_or(
+                CASE WHEN da.activity_date > p_to - v_window THEN 1 ELSE 2 END
+                | CASE WHEN da.activity_date > p_to - 7 THEN 4 ELSE 0 END
+            ) AS mask
         FROM resonance.daily_activity AS da
-        WHERE da.server_id = p_server_id AND da.activity_date BETWEEN v_low AND p_to
-    ),
-
-    members AS (
-        SELECT
-            r.member,
-            count(*) FILTER (WHERE r.is_active AND r.day BETWEEN p_from AND p_to) AS active_days,
-            bool_or(r.is_active AND r.day BETWEEN p_to - 6 AND p_to) AS active_week,
-            bool_or(r.in_voice AND r.day BETWEEN p_from AND p_to) AS in_voice,
-            bool_or(r.is_active AND r.day BETWEEN p_to - v_window + 1 AND p_to) AS active_current,
-            bool_or(r.is_active AND r.day BETWEEN p_to - 2 * v_window + 1 AND p_to - v_window) AS active_previous,
-            coalesce(sum(r.actions) FILTER (WHERE r.day BETWEEN p_from AND p_to), 0) AS actions,
-            coalesce(sum(r.rsnc_earned) FILTER (WHERE r.day BETWEEN p_from AND p_to), 0) AS rsnc
-        FROM rows AS r
-        GROUP BY r.member
-    ),
-
-    totals AS (
-        SELECT
-            coalesce(sum(m.active_days), 0) AS member_days,
-            count(*) FILTER (WHERE m.active_week) AS wau,
-            count(*) FILTER (WHERE m.active_days > 0) AS active,
-            count(*) FILTER (WHERE m.in_voice) AS voice,
-            coalesce(sum(m.actions), 0) AS actions,
-            coalesce(sum(m.rsnc), 0) AS rsnc,
-            count(*) FILTER (WHERE m.active_previous) AS previous,
-            count(*) FILTER (WHERE m.active_previous AND NOT coalesce(m.active_current, FALSE)) AS churned
-        FROM members AS m
-    ),
-
-    top_earners AS (
-        SELECT m.rsnc FROM members AS m
-        WHERE m.rsnc > 0
-        ORDER BY m.rsnc DESC
-        LIMIT 10
+        WHERE
+            da.server_id = p_server_id
+            AND da.activity_date BETWEEN v_low AND p_to
+            AND (
+                da.messages_count > 0 OR da.voice_minutes > 0 OR da.reactions_given > 0
+                OR da.checkins > 0 OR da.drops_claimed > 0 OR da.rewards_count > 0
+            )
+        GROUP BY da.discord_user_id
     ),
 
     cohort AS (
         SELECT
             count(*) AS cohort,
-            count(*) FILTER (WHERE m.active_current) AS converted
+            count(*) FILTER (WHERE m.mask & 1 = 1) AS converted
         FROM public.discord_user_stats AS st
-        LEFT JOIN members AS m ON st.discord_user_id = m.member
+        LEFT JOIN masks AS m ON st.discord_user_id = m.member
         WHERE
             st.server_id = p_server_id
             AND st.first_seen_at >= ((p_to - 2 * v_window + 1)::timestamp AT TIME ZONE 'UTC')
@@ -114,15 +116,15 @@ BEGIN
     )
 
     SELECT
-        t.member_days, t.wau, t.active, t.voice, t.actions, t.rsnc, t.previous, t.churned,
-        (SELECT coalesce(sum(te.rsnc), 0) FROM top_earners AS te),
-        c.cohort, c.converted
-    INTO
-        v_member_days, v_wau, v_active, v_voice, v_actions, v_rsnc, v_prev, v_churned,
-        v_top, v_cohort, v_converted
-    FROM totals AS t CROSS JOIN cohort AS c;
+        count(*) FILTER (WHERE m.mask & 4 = 4),
+        count(*) FILTER (WHERE m.mask & 2 = 2),
+        count(*) FILTER (WHERE m.mask & 3 = 2),
+        (SELECT c.cohort FROM cohort AS c),
+        (SELECT c.converted FROM cohort AS c)
+    INTO v_wau, v_prev, v_churned, v_cohort, v_converted
+    FROM masks AS m;
 
-    -- Check-in pairs (yesterday and today) from the days' check-in rows only.
+    -- Check-in pairs (day d-1 and day d, d in the period), read from the check-in rows only.
     SELECT
         count(*) FILTER (WHERE b.discord_user_id IS NOT NULL),
         count(*)
@@ -130,7 +132,8 @@ BEGIN
     FROM resonance.daily_activity AS a
     LEFT JOIN resonance.daily_activity AS b
         ON
-            b.server_id = a.server_id
+            b.server_id = p_server_id
+            AND b.activity_date BETWEEN p_from AND p_to
             AND b.activity_date = a.activity_date + 1
             AND b.discord_user_id = a.discord_user_id
             AND b.checkins > 0

@@ -74,6 +74,7 @@ RETURNS jsonb
 LANGUAGE plpgsql
 STABLE
 SET search_path = ''
+SET work_mem = '64MB'
 AS $$
 DECLARE
     v_to date := coalesce(p_as_of, (now() AT TIME ZONE 'UTC')::date - 1);
@@ -115,35 +116,49 @@ BEGIN
         v_prev_from := date_trunc('month', v_prev_to)::date;
     END IF;
 
-    SELECT jsonb_build_object(
-        'active_members', count(DISTINCT da.discord_user_id) FILTER (
-            WHERE da.messages_count > 0 OR da.voice_minutes > 0 OR da.reactions_given > 0
-            OR da.checkins > 0 OR da.drops_claimed > 0 OR da.rewards_count > 0
-        ),
-        'messages', coalesce(sum(da.messages_count), 0),
-        'voice_minutes', coalesce(sum(da.voice_minutes), 0),
-        'reactions', coalesce(sum(da.reactions_given), 0),
-        'rsnc_distributed', coalesce(sum(da.rsnc_earned), 0),
-        'checkins', coalesce(sum(da.checkins), 0),
-        'members_checked_in', count(DISTINCT da.discord_user_id) FILTER (WHERE da.checkins > 0),
-        'drop_claims', coalesce(sum(da.drops_claimed), 0)
-    )
-    INTO v_summary
-    FROM resonance.daily_activity AS da
-    WHERE da.server_id = p_server_id AND da.activity_date BETWEEN v_from AND v_to;
-
-    SELECT coalesce(jsonb_agg(jsonb_build_object('user_id', t.discord_user_id, 'rsnc_earned', t.rsnc)
-        ORDER BY t.rsnc DESC, t.discord_user_id), '[]'::jsonb)
-    INTO v_top
-    FROM (
-        SELECT da.discord_user_id, sum(da.rsnc_earned) AS rsnc
+    -- One pass over the period's rollup rows, per member: the totals and the top earners.
+    WITH per_member AS (
+        SELECT
+            da.discord_user_id,
+            bool_or(
+                da.messages_count > 0 OR da.voice_minutes > 0 OR da.reactions_given > 0
+                OR da.checkins > 0 OR da.drops_claimed > 0 OR da.rewards_count > 0
+            ) AS is_active,
+            sum(da.messages_count) AS messages,
+            sum(da.voice_minutes) AS voice_minutes,
+            sum(da.reactions_given) AS reactions,
+            sum(da.rsnc_earned) AS rsnc,
+            sum(da.checkins) AS checkins,
+            sum(da.drops_claimed) AS drop_claims
         FROM resonance.daily_activity AS da
         WHERE da.server_id = p_server_id AND da.activity_date BETWEEN v_from AND v_to
         GROUP BY da.discord_user_id
-        HAVING sum(da.rsnc_earned) > 0
-        ORDER BY rsnc DESC, da.discord_user_id
-        LIMIT 5
-    ) AS t;
+    )
+
+    SELECT
+        jsonb_build_object(
+            'active_members', count(*) FILTER (WHERE pm.is_active),
+            'messages', coalesce(sum(pm.messages), 0),
+            'voice_minutes', coalesce(sum(pm.voice_minutes), 0),
+            'reactions', coalesce(sum(pm.reactions), 0),
+            'rsnc_distributed', coalesce(sum(pm.rsnc), 0),
+            'checkins', coalesce(sum(pm.checkins), 0),
+            'members_checked_in', count(*) FILTER (WHERE pm.checkins > 0),
+            'drop_claims', coalesce(sum(pm.drop_claims), 0)
+        ),
+        (
+            SELECT coalesce(jsonb_agg(jsonb_build_object('user_id', t.discord_user_id, 'rsnc_earned', t.rsnc)
+                ORDER BY t.rsnc DESC, t.discord_user_id), '[]'::jsonb)
+            FROM (
+                SELECT pm2.discord_user_id, pm2.rsnc
+                FROM per_member AS pm2
+                WHERE pm2.rsnc > 0
+                ORDER BY pm2.rsnc DESC, pm2.discord_user_id
+                LIMIT 5
+            ) AS t
+        )
+    INTO v_summary, v_top
+    FROM per_member AS pm;
 
     -- Streaks are current state: alive at the end of v_to when the latest check-in is on v_to or later.
     SELECT jsonb_build_object(

@@ -195,7 +195,7 @@ END;
 $$;
 
 COMMENT ON FUNCTION tipping.cleanup_expired_nonces(timestamptz) IS
-'Deletes every registration nonce expired at p_at (default now()), used or not; returns how many. Scheduled every 10 minutes by db/jobs/tipping.sql where pg_cron runs.';
+'Deletes every registration nonce expired at p_at (default now()), used or not; returns how many. Scheduled hourly at :07 by db/jobs/02_nonce_cleanup.sql where pg_cron runs.';
 
 REVOKE ALL ON FUNCTION tipping.cleanup_expired_nonces(timestamptz) FROM public, anon, authenticated;
 GRANT EXECUTE ON FUNCTION tipping.cleanup_expired_nonces(timestamptz) TO service_role;

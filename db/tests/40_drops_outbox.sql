@@ -1,7 +1,7 @@
 -- The outbox: take_outbox (lease, SKIP LOCKED), complete_outbox, fail_outbox (backoff, dead).
 BEGIN;
 \ir helpers/setup.psql
-SELECT plan(20);
+SELECT plan(24);
 
 SELECT resonance.enqueue_outbox('s-o', 'add_role', '{"n":1}', 'k1') AS id1 \gset
 SELECT resonance.enqueue_outbox('s-o', 'remove_role', '{"n":2}') AS id2 \gset
@@ -48,6 +48,28 @@ UPDATE resonance.outbox SET max_attempts = 4 WHERE id = :'id2';
 SELECT is((resonance.fail_outbox(:'id2', 'w4', 'e3') ->> 'available_at')::timestamptz > now() + interval '7 seconds', TRUE, 'fail_outbox: backoff doubles (2^3 s)');
 SELECT lives_ok($$SELECT * FROM resonance.take_outbox(10, 'w5', p_at => now() + interval '1 minute')$$, 'taken a fourth time');
 SELECT is(resonance.fail_outbox(:'id2', 'w5', 'still down') ->> 'status', 'dead', 'fail_outbox: dead after max_attempts');
+
+SELECT is(resonance.fail_outbox(:'id2', 'w5', 'again') ->> 'status', 'not_taken', 'fail_outbox: a dead row is not_taken');
+
+-- Every drops function: search_path pinned, EXECUTE for service_role only.
+CREATE TEMP TABLE drops_functions ON COMMIT DROP AS
+SELECT p.oid, p.proname, p.proconfig
+FROM pg_proc AS p
+WHERE p.pronamespace = 'resonance'::regnamespace
+    AND p.proname IN (
+        'create_drop', 'attach_drop_message', 'claim_drop', 'claim_reaction_drop', 'close_expired_drops',
+        'create_milestone', 'evaluate_milestones', 'milestone_criterion_types', 'check_milestone_criteria',
+        'role_bonus_amount', 'grant_role', 'revoke_role', 'pay_role_bonus', 'assign_role', 'remove_role',
+        'purchase_role', 'claim_one_time_bonus', 'run_auto_drip',
+        'enqueue_outbox', 'take_outbox', 'complete_outbox', 'fail_outbox'
+    );
+SELECT is((SELECT count(*)::integer FROM drops_functions), 22, 'all 22 drops functions exist');
+SELECT is_empty($$SELECT proname FROM drops_functions WHERE NOT coalesce(proconfig, '{}') @> ARRAY['search_path=""']$$, 'every drops function pins search_path');
+SELECT is_empty(
+    $$SELECT proname FROM drops_functions
+      WHERE has_function_privilege('anon', oid, 'EXECUTE') OR has_function_privilege('authenticated', oid, 'EXECUTE')
+         OR NOT has_function_privilege('service_role', oid, 'EXECUTE')$$,
+    'every drops function: service_role only');
 
 SELECT * FROM finish();
 ROLLBACK;

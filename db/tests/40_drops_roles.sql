@@ -1,7 +1,6 @@
 -- Role assignments: purchase_role, claim_one_time_bonus, assign_role/remove_role, run_auto_drip.
 BEGIN;
 \ir helpers/setup.psql
-\ir helpers/spend_stub.psql
 SELECT plan(33);
 
 INSERT INTO public.discord_server_configs (server_id, brand_id) VALUES ('s-r', 'b-r');

@@ -6,7 +6,7 @@
 -- Mon 2026-05-25 .. Sun 2026-05-31 and the month of May.
 BEGIN;
 \ir helpers/setup.psql
-SELECT plan(69);
+SELECT plan(70);
 
 INSERT INTO public.discord_server_configs (server_id, brand_id, is_active) VALUES
 ('k1', 'b1', TRUE),
@@ -262,6 +262,18 @@ SELECT is(resonance.check_ledger(), 2, 'check_ledger returns the number of diffe
 SELECT is(
     (SELECT details -> 0 ->> 'user_id' FROM resonance.ledger_checks ORDER BY id DESC LIMIT 1), 'u1',
     'and records them'
+);
+
+SELECT is_empty(
+    $$SELECT p.oid::regprocedure::text FROM pg_proc AS p
+      WHERE p.pronamespace = 'resonance'::regnamespace
+        AND p.proname IN ('kpi_metrics', 'compute_kpis_for_period', 'compute_kpis', 'snapshot_kpis', 'backfill_kpis',
+                          'set_kpi_target', 'check_kpi_alerts', 'set_report_schedule', 'report_due_since', 'build_report',
+                          'due_reports', 'queue_due_reports', 'check_ledger')
+        AND (has_function_privilege('anon', p.oid, 'EXECUTE') OR has_function_privilege('authenticated', p.oid, 'EXECUTE')
+             OR NOT has_function_privilege('service_role', p.oid, 'EXECUTE')
+             OR p.prosecdef OR NOT coalesce(p.proconfig @> ARRAY['search_path=""'], FALSE))$$,
+    'every KPI/report function: service_role only, not SECURITY DEFINER, search_path pinned'
 );
 
 SELECT * FROM finish();

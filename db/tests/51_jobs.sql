@@ -5,7 +5,7 @@
 -- Some commands call functions of other branches (ledger, engine, drops). Until those branches are
 -- merged, a missing function is reported as "not ok ... # TODO MISSING ..." (allow_unmerged = 1).
 -- Once everything is on main, set allow_unmerged to 0: then a missing function fails the suite.
-\set allow_unmerged 1
+\set allow_unmerged 0
 BEGIN;
 \ir helpers/setup.psql
 SELECT plan(22);

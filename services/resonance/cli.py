@@ -12,6 +12,9 @@ commands:
   migrate [status] [--database-url URL] [--dry-run]
                                 apply db/local (plain Postgres only), db/migrations, then
                                 db/functions, db/policies and db/jobs
+  simulate [--members N] [--days N] [--seed N] [--database-url URL]
+                                a seeded community driven end to end, then a report and a chart
+  bench [--seconds N]           pgbench: our hot paths vs the ceiling and a naive peer
   analytics simulate|query      sync a seeded mock guild into the warehouse; the sealed SQL console
   bot [--list-commands]         the Discord bot (DISCORD_TOKEN, DATABASE_URL from the environment)
 """
@@ -20,6 +23,8 @@ commands:
 COMMANDS: dict[str, str] = {
     "db": "resonance.localdb",
     "migrate": "resonance.migrate",
+    "simulate": "resonance.simulate",
+    "bench": "resonance.bench",
     "analytics": "resonance.analytics.cli",
     "bot": "resonance.bot.app",
 }

@@ -71,7 +71,7 @@ async def query(url: str, args: argparse.Namespace, console: Console) -> int:
         return 1
     finally:
         await conn.close()
-    console.print(_table(f"tenant {result.tenant_id}", result.rows))
+    console.print(_table(f"tenant {result.tenant_id}", result.rows, result.columns or None))
     console.print(f"{result.row_count} row(s){' (truncated at the row cap)' if result.truncated else ''}")
     return 0
 

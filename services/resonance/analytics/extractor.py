@@ -47,6 +47,7 @@ class SyncStats:
     reactions_added: int = 0
     reactions_removed: int = 0
     users_written: int = 0
+    members_departed: int = 0
     batches: int = 0
     seconds: float = 0.0
     per_channel: dict[int, int] = field(default_factory=dict)
@@ -156,6 +157,10 @@ async def _sync_guild(conn: asyncpg.Connection, guild: GuildLike, tenant_id: str
     for member in guild.members:
         members.user(member, is_member=True)
     await _flush(conn, members, None, stats)
+    if members.users:  # an empty list means no members intent, not an empty guild: mark nobody
+        stats.members_departed = await conn.fetchval(
+            "SELECT analytics.mark_departed_members($1, $2, $3)", tenant_id, guild.id, sorted(members.users)
+        )
 
     start = snowflake_at(now - timedelta(days=sync_days))
     resume = {} if full else {

@@ -238,11 +238,14 @@ def create_mock_client(
             topic=f"topic {c}", position=c,
         )
         moments = []
-        for _ in range(messages_per_channel):
-            day = rng.randrange(days)
-            hour = rng.choices(range(24), weights=hours)[0]
-            moment = start + timedelta(days=day, hours=hour, seconds=rng.randrange(3600))
-            moments.append(min(moment, now))
+        midnight = start.replace(hour=0, minute=0, second=0)
+        while len(moments) < messages_per_channel:
+            # A UTC calendar day, then an hour drawn with the daytime bias; outside [start, now]: draw again.
+            moment = midnight + timedelta(
+                days=rng.randrange(days + 1), hours=rng.choices(range(24), weights=hours)[0], seconds=rng.randrange(3600)
+            )
+            if start <= moment <= now:
+                moments.append(moment)
         moments.sort()
         for moment in moments:
             increment += 1

@@ -43,6 +43,7 @@ class ReactionGiver(BaseModel):
 
 
 class ConsoleResult(BaseModel):
+    columns: list[str] = []
     rows: list[dict[str, Any]]
     row_count: int
     truncated: bool

@@ -24,7 +24,7 @@ FRIENDLY: dict[str, str] = {
     "RT003": "The amount must be more than zero.",
     "RT004": "That amount has too many decimals.",
     "RT005": "Unknown currency.",
-    "RT006": "That member has no balance yet.",
+    "RT006": "Insufficient funds: you have no balance yet.",
     "RT010": "That isn't a valid Solana wallet address.",
     "RT011": "Unknown nonce: run /wallet register to get a fresh one.",
     "RT012": "That nonce was issued to someone else: run /wallet register yourself.",

@@ -18,7 +18,15 @@ from uuid import UUID
 
 from resonance.bot import api as default_api
 from resonance.bot.errors import APOLOGY, BUG, friendly_error, is_outage
-from resonance.bot.models import CommandContext, MemberJoin, MessageEvent, ReactionEvent, VoiceChange, VoiceSession
+from resonance.bot.models import (
+    CommandContext,
+    MemberJoin,
+    MessageEvent,
+    ReactionEvent,
+    RolesAdded,
+    VoiceChange,
+    VoiceSession,
+)
 from resonance.bot.responder import BLUE, GOLD, GREEN, ORANGE, RED, Button, Embed, Responder
 from resonance.db.member import Outcome, whole
 
@@ -200,7 +208,10 @@ class Handlers:
         answers no_drop for an ordinary reaction; a drop is claimed once per member however often)."""
         if event.reactor_is_bot:
             return None
-        if event.author_id != event.reactor_id:
+        if event.author_id is None:
+            log.warning("reaction without a known message author", extra={"message_id": event.message_id})
+            outcome = None
+        elif event.author_id != event.reactor_id:
             outcome = await self._listen(f"reaction:{event.message_id}:{event.reactor_id}", lambda: self._call(
                 "record_reaction", event.server_id, event.reactor_id, event.author_id, event.channel_id,
                 event.message_id, event.emoji, event.role_ids, event.occurred_at,
@@ -285,6 +296,18 @@ class Handlers:
             None, {}, event.joined_at,
         ))
 
+    async def on_roles_added(self, event: RolesAdded) -> list[Any]:
+        """A role with a one-time bonus pays it once per member (claim_one_time_bonus decides: paid,
+        already_claimed or not_eligible for a role without a bonus)."""
+        if event.is_bot:
+            return []
+        outcomes = []
+        for role_id in event.added_role_ids:
+            outcomes.append(await self._listen(f"role:{event.user_id}:{role_id}", lambda role_id=role_id: self._call(
+                "claim_one_time_bonus", event.server_id, event.user_id, role_id, event.role_ids, event.at,
+            )))
+        return outcomes
+
     # --- member commands ----------------------------------------------------------------------
 
     async def checkin(self, ctx: CommandContext, r: Responder) -> None:
@@ -329,8 +352,9 @@ class Handlers:
             data = as_dict(await self._call("member_stats", ctx.server_id, user))
             data.pop("status", None)
             embed = Embed(title="Stats", description=f"<@{user}>", color=BLUE)
-            for key in ("messages_count", "voice_minutes", "reactions_count", "reactions_received", "rsnc_earned",
-                        "current_streak", "longest_streak", "rank", "balance"):
+            for key in ("messages_count", "voice_minutes", "reactions_given", "reactions_count", "reactions_received",
+                        "rsnc_earned", "current_streak", "longest_streak", "achievements_completed", "rank",
+                        "balance"):
                 if key in data and data[key] is not None:
                     embed.add(key.replace("_", " "), whole(data[key]) if isinstance(data[key], (int, float, Decimal))
                               else data[key])
@@ -432,11 +456,14 @@ class Handlers:
             lines = []
             for row in rows:
                 d = as_dict(row)
-                incoming = d.get("recipient_id") == ctx.user_id
-                sign = "+" if incoming else "-"
+                delta = d.get("delta")
+                if delta is None:
+                    delta = d.get("amount") if d.get("recipient_id") == ctx.user_id else -(d.get("amount") or 0)
+                sign = "+" if Decimal(str(delta)) >= 0 else "-"
                 kind = d.get("transaction_type") or d.get("type") or ""
-                lines.append(f"`{str(d.get('created_at', ''))[:16]}` {sign}{whole(d.get('amount'))} "
-                             f"{d.get('currency', '')} · {kind}")
+                who = f" · <@{d['counterparty_id']}>" if d.get("counterparty_id") else ""
+                lines.append(f"`{str(d.get('created_at', ''))[:16]}` {sign}{whole(abs(Decimal(str(delta))))} "
+                             f"{d.get('currency', '')} · {kind}{who}")
             await r.reply(embed=Embed(title="History", description="\n".join(lines) or "No transactions yet.",
                                       color=BLUE), ephemeral=True)
         await self._answer(r, "history", body)
@@ -445,7 +472,8 @@ class Handlers:
         async def body() -> None:
             d = as_dict(await self._call("open_ticket", ctx.user_id, subject, description or None, "medium",
                                          ctx.user_name or None))
-            ticket = d.get("id") or d.get("ticket_id") or d.get("value")
+            inner = d.get("ticket") if isinstance(d.get("ticket"), dict) else d
+            ticket = inner.get("id") or d.get("ticket_id") or d.get("value")
             await r.reply(f"Ticket #{ticket} opened: {subject}. Support will get back to you.", ephemeral=True)
         await self._answer(r, "ticket open", body)
 
@@ -500,10 +528,10 @@ class Handlers:
                     "description": embed.description + f"\nReact with {emoji} to claim."}), reaction=emoji)
                 outcome = await self._call("create_drop", ctx.server_id, amount, max_claims, expires,
                                            drop_type="reaction", channel_id=target, message_id=message_id,
-                                           emoji=emoji, created_by=ctx.user_id)
+                                           emoji=emoji, created_by=ctx.user_id, at=ctx.at)
             else:
                 outcome = await self._call("create_drop", ctx.server_id, amount, max_claims, expires,
-                                           drop_type="button", channel_id=target, created_by=ctx.user_id)
+                                           drop_type="button", channel_id=target, created_by=ctx.user_id, at=ctx.at)
                 drop_id = drop_id_of(outcome)
                 message_id = await r.post(target, embed=embed,
                                           button=Button(custom_id=f"{DROP_PREFIX}{drop_id}", label="Claim",
@@ -540,9 +568,13 @@ class Handlers:
         async def body() -> None:
             if not await self._need_admin(ctx, r):
                 return
+            # One rule per event type and server from Discord: an existing server rule is replaced, not doubled.
+            existing = [as_dict(row) for row in await self._call("list_event_rules", ctx.server_id)]
+            rule_id = next((d.get("id") for d in existing
+                            if d.get("event_type") == event_type and d.get("server_id") == ctx.server_id), None)
             await self._call("set_event_rule", ctx.server_id, event_type, reward_amount,
                              cooldown_hours=cooldown_hours, max_claims_per_user=max_claims_per_user,
-                             enabled=enabled, actor_id=ctx.user_id)
+                             enabled=enabled, rule_id=rule_id, actor_id=ctx.user_id)
             await r.reply(f"Rule `{event_type}` set: {reward_amount} RSNC"
                           + (f", cooldown {cooldown_hours}h" if cooldown_hours else "")
                           + (f", max {max_claims_per_user}" if max_claims_per_user else "")
@@ -596,8 +628,9 @@ class Handlers:
             if amount <= 0:
                 await r.reply("The amount must be positive.", ephemeral=True)
                 return
-            source = f"manual:{ctx.interaction_id}" if ctx.interaction_id else f"manual:{member_id}:{ctx.at}"
-            outcome = await self._call("manual_reward", ctx.server_id, ctx.user_id, member_id, amount, reason, source)
+            source = f"manual:{ctx.interaction_id}" if ctx.interaction_id else None
+            outcome = await self._call("manual_reward", ctx.server_id, ctx.user_id, member_id, amount, reason, source,
+                                       ctx.at)
             if as_dict(outcome).get("status") in (None, "rewarded"):
                 await r.reply(f"<@{member_id}> received **{amount} RSNC**: {reason}", ephemeral=False)
             else:

@@ -72,7 +72,8 @@ class VoiceSession(BaseModel):
 
     @property
     def minutes(self) -> int:
-        return max(0, int((self.ended_at - self.started_at).total_seconds() // 60))
+        """Whole minutes, at most a day (record_voice accepts 0..1440)."""
+        return min(1440, max(0, int((self.ended_at - self.started_at).total_seconds() // 60)))
 
 
 class MemberJoin(BaseModel):
@@ -80,6 +81,17 @@ class MemberJoin(BaseModel):
     user_id: str
     joined_at: datetime
     is_bot: bool = False
+
+
+class RolesAdded(BaseModel):
+    """A member gained Discord roles (from anyone: an admin, another bot, our own outbox)."""
+
+    server_id: str
+    user_id: str
+    added_role_ids: list[str]
+    role_ids: list[str] = Field(default_factory=list)
+    is_bot: bool = False
+    at: datetime | None = None
 
 
 class CommandContext(BaseModel):

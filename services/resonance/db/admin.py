@@ -4,7 +4,7 @@ for the result shapes)."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -31,20 +31,22 @@ async def list_event_rules(ex: Executor, server_id: str) -> list[Row]:
 async def set_event_rule(
     ex: Executor, server_id: str, event_type: str, reward_amount: Decimal | int, *,
     cooldown_hours: int | None = None, max_claims_per_user: int | None = None, enabled: bool = True,
-    detection_config: dict[str, Any] | None = None, actor_id: str | None = None,
+    detection_config: dict[str, Any] | None = None, channel_constraints: dict[str, Any] | None = None,
+    rule_metadata: dict[str, Any] | None = None, rule_id: Any = None, actor_id: str,
 ) -> Outcome:
+    """Creates (rule_id None) or replaces a server rule, audited as actor_id: {"status","rule_id"}."""
     return await call_one(
-        ex, "resonance.set_event_rule", server_id, event_type, Decimal(reward_amount), cooldown_hours,
-        max_claims_per_user, enabled, detection_config, actor_id,
+        ex, "resonance.set_event_rule", server_id, actor_id, event_type, Decimal(reward_amount), cooldown_hours,
+        max_claims_per_user, detection_config, channel_constraints, rule_metadata, enabled, rule_id,
     )
 
 
 async def set_role_effect(
     ex: Executor, server_id: str, role_id: str, effect_type: str, effect_config: dict[str, Any], *,
-    role_name: str | None = None, actor_id: str | None = None,
+    role_name: str | None = None, is_active: bool = True, actor_id: str,
 ) -> Outcome:
     return await call_one(
-        ex, "resonance.set_role_effect", server_id, role_id, effect_type, effect_config, role_name, actor_id
+        ex, "resonance.set_role_effect", server_id, actor_id, role_id, effect_type, effect_config, role_name, is_active
     )
 
 
@@ -57,41 +59,21 @@ async def create_milestone(
     )
 
 
-async def create_drop(
-    ex: Executor, server_id: str, amount: Decimal | int, max_claims: int, expires_at: datetime | None, *,
-    drop_type: str = "button", channel_id: str | None = None, message_id: str | None = None,
-    emoji: str | None = None, created_by: str | None = None, at: datetime | None = None,
-) -> Outcome:
-    """{"status":"created","drop_id",...} (named notation: the SQL function has many optional parameters)."""
-    row = await ex.fetchrow(
-        """SELECT * FROM resonance.create_drop(
-               p_server_id => $1, p_drop_type => $2, p_channel_id => $3, p_message_id => $4, p_emoji => $5,
-               p_expires_at => $6, p_max_claims => $7, p_reward_amount => $8, p_created_by => $9, p_at => $10)""",
-        server_id, drop_type, channel_id, message_id, emoji, expires_at, max_claims, Decimal(amount), created_by, at,
-    )
-    value = row[0]
-    return Outcome(**value) if isinstance(value, dict) else Outcome(drop_id=value)
-
-
 async def attach_drop_message(ex: Executor, drop_id: Any, channel_id: str, message_id: str) -> Outcome:
     return await call_one(ex, "resonance.attach_drop_message", drop_id, channel_id, message_id)
 
 
 async def manual_reward(
     ex: Executor, server_id: str, admin_id: str, user_id: str, amount: Decimal | int, reason: str,
-    source_id: str,
+    source_id: str | None = None, occurred_at: datetime | None = None,
 ) -> Outcome:
     return await call_one(
-        ex, "resonance.manual_reward", server_id, admin_id, user_id, Decimal(amount), reason, source_id
+        ex, "resonance.manual_reward", server_id, admin_id, user_id, Decimal(amount), reason, source_id, occurred_at
     )
 
 
 async def recent_audit(ex: Executor, server_id: str, limit: int = 10) -> list[Row]:
     return await call_rows(ex, "resonance.recent_audit", server_id, limit)
-
-
-async def compute_kpis(ex: Executor, server_id: str, day: date) -> Outcome:
-    return await call_one(ex, "resonance.compute_kpis", server_id, day)
 
 
 async def set_report_schedule(

@@ -1,0 +1,136 @@
+-- RLS for the tipping ledger: service_role (the bot and the ledger functions) only, with two read-only
+-- windows for a brand's Partner Portal users: the transactions their brand issued or received, and
+-- the tips made in their servers. Everything else (members, balances, wallets, badges, nonces,
+-- verifications, tickets, currencies) is invisible to them; anon has no USAGE on schema tipping.
+
+-- tipping.transactions
+ALTER TABLE tipping.transactions ENABLE ROW LEVEL SECURITY;
+
+DROP POLICY IF EXISTS "service_role has full access" ON tipping.transactions;
+CREATE POLICY "service_role has full access" ON tipping.transactions
+AS PERMISSIVE FOR ALL TO service_role
+USING (TRUE)
+WITH CHECK (TRUE);
+
+DROP POLICY IF EXISTS "brand users read their own transactions" ON tipping.transactions;
+CREATE POLICY "brand users read their own transactions" ON tipping.transactions
+AS PERMISSIVE FOR SELECT TO authenticated
+USING (brand_id = (SELECT auth.jwt() -> 'app_metadata' ->> 'brand_id'));
+
+REVOKE ALL ON tipping.transactions FROM anon, authenticated;
+GRANT SELECT ON tipping.transactions TO authenticated;
+GRANT ALL ON tipping.transactions TO service_role;
+
+-- tipping.tips
+ALTER TABLE tipping.tips ENABLE ROW LEVEL SECURITY;
+
+DROP POLICY IF EXISTS "service_role has full access" ON tipping.tips;
+CREATE POLICY "service_role has full access" ON tipping.tips
+AS PERMISSIVE FOR ALL TO service_role
+USING (TRUE)
+WITH CHECK (TRUE);
+
+DROP POLICY IF EXISTS "brand users read their own tips" ON tipping.tips;
+CREATE POLICY "brand users read their own tips" ON tipping.tips
+AS PERMISSIVE FOR SELECT TO authenticated
+USING (server_id = any(array(SELECT private.brand_server_ids())));
+
+REVOKE ALL ON tipping.tips FROM anon, authenticated;
+GRANT SELECT ON tipping.tips TO authenticated;
+GRANT ALL ON tipping.tips TO service_role;
+
+-- tipping.currencies
+ALTER TABLE tipping.currencies ENABLE ROW LEVEL SECURITY;
+
+DROP POLICY IF EXISTS "service_role has full access" ON tipping.currencies;
+CREATE POLICY "service_role has full access" ON tipping.currencies
+AS PERMISSIVE FOR ALL TO service_role
+USING (TRUE)
+WITH CHECK (TRUE);
+
+REVOKE ALL ON tipping.currencies FROM anon, authenticated;
+GRANT ALL ON tipping.currencies TO service_role;
+
+-- tipping.users
+ALTER TABLE tipping.users ENABLE ROW LEVEL SECURITY;
+
+DROP POLICY IF EXISTS "service_role has full access" ON tipping.users;
+CREATE POLICY "service_role has full access" ON tipping.users
+AS PERMISSIVE FOR ALL TO service_role
+USING (TRUE)
+WITH CHECK (TRUE);
+
+REVOKE ALL ON tipping.users FROM anon, authenticated;
+GRANT ALL ON tipping.users TO service_role;
+
+-- tipping.balances
+ALTER TABLE tipping.balances ENABLE ROW LEVEL SECURITY;
+
+DROP POLICY IF EXISTS "service_role has full access" ON tipping.balances;
+CREATE POLICY "service_role has full access" ON tipping.balances
+AS PERMISSIVE FOR ALL TO service_role
+USING (TRUE)
+WITH CHECK (TRUE);
+
+REVOKE ALL ON tipping.balances FROM anon, authenticated;
+GRANT ALL ON tipping.balances TO service_role;
+
+-- tipping.trust_badges
+ALTER TABLE tipping.trust_badges ENABLE ROW LEVEL SECURITY;
+
+DROP POLICY IF EXISTS "service_role has full access" ON tipping.trust_badges;
+CREATE POLICY "service_role has full access" ON tipping.trust_badges
+AS PERMISSIVE FOR ALL TO service_role
+USING (TRUE)
+WITH CHECK (TRUE);
+
+REVOKE ALL ON tipping.trust_badges FROM anon, authenticated;
+GRANT ALL ON tipping.trust_badges TO service_role;
+
+-- tipping.wallet_registrations
+ALTER TABLE tipping.wallet_registrations ENABLE ROW LEVEL SECURITY;
+
+DROP POLICY IF EXISTS "service_role has full access" ON tipping.wallet_registrations;
+CREATE POLICY "service_role has full access" ON tipping.wallet_registrations
+AS PERMISSIVE FOR ALL TO service_role
+USING (TRUE)
+WITH CHECK (TRUE);
+
+REVOKE ALL ON tipping.wallet_registrations FROM anon, authenticated;
+GRANT ALL ON tipping.wallet_registrations TO service_role;
+
+-- tipping.registration_nonces
+ALTER TABLE tipping.registration_nonces ENABLE ROW LEVEL SECURITY;
+
+DROP POLICY IF EXISTS "service_role has full access" ON tipping.registration_nonces;
+CREATE POLICY "service_role has full access" ON tipping.registration_nonces
+AS PERMISSIVE FOR ALL TO service_role
+USING (TRUE)
+WITH CHECK (TRUE);
+
+REVOKE ALL ON tipping.registration_nonces FROM anon, authenticated;
+GRANT ALL ON tipping.registration_nonces TO service_role;
+
+-- tipping.verifications
+ALTER TABLE tipping.verifications ENABLE ROW LEVEL SECURITY;
+
+DROP POLICY IF EXISTS "service_role has full access" ON tipping.verifications;
+CREATE POLICY "service_role has full access" ON tipping.verifications
+AS PERMISSIVE FOR ALL TO service_role
+USING (TRUE)
+WITH CHECK (TRUE);
+
+REVOKE ALL ON tipping.verifications FROM anon, authenticated;
+GRANT ALL ON tipping.verifications TO service_role;
+
+-- tipping.tickets
+ALTER TABLE tipping.tickets ENABLE ROW LEVEL SECURITY;
+
+DROP POLICY IF EXISTS "service_role has full access" ON tipping.tickets;
+CREATE POLICY "service_role has full access" ON tipping.tickets
+AS PERMISSIVE FOR ALL TO service_role
+USING (TRUE)
+WITH CHECK (TRUE);
+
+REVOKE ALL ON tipping.tickets FROM anon, authenticated;
+GRANT ALL ON tipping.tickets TO service_role;

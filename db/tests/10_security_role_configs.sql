@@ -1,0 +1,105 @@
+-- discord_role_configs: the documented matrix as behaviour, the documented DELETE + INSERT that
+-- creates a milestone over an inactive row, and the documented risk (anon writes any brand's rows).
+BEGIN;
+\ir helpers/setup.psql
+\ir helpers/security.psql
+SELECT plan(17);
+
+-- anon reads active rows only.
+SELECT tests.authenticate_as('anon');
+SELECT results_eq(
+    $$SELECT discord_role_id FROM public.discord_role_configs WHERE server_id = 'server_a'$$,
+    $$VALUES ('role_a_active')$$,
+    'anon reads the active role config and not the inactive one'
+);
+SELECT is_empty(
+    $$DELETE FROM public.discord_role_configs WHERE server_id = 'server_a' AND discord_role_id = 'role_a_inactive' RETURNING id$$,
+    'anon cannot delete an inactive row: it cannot see it'
+);
+
+-- The documented milestone write, DELETE + INSERT, over that invisible inactive row.
+SELECT lives_ok(
+    $$INSERT INTO public.discord_role_configs (server_id, brand_id, discord_role_id, discord_role_name, effect_type, effect_config, assignment_type, assignment_config)
+      VALUES ('server_a', 'brand_a', 'role_a_inactive', 'Whale', 'one_time_bonus', '{"amount": 100}', 'milestone',
+              '{"name": "Whale", "criteria": [{"type": "rsnc_earned", "threshold": 5000}]}')$$,
+    'anon creates a milestone over an inactive row with the documented DELETE + INSERT'
+);
+SELECT results_eq(
+    $$SELECT discord_role_name, assignment_type FROM public.discord_role_configs WHERE server_id = 'server_a' AND discord_role_id = 'role_a_inactive'$$,
+    $$VALUES ('Whale'::text, 'milestone'::text)$$,
+    'anon now sees the new milestone'
+);
+SELECT tests.clear_authentication();
+SELECT results_eq(
+    $$SELECT count(*)::integer, bool_and(is_active) FROM public.discord_role_configs WHERE server_id = 'server_a' AND discord_role_id = 'role_a_inactive'$$,
+    $$VALUES (1, TRUE)$$,
+    'the inactive row was replaced: one active row remains for that server and role'
+);
+
+-- An active row still holds its key: a duplicate INSERT is refused.
+SELECT tests.authenticate_as('anon');
+SELECT throws_ok(
+    $$INSERT INTO public.discord_role_configs (server_id, brand_id, discord_role_id, effect_type) VALUES ('server_a', 'brand_a', 'role_a_active', 'bonus_flat')$$,
+    '23505', NULL, 'an INSERT over an active row still violates unique_server_role'
+);
+
+-- anon writes: insert, update, delete active rows.
+SELECT lives_ok(
+    $$INSERT INTO public.discord_role_configs (server_id, brand_id, discord_role_id, effect_type, effect_config) VALUES ('server_a', 'brand_a', 'role_a_vip', 'multiplier', '{"value": 2.0}')$$,
+    'anon inserts a role config (anon_write_role_configs)'
+);
+SELECT results_eq(
+    $$UPDATE public.discord_role_configs SET priority = 5 WHERE server_id = 'server_a' AND discord_role_id = 'role_a_vip' RETURNING priority$$,
+    $$VALUES (5)$$,
+    'anon updates an active role config (anon_update_role_configs)'
+);
+SELECT throws_ok(
+    $$UPDATE public.discord_role_configs SET is_active = FALSE WHERE server_id = 'server_a' AND discord_role_id = 'role_a_vip'$$,
+    '42501', NULL, 'anon cannot deactivate a row: the new row would be invisible to its own SELECT policy'
+);
+SELECT throws_ok(
+    $$INSERT INTO public.discord_role_configs (server_id, brand_id, discord_role_id, effect_type, is_active) VALUES ('server_a', 'brand_a', 'role_a_hidden', 'multiplier', FALSE) RETURNING id$$,
+    '42501', NULL, 'anon cannot insert an inactive row and read it back'
+);
+SELECT results_eq(
+    $$DELETE FROM public.discord_role_configs WHERE server_id = 'server_a' AND discord_role_id = 'role_a_vip' RETURNING discord_role_id$$,
+    $$VALUES ('role_a_vip')$$,
+    'anon deletes an active role config (anon_delete_role_configs)'
+);
+
+-- The documented risk: the anon key writes any brand's role configs.
+SELECT results_eq(
+    $$UPDATE public.discord_role_configs SET priority = 9 WHERE server_id = 'server_b' RETURNING discord_role_id$$,
+    $$VALUES ('role_b_active')$$,
+    'known risk: anon can change another brand''s active role config (docs/security.md)'
+);
+
+-- Portal users see nothing of this table; service_role sees and writes everything.
+SELECT tests.authenticate_as_brand('brand_a');
+SELECT throws_ok('SELECT 1 FROM public.discord_role_configs', '42501', NULL, 'a brand user cannot read role configs');
+SELECT tests.authenticate_as('service_role');
+CREATE TEMP TABLE inactive_b ON COMMIT DROP AS
+SELECT id FROM public.discord_role_configs WHERE server_id = 'server_b' AND discord_role_id = 'role_b_inactive';
+SELECT results_eq(
+    $$SELECT count(*)::integer FROM public.discord_role_configs WHERE server_id = 'server_b'$$,
+    $$VALUES (2)$$,
+    'service_role sees active and inactive role configs'
+);
+SELECT lives_ok(
+    $$INSERT INTO public.discord_role_configs (server_id, brand_id, discord_role_id, effect_type, assignment_type)
+      VALUES ('server_b', 'brand_b', 'role_b_inactive', 'one_time_bonus', 'milestone')
+      ON CONFLICT (server_id, discord_role_id) DO UPDATE SET assignment_type = excluded.assignment_type, is_active = TRUE$$,
+    'service_role upserts a milestone over an inactive row'
+);
+SELECT results_eq(
+    $$SELECT assignment_type, is_active, id = (SELECT id FROM inactive_b) FROM public.discord_role_configs WHERE server_id = 'server_b' AND discord_role_id = 'role_b_inactive'$$,
+    $$VALUES ('milestone'::text, TRUE, TRUE)$$,
+    'service_role''s upsert took the inactive row over (same id) and re-activated it'
+);
+SELECT lives_ok(
+    $$SELECT resonance.create_milestone('server_b', 'role_b_active', 'Regular', '[{"type": "messages_count", "threshold": 10}]', 5)$$,
+    'the bot''s resonance.create_milestone still works as service_role'
+);
+
+SELECT * FROM finish();
+ROLLBACK;

@@ -1,0 +1,127 @@
+"""Engine: gateway events and check-ins become rewards (resonance.record_*, daily_checkin, leaderboard)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from resonance.db import Executor
+from resonance.db._call import rows, scalar
+from resonance.db.models import ActivityResult, CheckinResult, EventResult, LeaderboardEntry
+
+
+async def record_message(
+    ex: Executor,
+    server_id: str,
+    user_id: str,
+    channel_id: str,
+    message_id: str,
+    content: str,
+    role_ids: Sequence[str] = (),
+    reply_to_user_id: str | None = None,
+    occurred_at: datetime | None = None,
+) -> ActivityResult:
+    value = await scalar(
+        ex,
+        "resonance.record_message",
+        ("text", "text", "text", "text", "text", "text[]", "text", "timestamptz"),
+        server_id, user_id, channel_id, message_id, content, list(role_ids), reply_to_user_id, occurred_at,
+    )
+    return ActivityResult.model_validate(value)
+
+
+async def record_reaction(
+    ex: Executor,
+    server_id: str,
+    reactor_id: str,
+    author_id: str,
+    channel_id: str,
+    message_id: str,
+    emoji: str,
+    role_ids: Sequence[str] = (),
+    occurred_at: datetime | None = None,
+) -> ActivityResult:
+    value = await scalar(
+        ex,
+        "resonance.record_reaction",
+        ("text", "text", "text", "text", "text", "text", "text[]", "timestamptz"),
+        server_id, reactor_id, author_id, channel_id, message_id, emoji, list(role_ids), occurred_at,
+    )
+    return ActivityResult.model_validate(value)
+
+
+async def record_voice(
+    ex: Executor,
+    server_id: str,
+    user_id: str,
+    channel_id: str,
+    session_id: str,
+    minutes: int,
+    role_ids: Sequence[str] = (),
+    occurred_at: datetime | None = None,
+) -> ActivityResult:
+    value = await scalar(
+        ex,
+        "resonance.record_voice",
+        ("text", "text", "text", "text", "integer", "text[]", "timestamptz"),
+        server_id, user_id, channel_id, session_id, minutes, list(role_ids), occurred_at,
+    )
+    return ActivityResult.model_validate(value)
+
+
+async def record_event(
+    ex: Executor,
+    server_id: str,
+    user_id: str,
+    event_type: str,
+    source_id: str,
+    role_ids: Sequence[str] = (),
+    channel_id: str | None = None,
+    payload: dict[str, Any] | None = None,
+    occurred_at: datetime | None = None,
+) -> EventResult:
+    value = await scalar(
+        ex,
+        "resonance.record_event",
+        ("text", "text", "text", "text", "text[]", "text", "jsonb", "timestamptz"),
+        server_id, user_id, event_type, source_id, list(role_ids), channel_id, payload or {}, occurred_at,
+    )
+    return EventResult.model_validate(value)
+
+
+async def daily_checkin(
+    ex: Executor,
+    server_id: str,
+    user_id: str,
+    role_ids: Sequence[str] = (),
+    at: datetime | None = None,
+) -> CheckinResult:
+    value = await scalar(
+        ex,
+        "resonance.daily_checkin",
+        ("text", "text", "text[]", "timestamptz"),
+        server_id, user_id, list(role_ids), at,
+    )
+    return CheckinResult.model_validate(value)
+
+
+async def leaderboard(
+    ex: Executor, server_id: str, period: str = "all", limit: int = 10, at: datetime | None = None
+) -> list[LeaderboardEntry]:
+    """Top members by RSNC earned in period all|day|week|month (the one containing `at`, default now)."""
+    found = await rows(
+        ex, "resonance.leaderboard", ("text", "text", "integer", "timestamptz"), server_id, period, limit, at
+    )
+    entries: list[dict[str, Any]] = []
+    for row in found:
+        if len(row) == 1:
+            (value,) = row.values()
+            if isinstance(value, list):
+                entries.extend(value)
+                continue
+            if isinstance(value, dict):
+                entries.append(value)
+                continue
+        entries.append(row)
+    return [LeaderboardEntry.model_validate(e) for e in entries]

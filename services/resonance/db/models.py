@@ -1,0 +1,96 @@
+"""Pydantic models for what the public SQL functions return (DESIGN.md, "Public SQL API")."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+
+class Outcome(BaseModel):
+    """A jsonb outcome: always a `status`; other keys kept as extra fields."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    status: str
+    amount: Decimal = Decimal(0)
+
+    @property
+    def extra(self) -> dict[str, Any]:
+        return dict(self.model_extra or {})
+
+
+class ActivityResult(Outcome):
+    """record_message / record_reaction / record_voice: stats recorded, rules evaluated."""
+
+
+EventStatus = Literal["rewarded", "duplicate", "cooldown", "cap_reached", "no_rule", "disabled"]
+
+
+class EventResult(Outcome):
+    status: EventStatus
+
+
+CheckinStatus = Literal["checked_in", "already_checked_in"]
+
+
+class CheckinResult(Outcome):
+    status: CheckinStatus
+    current_streak: int | None = None
+    longest_streak: int | None = None
+
+
+ClaimStatus = Literal["claimed", "already_claimed", "sold_out", "expired", "not_eligible"]
+
+
+class ClaimResult(Outcome):
+    status: ClaimStatus
+
+
+BonusStatus = Literal["paid", "already_claimed", "not_eligible"]
+
+
+class BonusResult(Outcome):
+    status: BonusStatus
+
+
+class LeaderboardEntry(BaseModel):
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    discord_user_id: str
+    rank: int | None = None
+    rsnc_earned: Decimal = Decimal(0)
+
+
+KPI_METRICS = (
+    "daily_active_users",
+    "weekly_active_users",
+    "streak_retention",
+    "new_user_conversion",
+    "voice_participation",
+    "reward_efficiency",
+    "churn_rate",
+    "top_10_concentration",
+)
+
+
+class Kpis(BaseModel):
+    """The eight documented metrics (discord_kpi_configs.metric); extra keys kept."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    daily_active_users: float | None = None
+    weekly_active_users: float | None = None
+    streak_retention: float | None = None
+    new_user_conversion: float | None = None
+    voice_participation: float | None = None
+    reward_efficiency: float | None = None
+    churn_rate: float | None = None
+    top_10_concentration: float | None = None
+
+
+class Drop(BaseModel):
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    drop_id: str

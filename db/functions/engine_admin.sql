@@ -1,18 +1,18 @@
 -- Admin functions: event rules, role effects and manual rewards, each audited with its actor.
 
-DROP FUNCTION IF EXISTS resonance.set_event_rule(text, text, text, numeric, integer, integer, jsonb, jsonb, jsonb, boolean, uuid);
+DROP FUNCTION IF EXISTS resonance.set_event_rule(text, text, numeric, integer, integer, boolean, jsonb, text, jsonb, jsonb, uuid);
 
 CREATE OR REPLACE FUNCTION resonance.set_event_rule(
     p_server_id text,
+    p_actor_id text,
     p_event_type text,
     p_reward_amount numeric,
     p_cooldown_hours integer DEFAULT NULL,
     p_max_claims_per_user integer DEFAULT NULL,
-    p_is_enabled boolean DEFAULT TRUE,
     p_detection_config jsonb DEFAULT NULL,
-    p_actor_id text DEFAULT NULL,
     p_channel_constraints jsonb DEFAULT NULL,
     p_rule_metadata jsonb DEFAULT NULL,
+    p_is_enabled boolean DEFAULT TRUE,
     p_rule_id uuid DEFAULT NULL
 )
 RETURNS jsonb
@@ -101,24 +101,24 @@ BEGIN
 END;
 $$;
 
-COMMENT ON FUNCTION resonance.set_event_rule(text, text, numeric, integer, integer, boolean, jsonb, text, jsonb, jsonb, uuid) IS
+COMMENT ON FUNCTION resonance.set_event_rule(text, text, text, numeric, integer, integer, jsonb, jsonb, jsonb, boolean, uuid) IS
 'Sets a server''s event rule in monitoring_rules, audited with admin p_actor_id as actor (NULL: the transaction''s actor, default system): p_rule_id replaces that rule; without it the server''s (oldest) rule of p_event_type is replaced, or a new one created. On update, NULL detection_config, channel_constraints or rule_metadata keep the rule''s current value (amount, cooldown, cap and enabled are replaced). detection_method follows the trigger (keyword -> gateway_keyword, min_length -> gateway_message_quality, reaction_count -> gateway_reaction, else discord_interaction). Returns {"status":"created"|"updated","rule_id"}. Raises RS001 (unknown server), RS301 (missing event type), RS305 (invalid amount, cooldown, cap, trigger, claims_period or channel constraints), RS306 (p_rule_id is not a rule of this server; brand-wide rules are edited in the Partner Portal).';
 
-REVOKE ALL ON FUNCTION resonance.set_event_rule(text, text, numeric, integer, integer, boolean, jsonb, text, jsonb, jsonb, uuid)
+REVOKE ALL ON FUNCTION resonance.set_event_rule(text, text, text, numeric, integer, integer, jsonb, jsonb, jsonb, boolean, uuid)
 FROM public, anon, authenticated;
-GRANT EXECUTE ON FUNCTION resonance.set_event_rule(text, text, numeric, integer, integer, boolean, jsonb, text, jsonb, jsonb, uuid)
+GRANT EXECUTE ON FUNCTION resonance.set_event_rule(text, text, text, numeric, integer, integer, jsonb, jsonb, jsonb, boolean, uuid)
 TO service_role;
 
 
-DROP FUNCTION IF EXISTS resonance.set_role_effect(text, text, text, text, jsonb, text, boolean);
+DROP FUNCTION IF EXISTS resonance.set_role_effect(text, text, text, jsonb, text, text, boolean);
 
 CREATE OR REPLACE FUNCTION resonance.set_role_effect(
     p_server_id text,
+    p_actor_id text,
     p_role_id text,
     p_effect_type text,
     p_effect_config jsonb DEFAULT '{}'::jsonb,
     p_role_name text DEFAULT NULL,
-    p_actor_id text DEFAULT NULL,
     p_is_active boolean DEFAULT TRUE
 )
 RETURNS jsonb
@@ -170,11 +170,11 @@ BEGIN
 END;
 $$;
 
-COMMENT ON FUNCTION resonance.set_role_effect(text, text, text, jsonb, text, text, boolean) IS
+COMMENT ON FUNCTION resonance.set_role_effect(text, text, text, text, jsonb, text, boolean) IS
 'Sets the effect of a Discord role (one effect per role: unique_server_role), audited with admin p_actor_id as actor (NULL: the transaction''s actor, default system). Configs: multiplier {"value": > 0}, bonus_flat {"value": >= 0}, cooldown_reduction {"percent": 0..100}, event_access {"event_types": [...]} (no list: every event), one_time_bonus / auto_drip {"amount": > 0}. Stacking across a member''s roles: largest multiplier, sum of bonus_flat, largest cooldown_reduction, union of event access (see resonance.role_effects). Returns {"status":"created"|"updated","id"}. Raises RS001, RS301 (missing role id), RS307 (invalid effect type or config).';
 
-REVOKE ALL ON FUNCTION resonance.set_role_effect(text, text, text, jsonb, text, text, boolean) FROM public, anon, authenticated;
-GRANT EXECUTE ON FUNCTION resonance.set_role_effect(text, text, text, jsonb, text, text, boolean) TO service_role;
+REVOKE ALL ON FUNCTION resonance.set_role_effect(text, text, text, text, jsonb, text, boolean) FROM public, anon, authenticated;
+GRANT EXECUTE ON FUNCTION resonance.set_role_effect(text, text, text, text, jsonb, text, boolean) TO service_role;
 
 
 CREATE OR REPLACE FUNCTION resonance.manual_reward(

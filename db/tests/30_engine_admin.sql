@@ -3,13 +3,13 @@
 -- list_goals, recent_audit, prune_message_window; privileges.
 BEGIN;
 \ir helpers/setup.psql
-SELECT plan(62);
+SELECT plan(63);
 
 INSERT INTO public.discord_server_configs (server_id, brand_id) VALUES ('s1', 'b1'), ('s2', 'b2');
 
 -- set_event_rule
 SELECT is(
-    resonance.set_event_rule('s1', 'channel_message', 10, 1, p_detection_config => '{"trigger": "keyword", "keywords": ["gm"]}', p_actor_id => 'admin1') ->> 'status',
+    resonance.set_event_rule('s1', 'admin1', 'channel_message', 10, 1, p_detection_config => '{"trigger": "keyword", "keywords": ["gm"]}') ->> 'status',
     'created', 'set_event_rule creates a rule'
 );
 SELECT is(
@@ -18,7 +18,7 @@ SELECT is(
 );
 SELECT is(
     resonance.set_event_rule(
-        's1', 'channel_message', 20, 2, 5, TRUE, NULL, 'admin2', '["c1"]', '{"claims_period": "week"}',
+        's1', 'admin2', 'channel_message', 20, 2, 5, NULL, '["c1"]', '{"claims_period": "week"}', TRUE,
         (SELECT id FROM public.monitoring_rules WHERE server_id = 's1' AND event_type = 'channel_message')
     ) ->> 'status',
     'updated', 'set_event_rule updates a rule by id'
@@ -29,38 +29,38 @@ SELECT results_eq(
     'the update replaced the rule (a NULL detection_config keeps the trigger)'
 );
 SELECT is(
-    resonance.set_event_rule('s1', 'channel_message', 30, p_actor_id => 'admin3') ->> 'status', 'updated',
+    resonance.set_event_rule('s1', 'admin3', 'channel_message', 30) ->> 'status', 'updated',
     'without a rule id the server''s rule of that event type is edited in place'
 );
 SELECT is((SELECT count(*) FROM public.monitoring_rules WHERE server_id = 's1'), 1::bigint, 'still one rule');
-SELECT throws_ok($$SELECT resonance.set_event_rule('s1', 'x', -1)$$, 'RS305', NULL, 'negative reward raises RS305');
-SELECT throws_ok($$SELECT resonance.set_event_rule('s1', 'x', 1, -1)$$, 'RS305', NULL, 'negative cooldown raises RS305');
-SELECT throws_ok($$SELECT resonance.set_event_rule('s1', 'x', 1, NULL, 0)$$, 'RS305', NULL, 'zero cap raises RS305');
-SELECT throws_ok($$SELECT resonance.set_event_rule('s1', 'x', 1, p_detection_config => '{"trigger": "magic"}')$$, 'RS305', NULL, 'unknown trigger raises RS305');
-SELECT throws_ok($$SELECT resonance.set_event_rule('s1', 'x', 1, p_detection_config => '{"trigger": "keyword", "keywords": []}')$$, 'RS305', NULL, 'empty keywords raise RS305');
-SELECT throws_ok($$SELECT resonance.set_event_rule('s1', 'x', 1, p_detection_config => '{"trigger": "min_length"}')$$, 'RS305', NULL, 'min_length without a number raises RS305');
-SELECT throws_ok($$SELECT resonance.set_event_rule('s1', 'x', 1, p_detection_config => '{"trigger": "reaction_count", "min_reactions": 0}')$$, 'RS305', NULL, 'min_reactions 0 raises RS305');
-SELECT throws_ok($$SELECT resonance.set_event_rule('s1', 'x', 1, p_rule_metadata => '{"claims_period": "year"}')$$, 'RS305', NULL, 'unknown claims_period raises RS305');
-SELECT throws_ok($$SELECT resonance.set_event_rule('s1', 'x', 1, p_channel_constraints => '"c1"')$$, 'RS305', NULL, 'scalar channel constraints raise RS305');
+SELECT throws_ok($$SELECT resonance.set_event_rule('s1', 'a', 'x', -1)$$, 'RS305', NULL, 'negative reward raises RS305');
+SELECT throws_ok($$SELECT resonance.set_event_rule('s1', 'a', 'x', 1, -1)$$, 'RS305', NULL, 'negative cooldown raises RS305');
+SELECT throws_ok($$SELECT resonance.set_event_rule('s1', 'a', 'x', 1, NULL, 0)$$, 'RS305', NULL, 'zero cap raises RS305');
+SELECT throws_ok($$SELECT resonance.set_event_rule('s1', 'a', 'x', 1, p_detection_config => '{"trigger": "magic"}')$$, 'RS305', NULL, 'unknown trigger raises RS305');
+SELECT throws_ok($$SELECT resonance.set_event_rule('s1', 'a', 'x', 1, p_detection_config => '{"trigger": "keyword", "keywords": []}')$$, 'RS305', NULL, 'empty keywords raise RS305');
+SELECT throws_ok($$SELECT resonance.set_event_rule('s1', 'a', 'x', 1, p_detection_config => '{"trigger": "min_length"}')$$, 'RS305', NULL, 'min_length without a number raises RS305');
+SELECT throws_ok($$SELECT resonance.set_event_rule('s1', 'a', 'x', 1, p_detection_config => '{"trigger": "reaction_count", "min_reactions": 0}')$$, 'RS305', NULL, 'min_reactions 0 raises RS305');
+SELECT throws_ok($$SELECT resonance.set_event_rule('s1', 'a', 'x', 1, p_rule_metadata => '{"claims_period": "year"}')$$, 'RS305', NULL, 'unknown claims_period raises RS305');
+SELECT throws_ok($$SELECT resonance.set_event_rule('s1', 'a', 'x', 1, p_channel_constraints => '"c1"')$$, 'RS305', NULL, 'scalar channel constraints raise RS305');
 SELECT throws_ok(
-    $$SELECT resonance.set_event_rule('s1', 'x', 1, p_rule_id => '00000000-0000-0000-0000-000000000000')$$,
+    $$SELECT resonance.set_event_rule('s1', 'a', 'x', 1, p_rule_id => '00000000-0000-0000-0000-000000000000')$$,
     'RS306', NULL, 'an unknown rule id raises RS306'
 );
-SELECT throws_ok($$SELECT resonance.set_event_rule('s1', NULL, 1)$$, 'RS301', NULL, 'a missing event type raises RS301');
-SELECT throws_ok($$SELECT resonance.set_event_rule('nope', 'x', 1)$$, 'RS001', NULL, 'an unknown server raises RS001');
+SELECT throws_ok($$SELECT resonance.set_event_rule('s1', 'a', NULL, 1)$$, 'RS301', NULL, 'a missing event type raises RS301');
+SELECT throws_ok($$SELECT resonance.set_event_rule('nope', 'a', 'x', 1)$$, 'RS001', NULL, 'an unknown server raises RS001');
 
 -- set_role_effect
-SELECT is(resonance.set_role_effect('s1', 'r1', 'multiplier', '{"value": 2}', 'Booster', 'admin1') ->> 'status', 'created', 'set_role_effect creates');
-SELECT is(resonance.set_role_effect('s1', 'r1', 'bonus_flat', '{"value": 5}', NULL, 'admin1') ->> 'status', 'updated', 'set_role_effect updates the role''s effect');
+SELECT is(resonance.set_role_effect('s1', 'admin1', 'r1', 'multiplier', '{"value": 2}', 'Booster') ->> 'status', 'created', 'set_role_effect creates');
+SELECT is(resonance.set_role_effect('s1', 'admin1', 'r1', 'bonus_flat', '{"value": 5}') ->> 'status', 'updated', 'set_role_effect updates the role''s effect');
 SELECT results_eq(
     $$SELECT effect_type, effect_config, discord_role_name FROM public.discord_role_configs WHERE server_id = 's1' AND discord_role_id = 'r1'$$,
     $$VALUES ('bonus_flat', '{"value": 5}'::jsonb, 'Booster')$$, 'one effect per role, the name kept'
 );
-SELECT throws_ok($$SELECT resonance.set_role_effect('s1', 'r2', 'multiplier', '{"value": 0}')$$, 'RS307', NULL, 'multiplier 0 raises RS307');
-SELECT throws_ok($$SELECT resonance.set_role_effect('s1', 'r2', 'cooldown_reduction', '{"percent": 150}')$$, 'RS307', NULL, 'reduction over 100 raises RS307');
-SELECT throws_ok($$SELECT resonance.set_role_effect('s1', 'r2', 'teleport', '{}')$$, 'RS307', NULL, 'unknown effect raises RS307');
-SELECT throws_ok($$SELECT resonance.set_role_effect('s1', 'r2', 'event_access', '{"event_types": "vip"}')$$, 'RS307', NULL, 'event_types not a list raises RS307');
-SELECT throws_ok($$SELECT resonance.set_role_effect('s1', NULL, 'multiplier', '{"value": 2}')$$, 'RS301', NULL, 'missing role raises RS301');
+SELECT throws_ok($$SELECT resonance.set_role_effect('s1', 'a', 'r2', 'multiplier', '{"value": 0}')$$, 'RS307', NULL, 'multiplier 0 raises RS307');
+SELECT throws_ok($$SELECT resonance.set_role_effect('s1', 'a', 'r2', 'cooldown_reduction', '{"percent": 150}')$$, 'RS307', NULL, 'reduction over 100 raises RS307');
+SELECT throws_ok($$SELECT resonance.set_role_effect('s1', 'a', 'r2', 'teleport', '{}')$$, 'RS307', NULL, 'unknown effect raises RS307');
+SELECT throws_ok($$SELECT resonance.set_role_effect('s1', 'a', 'r2', 'event_access', '{"event_types": "vip"}')$$, 'RS307', NULL, 'event_types not a list raises RS307');
+SELECT throws_ok($$SELECT resonance.set_role_effect('s1', 'a', NULL, 'multiplier', '{"value": 2}')$$, 'RS301', NULL, 'missing role raises RS301');
 
 -- audit trail
 SELECT results_eq(
@@ -104,6 +104,20 @@ SELECT is(
     (SELECT before_state ->> 'event_id' FROM public.discord_audit_log WHERE action = 'discord_drops.delete'), 'e', 'a delete keeps the before state'
 );
 SELECT set_config('resonance.actor_type', '', TRUE);
+
+-- A Partner Portal write (a role that cannot write the audit log) is audited, as the JWT subject.
+CREATE ROLE tests_engine_audit_probe BYPASSRLS;
+GRANT USAGE ON SCHEMA public TO tests_engine_audit_probe;
+GRANT INSERT ON public.discord_kpi_configs TO tests_engine_audit_probe;
+SELECT set_config('request.jwt.claims', '{"sub": "portal-user-7", "role": "authenticated"}', TRUE);
+SET LOCAL ROLE tests_engine_audit_probe;
+INSERT INTO public.discord_kpi_configs (server_id, metric, target_value) VALUES ('s1', 'daily_active_users', 50);
+RESET ROLE;
+SELECT set_config('request.jwt.claims', '', TRUE);
+SELECT is(
+    (SELECT actor_type || ':' || actor_id FROM public.discord_audit_log WHERE action = 'discord_kpi_configs.insert'),
+    'user:portal-user-7', 'a portal write is audited with the JWT subject as a user, although that role cannot write the log'
+);
 
 -- manual_reward
 SELECT is(

@@ -1,7 +1,7 @@
 -- Event functions: record_message, record_reaction, record_voice, record_event, daily_checkin.
 BEGIN;
 \ir helpers/setup.psql
-SELECT plan(67);
+SELECT plan(74);
 
 INSERT INTO public.discord_server_configs (server_id, brand_id, config_metadata) VALUES
     ('s1', 'b1', '{"anti_farming": {"min_words": 2, "similarity": 0.8, "window_minutes": 60}}'),
@@ -303,6 +303,40 @@ SELECT is(
 );
 SELECT throws_ok($$SELECT resonance.daily_checkin('nope', 'u5')$$, 'RS001', NULL, 'daily_checkin: unknown server raises RS001');
 SELECT throws_ok($$SELECT resonance.daily_checkin('s1', NULL)$$, 'RS301', NULL, 'daily_checkin: missing user raises RS301');
+
+-- rule helpers
+SELECT is(resonance.json_text_list('["a", "b"]'), ARRAY['a', 'b'], 'json_text_list: an array');
+SELECT is(resonance.json_text_list('"a"'), ARRAY['a'], 'json_text_list: a single string');
+SELECT is(resonance.json_text_list('{}'), NULL, 'json_text_list: anything else is NULL');
+SELECT results_eq(
+    $$SELECT resonance.rule_trigger(r) FROM public.monitoring_rules AS r WHERE r.id IN (
+        '00000000-0000-0000-0000-000000000001', '00000000-0000-0000-0000-000000000002',
+        '00000000-0000-0000-0000-000000000003', '00000000-0000-0000-0000-000000000005') ORDER BY r.id$$,
+    $$VALUES ('channel'), ('keyword'), ('min_length'), ('reaction_count')$$,
+    'rule_trigger: channel-only, keyword, min_length, reaction_count'
+);
+SELECT is(
+    resonance.rule_trigger(jsonb_populate_record(NULL::public.monitoring_rules, '{"event_type": "x", "detection_method": "[\"gateway_reaction\"]"}')),
+    'reaction_count', 'rule_trigger: derived from a detection_method JSON array'
+);
+SELECT ok(
+    resonance.content_matches(
+        (SELECT r FROM public.monitoring_rules AS r WHERE r.id = '00000000-0000-0000-0000-000000000002'), 'well, GM!'
+    )
+    AND NOT resonance.content_matches(
+        (SELECT r FROM public.monitoring_rules AS r WHERE r.id = '00000000-0000-0000-0000-000000000002'), 'gm_bot online'
+    ),
+    'content_matches: whole words only (_ is part of a word)'
+);
+SELECT results_eq(
+    $$SELECT resonance.rule_channel_ok(
+        jsonb_populate_record(NULL::public.monitoring_rules, jsonb_build_object('channel_constraints', c.constraints::jsonb)),
+        c.channel
+    ) FROM (VALUES (1, NULL, 'any'), (2, '["a"]', 'a'), (3, '["a"]', 'b'), (4, '{"excluded": ["b"]}', 'b'),
+        (5, '{"allowed": ["a"], "blocked": ["b"]}', 'a'), (6, '["a"]', NULL)) AS c (n, constraints, channel) ORDER BY c.n$$,
+    $$VALUES (TRUE), (TRUE), (FALSE), (FALSE), (TRUE), (FALSE)$$,
+    'rule_channel_ok: lists, allowed/excluded objects, no channel'
+);
 
 -- role effects
 SELECT is(

@@ -84,3 +84,38 @@ def test_intents_and_snowflake_time() -> None:
     assert snowflake_time(175928847299117063) == datetime(2016, 4, 30, 11, 18, 25, 796000, tzinfo=UTC)
     at = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
     assert snowflake_time(time_snowflake(at, low=12345)) == at
+
+
+def test_every_call_a_handler_or_worker_makes_exists_in_the_api_seam() -> None:
+    import re
+    from pathlib import Path
+
+    from resonance.bot import api
+
+    bot_dir = Path(api.__file__).parent
+    source = (bot_dir / "handlers.py").read_text() + (bot_dir / "outbox.py").read_text()
+    names = set(re.findall(r'_call\(\s*"([a-z_]+)"', source)) | set(re.findall(r"self\.api\.([a-z_]+)", source))
+    assert len(names) > 30
+    assert sorted(n for n in names if not callable(getattr(api, n, None))) == []
+
+
+def test_structured_logs_json_and_key_value(capsys) -> None:
+    import json
+    import logging
+
+    from resonance.bot import logs
+
+    root = logging.getLogger()
+    saved = (root.handlers[:], root.level)
+    try:
+        logs.setup("json", "INFO")
+        logging.getLogger("resonance.bot").info("outbox batch", extra={"taken": 3, "worker": "w1"})
+        line = json.loads(capsys.readouterr().err.strip().splitlines()[-1])
+        assert line["msg"] == "outbox batch" and line["taken"] == 3 and line["level"] == "info"
+        logs.setup("kv", "INFO")
+        logging.getLogger("resonance.bot").warning("db call failed", extra={"call": "tip"})
+        text = capsys.readouterr().err.strip().splitlines()[-1]
+        assert 'msg="db call failed"' in text and "call=tip" in text and "level=warning" in text
+    finally:
+        root.handlers[:] = saved[0]
+        root.setLevel(saved[1])

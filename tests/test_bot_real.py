@@ -349,3 +349,36 @@ async def test_kpi_and_reports(pool: asyncpg.Pool) -> None:
     posted = await ReportWorker(pool, guild, worker_id="w1").run_once(T0 + timedelta(days=1, hours=1))
     assert posted == 1 and guild.messages[0]["channel_id"] == "30"
     assert "report" in guild.messages[0]["embed"].title
+
+
+async def test_role_gained_pays_its_one_time_bonus_once(pool: asyncpg.Pool) -> None:
+    await require(pool, "resonance.claim_one_time_bonus")
+    await pool.execute(
+        """INSERT INTO public.discord_role_configs (server_id, brand_id, discord_role_id, effect_type, effect_config)
+           VALUES ($1, $2, '555', 'one_time_bonus', '{"amount": 40}')""", SERVER, BRAND)
+    from resonance.bot.models import RolesAdded
+
+    h = Handlers(pool)
+    event = RolesAdded(server_id=SERVER, user_id=ALICE, added_role_ids=["555", "556"], role_ids=["555", "556"], at=T0)
+    first = await h.on_roles_added(event)
+    again = await h.on_roles_added(event)
+    assert [o.status for o in first] == ["paid", "not_eligible"]
+    assert [o.status for o in again] == ["already_claimed", "not_eligible"]
+    assert await balance(pool, ALICE) == 40
+
+
+async def test_two_replicas_drain_the_outbox_once(pool: asyncpg.Pool) -> None:
+    await require(pool, "resonance.take_outbox")
+    import asyncio
+
+    await pool.execute(
+        """INSERT INTO resonance.outbox (server_id, kind, payload)
+           SELECT $1, 'add_role', jsonb_build_object('user_id', 'u' || g, 'role_id', 'r1')
+           FROM generate_series(1, 40) AS g""", SERVER)
+    guild = FakeGuild()
+    replicas = [OutboxWorker(pool, guild, worker_id=f"replica-{i}", batch=7, pace_seconds=0) for i in range(2)]
+    for _ in range(5):
+        await asyncio.gather(*(w.run_once() for w in replicas))
+    applied = [c for c in guild.calls if c[0] == "add_role"]
+    assert len(applied) == 40 and len(set(applied)) == 40
+    assert await pool.fetchval("SELECT count(*) FROM resonance.outbox WHERE status = 'done'") == 40

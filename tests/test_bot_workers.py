@@ -173,9 +173,18 @@ async def test_interaction_responder_acknowledges_once_then_follows_up() -> None
     await r.reply("first")
     await r.reply(embed=Embed(title="second"))
     assert [s["type"] for s in interaction.sent] == ["message", "followup"]
-    fake = FakeResponder()
-    await fake.defer()
-    assert fake.deferred
+    # A public command refused privately: the public "thinking..." message is removed first.
+    interaction = fake_interaction(bot, user_id=1, guild_id=9)
+    r = InteractionResponder(interaction)
+    await r.defer(ephemeral=False)
+    await r.reply("Insufficient funds", ephemeral=True)
+    assert [s["type"] for s in interaction.sent] == ["defer", "delete_original", "followup"]
+    assert interaction.sent[2]["ephemeral"] is True
+    interaction = fake_interaction(bot, user_id=1, guild_id=9)
+    r = InteractionResponder(interaction)
+    await r.defer(ephemeral=False)
+    await r.reply("Tip sent", ephemeral=False)
+    assert [s["type"] for s in interaction.sent] == ["defer", "followup"]
 
 
 async def test_admin_role_from_settings_counts_as_admin() -> None:

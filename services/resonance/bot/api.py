@@ -1,24 +1,22 @@
 """The one seam between the bot and the database: every call a handler makes, by name.
 
-Handlers call `api.<name>(pool, ...)`; tests may swap single names. The documented engine, drop
-and ledger calls come from the typed layer (resonance.db.engine/drops/ledger/kpis) once it is on
-main; until then the thin calls below use the signatures DESIGN.md documents.
+Handlers call `api.<name>(pool, ...)`; tests may swap single names. The documented engine, drop,
+ledger and KPI calls come from the typed layer (resonance.db.engine/drops/ledger/kpis); the
+bot-only calls from resonance.db.member and resonance.db.admin.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import Decimal
+from typing import Any
 from uuid import UUID
 
 from resonance.db import Executor
 from resonance.db.admin import (  # noqa: F401  (re-exported: the bot's admin calls)
     attach_drop_message,
     build_report,
-    complete_outbox,
-    compute_kpis,
-    create_drop,
     create_milestone,
+    complete_outbox,
     due_reports,
     fail_outbox,
     list_event_rules,
@@ -29,15 +27,23 @@ from resonance.db.admin import (  # noqa: F401  (re-exported: the bot's admin ca
     set_role_effect,
     take_outbox,
 )
+from resonance.db.drops import claim_drop  # noqa: F401
+from resonance.db.engine import (  # noqa: F401
+    daily_checkin,
+    leaderboard,
+    record_message,
+    record_reaction,
+    record_voice,
+)
+from resonance.db.kpis import compute_kpis  # noqa: F401
+from resonance.db.ledger import balance, tip  # noqa: F401
 from resonance.db.member import (  # noqa: F401  (re-exported: the bot's member calls)
     Outcome,
     Row,
     call_one,
-    call_value,
     close_ticket,
     create_registration_nonce,
     history,
-    leaderboard,
     list_achievements,
     list_goals,
     list_tickets,
@@ -52,32 +58,17 @@ from resonance.db.member import (  # noqa: F401  (re-exported: the bot's member 
 )
 
 
-async def record_message(
-    ex: Executor, server_id: str, user_id: str, channel_id: str, message_id: str, content: str,
-    role_ids: list[str], reply_to_user_id: str | None, occurred_at: datetime | None,
-) -> Outcome:
-    return await call_one(
-        ex, "resonance.record_message", server_id, user_id, channel_id, message_id, content, role_ids,
-        reply_to_user_id, occurred_at,
-    )
+async def create_drop(
+    ex: Executor, server_id: str, amount: Any, max_claims: int, expires_at: datetime | None, *,
+    drop_type: str = "button", channel_id: str | None = None, message_id: str | None = None,
+    emoji: str | None = None, created_by: str | None = None, at: datetime | None = None,
+) -> UUID:
+    """The drop id (resonance.db.drops.create_drop, named SQL parameters)."""
+    from resonance.db import drops
 
-
-async def record_reaction(
-    ex: Executor, server_id: str, reactor_id: str, author_id: str | None, channel_id: str, message_id: str,
-    emoji: str, role_ids: list[str], occurred_at: datetime | None,
-) -> Outcome:
-    return await call_one(
-        ex, "resonance.record_reaction", server_id, reactor_id, author_id, channel_id, message_id, emoji,
-        role_ids, occurred_at,
-    )
-
-
-async def record_voice(
-    ex: Executor, server_id: str, user_id: str, channel_id: str, session_id: str, minutes: int,
-    role_ids: list[str], occurred_at: datetime | None,
-) -> Outcome:
-    return await call_one(
-        ex, "resonance.record_voice", server_id, user_id, channel_id, session_id, minutes, role_ids, occurred_at
+    return await drops.create_drop(
+        ex, server_id, drop_type=drop_type, channel_id=channel_id, message_id=message_id, emoji=emoji,
+        expires_at=expires_at, max_claims=max_claims, reward_amount=amount, created_by=created_by, at=at,
     )
 
 
@@ -85,29 +76,12 @@ async def record_event(
     ex: Executor, server_id: str, user_id: str, event_type: str, source_id: str, role_ids: list[str],
     channel_id: str | None = None, payload: dict | None = None, occurred_at: datetime | None = None,
 ) -> Outcome:
+    """Not resonance.db.engine.record_event: its EventResult model admits fewer statuses than the SQL
+    returns (no_access, not_matched), and a listener must not fail on a normal outcome."""
     return await call_one(
         ex, "resonance.record_event", server_id, user_id, event_type, source_id, role_ids, channel_id,
         payload or {}, occurred_at,
     )
-
-
-async def daily_checkin(ex: Executor, server_id: str, user_id: str, role_ids: list[str], at: datetime | None) -> Outcome:
-    return await call_one(ex, "resonance.daily_checkin", server_id, user_id, role_ids, at)
-
-
-async def claim_drop(ex: Executor, drop_id: UUID, user_id: str, role_ids: list[str], at: datetime | None) -> Outcome:
-    return await call_one(ex, "resonance.claim_drop", drop_id, user_id, role_ids, at)
-
-
-async def tip(
-    ex: Executor, sender_id: str, receiver_id: str, amount: Decimal, currency: str, server_id: str | None,
-    idempotency_key: str | None,
-) -> UUID:
-    return await call_value(ex, "tipping.tip", sender_id, receiver_id, amount, currency, server_id, idempotency_key)
-
-
-async def balance(ex: Executor, user_id: str, currency: str = "RSNC") -> Decimal:
-    return await call_value(ex, "tipping.balance", user_id, currency)
 
 
 async def claim_reaction_drop(
@@ -115,3 +89,11 @@ async def claim_reaction_drop(
     at: datetime | None,
 ) -> Outcome:
     return await call_one(ex, "resonance.claim_reaction_drop", server_id, message_id, emoji, user_id, role_ids, at)
+
+
+async def claim_one_time_bonus(
+    ex: Executor, server_id: str, user_id: str, role_id: str, role_ids: list[str], at: datetime | None = None,
+) -> Any:
+    from resonance.db import drops
+
+    return await drops.claim_one_time_bonus(ex, server_id, user_id, role_id, role_ids)

@@ -17,7 +17,7 @@ from discord import app_commands
 from discord.ext import commands, tasks
 
 from resonance.bot.handlers import DROP_PREFIX, EFFECT_TYPES, MILESTONE_CRITERIA, PERIODS, Handlers
-from resonance.bot.models import CommandContext, MemberJoin, MessageEvent, ReactionEvent, VoiceChange
+from resonance.bot.models import CommandContext, MemberJoin, MessageEvent, ReactionEvent, RolesAdded, VoiceChange
 from resonance.bot.outbox import PermanentFailure
 from resonance.bot.responder import Button, Embed
 
@@ -78,15 +78,25 @@ class InteractionResponder:
 
     def __init__(self, interaction: discord.Interaction) -> None:
         self.interaction = interaction
+        self.public_thinking = False  # deferred publicly, nothing answered yet
 
     async def defer(self, *, ephemeral: bool = True) -> None:
         if not self.interaction.response.is_done():
             await self.interaction.response.defer(ephemeral=ephemeral, thinking=True)
+            self.public_thinking = not ephemeral
 
     async def reply(self, content: str | None = None, *, embed: Embed | None = None, ephemeral: bool = True) -> None:
         kwargs: dict[str, Any] = {"content": content, "ephemeral": ephemeral}
         if embed is not None:
             kwargs["embed"] = to_discord_embed(embed)
+        if self.public_thinking and ephemeral:
+            # The first follow-up would replace the public "thinking..." message and be public too:
+            # remove it, so a refusal (sold out, insufficient funds) stays private.
+            try:
+                await self.interaction.delete_original_response()
+            except discord.HTTPException:
+                pass
+        self.public_thinking = False
         if self.interaction.response.is_done():
             await self.interaction.followup.send(**kwargs)
         else:
@@ -252,6 +262,16 @@ class Listeners(commands.Cog):
         await self.handlers.on_member_join(MemberJoin(
             server_id=str(member.guild.id), user_id=str(member.id),
             joined_at=member.joined_at or datetime.now(UTC), is_bot=member.bot,
+        ))
+
+    @commands.Cog.listener()
+    async def on_member_update(self, before: discord.Member, after: discord.Member) -> None:
+        added = {r.id for r in after.roles} - {r.id for r in before.roles}
+        if not added:
+            return
+        await self.handlers.on_roles_added(RolesAdded(
+            server_id=str(after.guild.id), user_id=str(after.id), added_role_ids=[str(r) for r in sorted(added)],
+            role_ids=role_ids_of(after), is_bot=after.bot, at=datetime.now(UTC),
         ))
 
     @commands.Cog.listener()

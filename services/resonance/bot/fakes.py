@@ -128,9 +128,13 @@ def fake_interaction(client: Any, *, user_id: int, guild_id: int | None, channel
                      role_ids: tuple[int, ...] = (), manage_guild: bool = False, interaction_id: int = 1) -> Any:
     """Just what InteractionResponder and context_of read from a discord.Interaction."""
     sent: list[dict[str, Any]] = []
+
+    async def delete_original_response() -> None:
+        sent.append({"type": "delete_original"})
+
     roles = [SimpleNamespace(id=r, name=f"role{r}", is_default=lambda: False) for r in role_ids]
     perms = SimpleNamespace(administrator=False, manage_guild=manage_guild)
     user = SimpleNamespace(id=user_id, name=f"user{user_id}", roles=roles, guild_permissions=perms, bot=False)
     return SimpleNamespace(client=client, user=user, guild_id=guild_id, channel_id=channel_id, id=interaction_id,
                            created_at=datetime.now(UTC), response=_Response(sent), followup=_Followup(sent),
-                           sent=sent)
+                           delete_original_response=delete_original_response, sent=sent)

@@ -18,7 +18,15 @@ from uuid import UUID
 
 from resonance.bot import api as default_api
 from resonance.bot.errors import APOLOGY, BUG, friendly_error, is_outage
-from resonance.bot.models import CommandContext, MemberJoin, MessageEvent, ReactionEvent, VoiceChange, VoiceSession
+from resonance.bot.models import (
+    CommandContext,
+    MemberJoin,
+    MessageEvent,
+    ReactionEvent,
+    RolesAdded,
+    VoiceChange,
+    VoiceSession,
+)
 from resonance.bot.responder import BLUE, GOLD, GREEN, ORANGE, RED, Button, Embed, Responder
 from resonance.db.member import Outcome, whole
 
@@ -287,6 +295,18 @@ class Handlers:
             "record_event", event.server_id, event.user_id, "member_join", f"join:{event.user_id}", [],
             None, {}, event.joined_at,
         ))
+
+    async def on_roles_added(self, event: RolesAdded) -> list[Any]:
+        """A role with a one-time bonus pays it once per member (claim_one_time_bonus decides: paid,
+        already_claimed or not_eligible for a role without a bonus)."""
+        if event.is_bot:
+            return []
+        outcomes = []
+        for role_id in event.added_role_ids:
+            outcomes.append(await self._listen(f"role:{event.user_id}:{role_id}", lambda role_id=role_id: self._call(
+                "claim_one_time_bonus", event.server_id, event.user_id, role_id, event.role_ids, event.at,
+            )))
+        return outcomes
 
     # --- member commands ----------------------------------------------------------------------
 

@@ -83,6 +83,17 @@ class MemberJoin(BaseModel):
     is_bot: bool = False
 
 
+class RolesAdded(BaseModel):
+    """A member gained Discord roles (from anyone: an admin, another bot, our own outbox)."""
+
+    server_id: str
+    user_id: str
+    added_role_ids: list[str]
+    role_ids: list[str] = Field(default_factory=list)
+    is_bot: bool = False
+    at: datetime | None = None
+
+
 class CommandContext(BaseModel):
     """Who ran a command, where: everything a handler needs from an interaction."""
 

@@ -4,7 +4,7 @@ for the result shapes)."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -59,22 +59,6 @@ async def create_milestone(
     )
 
 
-async def create_drop(
-    ex: Executor, server_id: str, amount: Decimal | int, max_claims: int, expires_at: datetime | None, *,
-    drop_type: str = "button", channel_id: str | None = None, message_id: str | None = None,
-    emoji: str | None = None, created_by: str | None = None, at: datetime | None = None,
-) -> Outcome:
-    """{"status":"created","drop_id",...} (named notation: the SQL function has many optional parameters)."""
-    row = await ex.fetchrow(
-        """SELECT * FROM resonance.create_drop(
-               p_server_id => $1, p_drop_type => $2, p_channel_id => $3, p_message_id => $4, p_emoji => $5,
-               p_expires_at => $6, p_max_claims => $7, p_reward_amount => $8, p_created_by => $9, p_at => $10)""",
-        server_id, drop_type, channel_id, message_id, emoji, expires_at, max_claims, Decimal(amount), created_by, at,
-    )
-    value = row[0]
-    return Outcome(**value) if isinstance(value, dict) else Outcome(drop_id=value)
-
-
 async def attach_drop_message(ex: Executor, drop_id: Any, channel_id: str, message_id: str) -> Outcome:
     return await call_one(ex, "resonance.attach_drop_message", drop_id, channel_id, message_id)
 
@@ -90,10 +74,6 @@ async def manual_reward(
 
 async def recent_audit(ex: Executor, server_id: str, limit: int = 10) -> list[Row]:
     return await call_rows(ex, "resonance.recent_audit", server_id, limit)
-
-
-async def compute_kpis(ex: Executor, server_id: str, day: date) -> Outcome:
-    return await call_one(ex, "resonance.compute_kpis", server_id, day)
 
 
 async def set_report_schedule(

@@ -1,4 +1,4 @@
-"""Typed calls the bot makes for members: stats, leaderboard, achievements, goals, role purchase,
+"""Typed calls the bot makes for members: stats, achievements, goals, role purchase,
 tickets, wallet registration, history, and the bot's own voice sessions.
 
 Each function takes an Executor (pool or connection) first and calls exactly one SQL function.
@@ -90,10 +90,6 @@ async def call_value(ex: Executor, function: str, *args: Any) -> Any:
 
 async def member_stats(ex: Executor, server_id: str, user_id: str) -> Outcome:
     return await call_one(ex, "resonance.member_stats", server_id, user_id)
-
-
-async def leaderboard(ex: Executor, server_id: str, period: str = "all", limit: int = 10) -> list[Row]:
-    return await call_rows(ex, "resonance.leaderboard", server_id, period, limit)
 
 
 async def list_achievements(ex: Executor, server_id: str, user_id: str) -> list[Row]:

@@ -215,21 +215,28 @@ async def test_tickets_open_list_close_only_your_own(pool: asyncpg.Pool) -> None
 async def test_leaderboard_stats_achievements_goals(pool: asyncpg.Pool) -> None:
     await require(pool, "resonance.leaderboard", "resonance.member_stats", "resonance.list_achievements",
                   "resonance.list_goals")
+    await pool.execute(
+        """INSERT INTO public.discord_achievements (server_id, name, achievement_type, threshold, reward_amount)
+           VALUES ($1, 'First words', 'message_count', 1, 3), ($1, 'Regular', 'message_count', 100, 50)""", SERVER)
+    await pool.execute(
+        """INSERT INTO public.discord_community_goals (server_id, name, goal_type, target_value)
+           VALUES ($1, 'Hundred RSNC', 'rsnc_distributed', 100)""", SERVER)
     h = Handlers(pool)
     await h.on_message(MessageEvent(server_id=SERVER, channel_id="20", message_id=str(time_snowflake(T0, 9)),
                                     user_id=ALICE, content="a message that counts"))
     r = FakeResponder()
     await h.leaderboard(ctx(), r, "all")
-    assert "<@1001> · 5 RSNC" in r.last.text
+    assert "**1.** <@1001> · 8 RSNC" in r.last.text  # 5 for the message + 3 for the achievement
     r = FakeResponder()
     await h.stats(ctx(), r)
     assert "messages count: 1" in r.last.text
     r = FakeResponder()
     await h.achievements(ctx(), r)
-    assert r.last.embed.title == "Achievements"
+    assert "✅ **First words** · 1/1 · 3 RSNC" in r.last.text
+    assert "▫️ **Regular** · 1/100 · 50 RSNC" in r.last.text
     r = FakeResponder()
     await h.goals(ctx(), r)
-    assert r.last.embed.title == "Community goals"
+    assert "🎯 **Hundred RSNC** · 8/100" in r.last.text and not r.last.ephemeral
 
 
 async def test_buy_role_and_outbox_adds_it(pool: asyncpg.Pool) -> None:
@@ -321,6 +328,12 @@ async def test_admin_config_roles_milestone_reward_audit(pool: asyncpg.Pool) -> 
     r = FakeResponder()
     await h.roles_effect(admin, r, "888", "multiplier", "2", "Booster")
     assert "multiplier" in r.last.text
+    assert await pool.fetchval("SELECT effect_config ->> 'value' FROM public.discord_role_configs "
+                               "WHERE discord_role_id = '888'") == "2.0"
+    r = FakeResponder()
+    await h.config_events_set(admin, r, "keyword", 4)  # the same event type: replaced, not doubled
+    assert await pool.fetchval("SELECT count(*) FROM public.monitoring_rules WHERE server_id = $1 "
+                               "AND event_type = 'keyword'", SERVER) == 1
     r = FakeResponder()
     await h.milestone_create(admin, r, "889", "Chatter", "messages_count", 10, 100, "Chatter")
     assert "Milestone **Chatter**" in r.last.text
@@ -330,7 +343,7 @@ async def test_admin_config_roles_milestone_reward_audit(pool: asyncpg.Pool) -> 
     assert await balance(pool, BOB) == 15
     r = FakeResponder()
     await h.audit(admin, r)
-    assert r.last.embed.title == "Audit log"
+    assert "**manual_reward** by 9 → <@1002>" in r.last.text
 
 
 async def test_kpi_and_reports(pool: asyncpg.Pool) -> None:

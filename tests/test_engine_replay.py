@@ -16,7 +16,7 @@ T0 = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
 
 SETUP = """
 INSERT INTO public.discord_server_configs (server_id, brand_id, config_metadata)
-VALUES ('s1', 'b1', '{"anti_farming": {"min_words": 2, "similarity": 0.8}}');
+VALUES ('s1', 'b1', '{"anti_farming": {"min_words": 2, "similarity": 0.8}, "goals": {"refresh_seconds": 0}}');
 INSERT INTO public.monitoring_rules (brand_id, server_id, event_type, reward_amount, cooldown_hours, max_claims_per_user,
     detection_config, rule_metadata) VALUES
     ('b1', 's1', 'channel_message', 10, 1, NULL, NULL, NULL),

@@ -1,16 +1,18 @@
 -- Admin functions: event rules, role effects and manual rewards, each audited with its actor.
 
+DROP FUNCTION IF EXISTS resonance.set_event_rule(text, text, text, numeric, integer, integer, jsonb, jsonb, jsonb, boolean, uuid);
+
 CREATE OR REPLACE FUNCTION resonance.set_event_rule(
     p_server_id text,
-    p_actor_id text,
     p_event_type text,
     p_reward_amount numeric,
     p_cooldown_hours integer DEFAULT NULL,
     p_max_claims_per_user integer DEFAULT NULL,
+    p_is_enabled boolean DEFAULT TRUE,
     p_detection_config jsonb DEFAULT NULL,
+    p_actor_id text DEFAULT NULL,
     p_channel_constraints jsonb DEFAULT NULL,
     p_rule_metadata jsonb DEFAULT NULL,
-    p_is_enabled boolean DEFAULT TRUE,
     p_rule_id uuid DEFAULT NULL
 )
 RETURNS jsonb
@@ -23,7 +25,6 @@ DECLARE
     v_method text;
     v_id uuid;
 BEGIN
-    PERFORM resonance.require_text('p_actor_id', p_actor_id);
     PERFORM resonance.require_text('p_event_type', p_event_type);
     v_brand_id := resonance.server_brand(p_server_id);
 
@@ -54,7 +55,19 @@ BEGIN
         ELSE 'discord_interaction'
     END;
 
-    PERFORM resonance.set_actor('admin', p_actor_id);
+    IF nullif(btrim(p_actor_id), '') IS NOT NULL THEN
+        PERFORM resonance.set_actor('admin', p_actor_id);
+    END IF;
+
+    IF p_rule_id IS NULL THEN
+        -- /config events set: one server rule per event type is edited in place (serialised per type).
+        PERFORM pg_advisory_xact_lock(hashtextextended('resonance.rule:' || p_server_id || ':' || p_event_type, 0));
+        SELECT r.id INTO p_rule_id
+        FROM public.monitoring_rules AS r
+        WHERE r.server_id = p_server_id AND r.event_type = p_event_type
+        ORDER BY r.created_at, r.id
+        LIMIT 1;
+    END IF;
 
     IF p_rule_id IS NULL THEN
         INSERT INTO public.monitoring_rules (
@@ -75,10 +88,10 @@ BEGIN
         cooldown_hours = p_cooldown_hours,
         max_claims_per_user = p_max_claims_per_user,
         is_enabled = coalesce(p_is_enabled, TRUE),
-        detection_method = v_method,
-        detection_config = p_detection_config,
-        channel_constraints = p_channel_constraints,
-        rule_metadata = p_rule_metadata
+        detection_method = CASE WHEN p_detection_config IS NULL THEN r.detection_method ELSE v_method END,
+        detection_config = coalesce(p_detection_config, r.detection_config),
+        channel_constraints = coalesce(p_channel_constraints, r.channel_constraints),
+        rule_metadata = coalesce(p_rule_metadata, r.rule_metadata)
     WHERE r.id = p_rule_id AND r.server_id = p_server_id
     RETURNING r.id INTO v_id;
     IF v_id IS NULL THEN
@@ -88,22 +101,24 @@ BEGIN
 END;
 $$;
 
-COMMENT ON FUNCTION resonance.set_event_rule(text, text, text, numeric, integer, integer, jsonb, jsonb, jsonb, boolean, uuid) IS
-'Creates (p_rule_id NULL) or replaces a server''s event rule in monitoring_rules as admin p_actor_id (audited). detection_method follows the trigger (keyword -> gateway_keyword, min_length -> gateway_message_quality, reaction_count -> gateway_reaction, else discord_interaction). Returns {"status":"created"|"updated","rule_id"}. Raises RS001 (unknown server), RS301 (missing actor or event type), RS305 (invalid amount, cooldown, cap, trigger, claims_period or channel constraints), RS306 (p_rule_id is not a rule of this server; brand-wide rules are edited in the Partner Portal).';
+COMMENT ON FUNCTION resonance.set_event_rule(text, text, numeric, integer, integer, boolean, jsonb, text, jsonb, jsonb, uuid) IS
+'Sets a server''s event rule in monitoring_rules, audited with admin p_actor_id as actor (NULL: the transaction''s actor, default system): p_rule_id replaces that rule; without it the server''s (oldest) rule of p_event_type is replaced, or a new one created. On update, NULL detection_config, channel_constraints or rule_metadata keep the rule''s current value (amount, cooldown, cap and enabled are replaced). detection_method follows the trigger (keyword -> gateway_keyword, min_length -> gateway_message_quality, reaction_count -> gateway_reaction, else discord_interaction). Returns {"status":"created"|"updated","rule_id"}. Raises RS001 (unknown server), RS301 (missing event type), RS305 (invalid amount, cooldown, cap, trigger, claims_period or channel constraints), RS306 (p_rule_id is not a rule of this server; brand-wide rules are edited in the Partner Portal).';
 
-REVOKE ALL ON FUNCTION resonance.set_event_rule(text, text, text, numeric, integer, integer, jsonb, jsonb, jsonb, boolean, uuid)
+REVOKE ALL ON FUNCTION resonance.set_event_rule(text, text, numeric, integer, integer, boolean, jsonb, text, jsonb, jsonb, uuid)
 FROM public, anon, authenticated;
-GRANT EXECUTE ON FUNCTION resonance.set_event_rule(text, text, text, numeric, integer, integer, jsonb, jsonb, jsonb, boolean, uuid)
+GRANT EXECUTE ON FUNCTION resonance.set_event_rule(text, text, numeric, integer, integer, boolean, jsonb, text, jsonb, jsonb, uuid)
 TO service_role;
 
 
+DROP FUNCTION IF EXISTS resonance.set_role_effect(text, text, text, text, jsonb, text, boolean);
+
 CREATE OR REPLACE FUNCTION resonance.set_role_effect(
     p_server_id text,
-    p_actor_id text,
     p_role_id text,
     p_effect_type text,
     p_effect_config jsonb DEFAULT '{}'::jsonb,
     p_role_name text DEFAULT NULL,
+    p_actor_id text DEFAULT NULL,
     p_is_active boolean DEFAULT TRUE
 )
 RETURNS jsonb
@@ -116,7 +131,6 @@ DECLARE
     v_id uuid;
     v_inserted boolean;
 BEGIN
-    PERFORM resonance.require_text('p_actor_id', p_actor_id);
     PERFORM resonance.require_text('p_role_id', p_role_id);
     v_brand_id := resonance.server_brand(p_server_id);
 
@@ -137,7 +151,9 @@ BEGIN
         RAISE EXCEPTION 'invalid role effect % %', p_effect_type, v_config USING ERRCODE = 'RS307';
     END IF;
 
-    PERFORM resonance.set_actor('admin', p_actor_id);
+    IF nullif(btrim(p_actor_id), '') IS NOT NULL THEN
+        PERFORM resonance.set_actor('admin', p_actor_id);
+    END IF;
 
     INSERT INTO public.discord_role_configs AS rc (
         server_id, brand_id, discord_role_id, discord_role_name, effect_type, effect_config, is_active
@@ -154,11 +170,11 @@ BEGIN
 END;
 $$;
 
-COMMENT ON FUNCTION resonance.set_role_effect(text, text, text, text, jsonb, text, boolean) IS
-'Sets the effect of a Discord role (one effect per role: unique_server_role) as admin p_actor_id (audited). Configs: multiplier {"value": > 0}, bonus_flat {"value": >= 0}, cooldown_reduction {"percent": 0..100}, event_access {"event_types": [...]} (no list: every event), one_time_bonus / auto_drip {"amount": > 0}. Stacking across a member''s roles: largest multiplier, sum of bonus_flat, largest cooldown_reduction, union of event access (see resonance.role_effects). Returns {"status":"created"|"updated","id"}. Raises RS001, RS301, RS307 (invalid effect type or config).';
+COMMENT ON FUNCTION resonance.set_role_effect(text, text, text, jsonb, text, text, boolean) IS
+'Sets the effect of a Discord role (one effect per role: unique_server_role), audited with admin p_actor_id as actor (NULL: the transaction''s actor, default system). Configs: multiplier {"value": > 0}, bonus_flat {"value": >= 0}, cooldown_reduction {"percent": 0..100}, event_access {"event_types": [...]} (no list: every event), one_time_bonus / auto_drip {"amount": > 0}. Stacking across a member''s roles: largest multiplier, sum of bonus_flat, largest cooldown_reduction, union of event access (see resonance.role_effects). Returns {"status":"created"|"updated","id"}. Raises RS001, RS301 (missing role id), RS307 (invalid effect type or config).';
 
-REVOKE ALL ON FUNCTION resonance.set_role_effect(text, text, text, text, jsonb, text, boolean) FROM public, anon, authenticated;
-GRANT EXECUTE ON FUNCTION resonance.set_role_effect(text, text, text, text, jsonb, text, boolean) TO service_role;
+REVOKE ALL ON FUNCTION resonance.set_role_effect(text, text, text, jsonb, text, text, boolean) FROM public, anon, authenticated;
+GRANT EXECUTE ON FUNCTION resonance.set_role_effect(text, text, text, jsonb, text, text, boolean) TO service_role;
 
 
 CREATE OR REPLACE FUNCTION resonance.manual_reward(

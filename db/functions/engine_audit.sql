@@ -133,7 +133,7 @@ CREATE OR REPLACE TRIGGER audit_config_change AFTER INSERT OR UPDATE OR DELETE O
 FOR EACH ROW EXECUTE FUNCTION resonance.audit_config_change();
 
 CREATE OR REPLACE TRIGGER audit_config_change AFTER INSERT OR UPDATE OR DELETE ON public.discord_community_goals
-FOR EACH ROW EXECUTE FUNCTION resonance.audit_config_change('current_value', 'completed_at');
+FOR EACH ROW EXECUTE FUNCTION resonance.audit_config_change('current_value', 'completed_at', 'refreshed_at');
 
 CREATE OR REPLACE TRIGGER audit_config_change AFTER INSERT OR UPDATE OR DELETE ON public.discord_drops
 FOR EACH ROW EXECUTE FUNCTION resonance.audit_config_change('claims_count');

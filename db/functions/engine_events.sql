@@ -100,7 +100,7 @@ BEGIN
         WHERE r.is_enabled
             AND (r.server_id = p_server_id OR (r.server_id IS NULL AND r.brand_id = v_brand_id))
             AND (
-                r.event_type IN ('channel_message', 'message', 'message_quality', 'keyword')
+                r.event_type IN ('channel_message', 'message', 'message_quality', 'min_length', 'keyword')
                 OR r.detection_config ->> 'trigger' IN ('keyword', 'min_length')
             )
             AND resonance.rule_trigger(r) IN ('keyword', 'min_length', 'channel')
@@ -141,7 +141,7 @@ END;
 $$;
 
 COMMENT ON FUNCTION resonance.record_message(text, text, text, text, text, text[], text, timestamptz) IS
-'One Discord message. Replay of the same message id -> {"status":"duplicate"} and nothing changes. Anti-farming (discord_server_configs.config_metadata.anti_farming: min_words default 0, similarity default 0.9, window_minutes default 30, enabled default true): fewer words than min_words -> {"status":"farmed","reason":"too_short"}; pg_trgm similarity >= threshold to one of the member''s last 20 messages in the window -> {"status":"farmed","reason":"similar"}; a farmed message earns nothing and is not counted. Otherwise messages_count +1 (stats and daily activity) and every enabled message rule of the server or its brand (event_type channel_message|message|message_quality|keyword, or a keyword/min_length trigger) is evaluated in rule id order: per rule status not_matched (channel or trigger), no_access, cap_reached, cooldown, rewarded, duplicate. Top status: rewarded (something paid) or recorded. Ledger source id: message_id:rule_id. Raises RS001 (unknown server), RS301 (missing user or message id).';
+'One Discord message. Replay of the same message id -> {"status":"duplicate"} and nothing changes. Anti-farming (discord_server_configs.config_metadata.anti_farming: min_words default 0, similarity default 0.9, window_minutes default 30, enabled default true): fewer words than min_words -> {"status":"farmed","reason":"too_short"}; pg_trgm similarity >= threshold to one of the member''s last 20 messages in the window -> {"status":"farmed","reason":"similar"}; a farmed message earns nothing and is not counted. Otherwise messages_count +1 (stats and daily activity) and every enabled message rule of the server or its brand (event_type channel_message|message|message_quality|min_length|keyword, or a keyword/min_length trigger) is evaluated in rule id order: per rule status not_matched (channel or trigger), no_access, cap_reached, cooldown, rewarded, duplicate. Top status: rewarded (something paid) or recorded. Ledger source id: message_id:rule_id. Raises RS001 (unknown server), RS301 (missing user or message id).';
 
 REVOKE ALL ON FUNCTION resonance.record_message(text, text, text, text, text, text[], text, timestamptz) FROM public, anon, authenticated;
 GRANT EXECUTE ON FUNCTION resonance.record_message(text, text, text, text, text, text[], text, timestamptz) TO service_role;
@@ -175,6 +175,7 @@ DECLARE
     v_paid integer := 0;
     v_paid_reactor integer := 0;
     v_paid_author integer := 0;
+    v_drop jsonb;
 BEGIN
     PERFORM resonance.require_text('p_reactor_id', p_reactor_id);
     PERFORM resonance.require_text('p_author_id', p_author_id);
@@ -224,7 +225,7 @@ BEGIN
         WHERE r.is_enabled
             AND (r.server_id = p_server_id OR (r.server_id IS NULL AND r.brand_id = v_brand_id))
             AND (
-                r.event_type IN ('reaction', 'reaction_given', 'reaction_received', 'reaction_threshold')
+                r.event_type IN ('reaction', 'reaction_given', 'reaction_received', 'reaction_threshold', 'reaction_count')
                 OR r.detection_config ->> 'trigger' = 'reaction_count'
             )
         ORDER BY r.id
@@ -280,6 +281,14 @@ BEGIN
         v_results := v_results || jsonb_build_array(v_result);
     END LOOP;
 
+    -- A reaction drop on this message and emoji is claimed by the reactor (drops: resonance.claim_drop).
+    v_drop := resonance.claim_reaction_drop(p_server_id, p_message_id, p_emoji, p_reactor_id, p_role_ids, v_at);
+    IF v_drop ->> 'status' = 'claimed' THEN
+        v_paid := v_paid + 1;
+        v_paid_reactor := v_paid_reactor + 1;
+        v_total := v_total + coalesce((v_drop ->> 'amount')::numeric, 0);
+    END IF;
+
     IF v_paid_reactor = 0 THEN
         PERFORM resonance.evaluate_progress(p_server_id, p_reactor_id, v_at);
         PERFORM resonance.evaluate_milestones(p_server_id, p_reactor_id, v_at);
@@ -292,12 +301,12 @@ BEGIN
     RETURN jsonb_build_object(
         'status', CASE WHEN v_paid > 0 THEN 'rewarded' ELSE 'recorded' END,
         'amount', v_total, 'rules', v_results, 'unique_reactors', v_unique
-    );
+    ) || CASE WHEN v_drop ->> 'status' = 'no_drop' THEN '{}'::jsonb ELSE jsonb_build_object('drop', v_drop) END;
 END;
 $$;
 
 COMMENT ON FUNCTION resonance.record_reaction(text, text, text, text, text, text, text[], timestamptz) IS
-'One reaction added by p_reactor_id to p_author_id''s message. A self-reaction -> {"status":"ignored","reason":"self_reaction"}; a replay (same message, reactor, emoji) -> duplicate. Counts reactions_count (reactor) and reactions_received (author) in stats and daily activity, and unique reactors per message. Rules: reaction_count trigger (event_type reaction_threshold or detection_config.trigger reaction_count) pays the AUTHOR once per message when unique reactors reach min_reactions; reaction_received pays the author once per unique reactor; reaction/reaction_given pay the REACTOR once per message, with the reactor''s role effects (the author''s rules get no role effects: their roles are not passed). Per rule status as in record_message, with "member" (who is paid). Top status rewarded or recorded. Raises RS001, RS301.';
+'One reaction added by p_reactor_id to p_author_id''s message. A self-reaction -> {"status":"ignored","reason":"self_reaction"}; a replay (same message, reactor, emoji) -> duplicate. Counts reactions_count (reactor) and reactions_received (author) in stats and daily activity, and unique reactors per message. Rules: reaction_count trigger (event_type reaction_threshold|reaction_count or detection_config.trigger reaction_count) pays the AUTHOR once per message when unique reactors reach min_reactions; reaction_received pays the author once per unique reactor; reaction/reaction_given pay the REACTOR once per message, with the reactor''s role effects (the author''s rules get no role effects: their roles are not passed). Per rule status as in record_message, with "member" (who is paid). A reaction drop on this message and emoji is claimed for the reactor through resonance.claim_reaction_drop; its answer is under "drop" (omitted when there is none) and a claim counts as paid. Top status rewarded or recorded. Raises RS001, RS301.';
 
 REVOKE ALL ON FUNCTION resonance.record_reaction(text, text, text, text, text, text, text[], timestamptz) FROM public, anon, authenticated;
 GRANT EXECUTE ON FUNCTION resonance.record_reaction(text, text, text, text, text, text, text[], timestamptz) TO service_role;

@@ -65,7 +65,7 @@ END;
 $$;
 
 COMMENT ON FUNCTION resonance.evaluate_progress(text, text, timestamptz) IS
-'After a change to a member''s counters (called by apply_reward and by every event function that paid nothing): moves the member''s progress on every active achievement of the server (message_count, voice_hours = voice_minutes / 60, streak_days = longest_streak, reactions_received, reactions_given, rsnc_earned; capped at the threshold), sets completed_at once and pays reward_amount once through apply_reward (event achievement, source achievement:member), stamping claimed_at; then refreshes the server''s open community goals with SKIP LOCKED. Cheap: one EXISTS when the server has no achievements, one index lookup when it has no open goals.';
+'After a change to a member''s counters (called by apply_reward and by every event function that paid nothing): moves the member''s progress on every active achievement of the server (message_count, voice_hours = voice_minutes / 60, streak_days = longest_streak, reactions_received, reactions_given, rsnc_earned; capped at the threshold), sets completed_at once and pays reward_amount once through apply_reward (event achievement, source achievement:member), stamping claimed_at; then refreshes the server''s open community goals (refresh_goals with SKIP LOCKED and a per-goal throttle). Cheap: one EXISTS when the server has no achievements, one EXISTS when it has no open goals, and no recount more often than every few seconds per goal.';
 
 REVOKE ALL ON FUNCTION resonance.evaluate_progress(text, text, timestamptz) FROM public, anon, authenticated;
 GRANT EXECUTE ON FUNCTION resonance.evaluate_progress(text, text, timestamptz) TO service_role;
@@ -111,60 +111,106 @@ SET search_path = ''
 AS $$
 DECLARE
     v_at timestamptz := coalesce(p_at, now());
+    v_day date := (coalesce(p_at, now()) AT TIME ZONE 'UTC')::date;
+    v_throttle interval;
     v_goal public.discord_community_goals;
     v_value numeric;
     v_completed integer := 0;
 BEGIN
-    FOR v_goal IN
-        SELECT g.*
-        FROM public.discord_community_goals AS g
-        WHERE g.server_id = p_server_id
-            AND g.completed_at IS NULL
-            AND (g.deadline IS NULL OR g.deadline >= (v_at AT TIME ZONE 'UTC')::date)
-        ORDER BY g.goal_id
-        FOR UPDATE SKIP LOCKED
-    LOOP
-        v_value := resonance.goal_value(v_goal, v_at);
-        CONTINUE WHEN v_value IS NULL;
-        UPDATE public.discord_community_goals AS g
-        SET current_value = v_value,
-            completed_at = CASE WHEN v_value >= g.target_value THEN v_at END
-        WHERE g.goal_id = v_goal.goal_id AND g.completed_at IS NULL
-            AND (g.current_value IS DISTINCT FROM v_value OR v_value >= g.target_value);
-        IF FOUND AND v_value >= v_goal.target_value THEN
-            v_completed := v_completed + 1;
+    IF p_skip_locked THEN
+        -- The reward path: a goal refreshed a moment ago, or being refreshed by another transaction, is skipped.
+        IF NOT EXISTS (
+            SELECT FROM public.discord_community_goals AS g WHERE g.server_id = p_server_id AND g.completed_at IS NULL
+        ) THEN
+            RETURN 0;
         END IF;
-    END LOOP;
-
-    -- Without p_skip_locked the caller wants every goal: wait for the ones skipped above.
-    IF NOT p_skip_locked THEN
+        SELECT make_interval(secs => coalesce((s.config_metadata -> 'goals' ->> 'refresh_seconds')::numeric, 5))
+        INTO v_throttle
+        FROM public.discord_server_configs AS s WHERE s.server_id = p_server_id;
         FOR v_goal IN
             SELECT g.*
             FROM public.discord_community_goals AS g
             WHERE g.server_id = p_server_id
                 AND g.completed_at IS NULL
-                AND (g.deadline IS NULL OR g.deadline >= (v_at AT TIME ZONE 'UTC')::date)
+                AND (g.deadline IS NULL OR g.deadline >= v_day)
+                AND (g.refreshed_at IS NULL OR g.refreshed_at <= clock_timestamp() - v_throttle)
             ORDER BY g.goal_id
-            FOR UPDATE
+            FOR UPDATE SKIP LOCKED
         LOOP
-            v_value := resonance.goal_value(v_goal, v_at);
-            CONTINUE WHEN v_value IS NULL;
-            UPDATE public.discord_community_goals AS g
-            SET current_value = v_value,
-                completed_at = CASE WHEN v_value >= g.target_value THEN v_at END
-            WHERE g.goal_id = v_goal.goal_id AND g.completed_at IS NULL
-                AND (g.current_value IS DISTINCT FROM v_value OR v_value >= g.target_value);
-            IF FOUND AND v_value >= v_goal.target_value THEN
-                v_completed := v_completed + 1;
-            END IF;
+            v_completed := v_completed + resonance.store_goal_value(v_goal, v_at);
         END LOOP;
+        RETURN v_completed;
     END IF;
+
+    FOR v_goal IN
+        SELECT g.*
+        FROM public.discord_community_goals AS g
+        WHERE g.server_id = p_server_id
+            AND g.completed_at IS NULL
+            AND (g.deadline IS NULL OR g.deadline >= v_day)
+        ORDER BY g.goal_id
+        FOR UPDATE
+    LOOP
+        v_completed := v_completed + resonance.store_goal_value(v_goal, v_at);
+    END LOOP;
     RETURN v_completed;
 END;
 $$;
 
 COMMENT ON FUNCTION resonance.refresh_goals(text, timestamptz, boolean) IS
-'Recomputes current_value of the server''s open community goals (not completed, deadline not passed) and sets completed_at once when it reaches target_value. Rows are locked in goal id order; with p_skip_locked (the per-reward path) a goal another transaction is refreshing is skipped rather than waited for, so rewards never queue on a goal row; a later event or a scheduled call without p_skip_locked catches up. Returns the number of goals completed by this call.';
+'Recomputes current_value of the server''s open community goals (not completed, deadline not passed) and sets completed_at once when it reaches target_value. Rows are locked in goal id order. With p_skip_locked (the per-reward path, from evaluate_progress) a goal another transaction holds is skipped rather than waited for, and a goal refreshed less than config_metadata.goals.refresh_seconds (default 5, wall clock) ago is left alone, so rewards never queue on a goal row and large servers do not recount per reward; resonance.refresh_all_goals (every minute) and any call without p_skip_locked catch up. Returns the number of goals completed by this call.';
 
 REVOKE ALL ON FUNCTION resonance.refresh_goals(text, timestamptz, boolean) FROM public, anon, authenticated;
 GRANT EXECUTE ON FUNCTION resonance.refresh_goals(text, timestamptz, boolean) TO service_role;
+
+
+CREATE OR REPLACE FUNCTION resonance.store_goal_value(p_goal public.discord_community_goals, p_at timestamptz)
+RETURNS integer
+LANGUAGE plpgsql
+SET search_path = ''
+AS $$
+DECLARE
+    v_value numeric := resonance.goal_value(p_goal, p_at);
+BEGIN
+    IF v_value IS NULL THEN
+        RETURN 0;
+    END IF;
+    UPDATE public.discord_community_goals AS g
+    SET current_value = v_value,
+        refreshed_at = clock_timestamp(),
+        completed_at = CASE WHEN v_value >= g.target_value THEN p_at END
+    WHERE g.goal_id = p_goal.goal_id AND g.completed_at IS NULL;
+    RETURN CASE WHEN FOUND AND v_value >= p_goal.target_value THEN 1 ELSE 0 END;
+END;
+$$;
+
+COMMENT ON FUNCTION resonance.store_goal_value(public.discord_community_goals, timestamptz) IS
+'Internal (the caller holds the goal row lock): stores a goal''s recomputed value and refresh time, and completes it once (WHERE completed_at IS NULL). Returns 1 when this call completed it.';
+
+REVOKE ALL ON FUNCTION resonance.store_goal_value(public.discord_community_goals, timestamptz) FROM public, anon, authenticated;
+GRANT EXECUTE ON FUNCTION resonance.store_goal_value(public.discord_community_goals, timestamptz) TO service_role;
+
+
+CREATE OR REPLACE FUNCTION resonance.refresh_all_goals(p_at timestamptz DEFAULT NULL)
+RETURNS integer
+LANGUAGE plpgsql
+SET search_path = ''
+AS $$
+DECLARE
+    v_server_id text;
+    v_completed integer := 0;
+BEGIN
+    FOR v_server_id IN
+        SELECT DISTINCT g.server_id FROM public.discord_community_goals AS g WHERE g.completed_at IS NULL ORDER BY g.server_id
+    LOOP
+        v_completed := v_completed + resonance.refresh_goals(v_server_id, p_at, FALSE);
+    END LOOP;
+    RETURN v_completed;
+END;
+$$;
+
+COMMENT ON FUNCTION resonance.refresh_all_goals(timestamptz) IS
+'Job (every minute, db/jobs/30_engine_goals.sql): refresh_goals for every server with open goals, waiting for locks. Returns goals completed.';
+
+REVOKE ALL ON FUNCTION resonance.refresh_all_goals(timestamptz) FROM public, anon, authenticated;
+GRANT EXECUTE ON FUNCTION resonance.refresh_all_goals(timestamptz) TO service_role;

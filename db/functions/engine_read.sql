@@ -108,6 +108,7 @@ BEGIN
         'messages_count', coalesce(v_stats.messages_count, 0),
         'voice_minutes', coalesce(v_stats.voice_minutes, 0),
         'reactions_given', coalesce(v_stats.reactions_count, 0),
+        'reactions_count', coalesce(v_stats.reactions_count, 0),
         'reactions_received', coalesce(v_stats.reactions_received, 0),
         'rsnc_earned', coalesce(v_stats.rsnc_earned, 0),
         'first_seen_at', v_stats.first_seen_at,
@@ -132,7 +133,7 @@ END;
 $$;
 
 COMMENT ON FUNCTION resonance.member_stats(text, text) IS
-'A member''s card: counters (messages_count, voice_minutes, reactions_given, reactions_received, rsnc_earned), first seen / last active, streaks, RSNC balance (the ledger''s, across servers), all-time rank (NULL before earning) and achievements completed; zeros and "known": false for a member never seen. Raises RS001, RS301.';
+'A member''s card: counters (messages_count, voice_minutes, reactions_given = reactions_count, reactions_received, rsnc_earned), first seen / last active, streaks, RSNC balance (the ledger''s, across servers), all-time rank (NULL before earning) and achievements completed; zeros and "known": false for a member never seen. Raises RS001, RS301.';
 
 REVOKE ALL ON FUNCTION resonance.member_stats(text, text) FROM public, anon, authenticated;
 GRANT EXECUTE ON FUNCTION resonance.member_stats(text, text) TO service_role;

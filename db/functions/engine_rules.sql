@@ -124,14 +124,17 @@ AS $$
         END,
         CASE p_rule.event_type
             WHEN 'message_quality' THEN 'min_length'
+            WHEN 'min_length' THEN 'min_length'
+            WHEN 'keyword' THEN 'keyword'
             WHEN 'reaction_threshold' THEN 'reaction_count'
+            WHEN 'reaction_count' THEN 'reaction_count'
         END,
         'channel'
     )
 $$;
 
 COMMENT ON FUNCTION resonance.rule_trigger(public.monitoring_rules) IS
-'The trigger of a rule: detection_config.trigger, else derived from detection_method (gateway_keyword -> keyword, gateway_message_quality -> min_length, gateway_reaction -> reaction_count), else from event_type (message_quality, reaction_threshold), else channel (channel-only).';
+'The trigger of a rule: detection_config.trigger, else derived from detection_method (gateway_keyword -> keyword, gateway_message_quality -> min_length, gateway_reaction -> reaction_count), else from event_type (message_quality and min_length -> min_length, keyword, reaction_threshold and reaction_count -> reaction_count), else channel (channel-only).';
 
 REVOKE ALL ON FUNCTION resonance.rule_trigger(public.monitoring_rules) FROM public, anon, authenticated;
 GRANT EXECUTE ON FUNCTION resonance.rule_trigger(public.monitoring_rules) TO service_role;

@@ -14,7 +14,7 @@ WITH CHECK (TRUE);
 DROP POLICY IF EXISTS "brand users read their own role assignments" ON public.discord_role_assignments;
 CREATE POLICY "brand users read their own role assignments" ON public.discord_role_assignments
 AS PERMISSIVE FOR SELECT TO authenticated
-USING (server_id IN (SELECT private.brand_server_ids()));
+USING (server_id = any(array(SELECT private.brand_server_ids())));
 
 REVOKE ALL ON public.discord_role_assignments FROM anon, authenticated;
 GRANT SELECT ON public.discord_role_assignments TO authenticated;
@@ -32,7 +32,7 @@ WITH CHECK (TRUE);
 DROP POLICY IF EXISTS "brand users read their own member stats" ON public.discord_user_stats;
 CREATE POLICY "brand users read their own member stats" ON public.discord_user_stats
 AS PERMISSIVE FOR SELECT TO authenticated
-USING (server_id IN (SELECT private.brand_server_ids()));
+USING (server_id = any(array(SELECT private.brand_server_ids())));
 
 REVOKE ALL ON public.discord_user_stats FROM anon, authenticated;
 GRANT SELECT ON public.discord_user_stats TO authenticated;
@@ -50,7 +50,7 @@ WITH CHECK (TRUE);
 DROP POLICY IF EXISTS "brand users read their own member streaks" ON public.discord_user_streaks;
 CREATE POLICY "brand users read their own member streaks" ON public.discord_user_streaks
 AS PERMISSIVE FOR SELECT TO authenticated
-USING (server_id IN (SELECT private.brand_server_ids()));
+USING (server_id = any(array(SELECT private.brand_server_ids())));
 
 REVOKE ALL ON public.discord_user_streaks FROM anon, authenticated;
 GRANT SELECT ON public.discord_user_streaks TO authenticated;
@@ -68,7 +68,7 @@ WITH CHECK (TRUE);
 DROP POLICY IF EXISTS "brand users read their own drops" ON public.discord_drops;
 CREATE POLICY "brand users read their own drops" ON public.discord_drops
 AS PERMISSIVE FOR SELECT TO authenticated
-USING (server_id IN (SELECT private.brand_server_ids()));
+USING (server_id = any(array(SELECT private.brand_server_ids())));
 
 REVOKE ALL ON public.discord_drops FROM anon, authenticated;
 GRANT SELECT ON public.discord_drops TO authenticated;
@@ -86,7 +86,7 @@ WITH CHECK (TRUE);
 DROP POLICY IF EXISTS "brand users read their own drop claims" ON public.discord_drop_claims;
 CREATE POLICY "brand users read their own drop claims" ON public.discord_drop_claims
 AS PERMISSIVE FOR SELECT TO authenticated
-USING (server_id IN (SELECT private.brand_server_ids()));
+USING (server_id = any(array(SELECT private.brand_server_ids())));
 
 REVOKE ALL ON public.discord_drop_claims FROM anon, authenticated;
 GRANT SELECT ON public.discord_drop_claims TO authenticated;
@@ -104,7 +104,7 @@ WITH CHECK (TRUE);
 DROP POLICY IF EXISTS "brand users read their own member achievements" ON public.discord_user_achievements;
 CREATE POLICY "brand users read their own member achievements" ON public.discord_user_achievements
 AS PERMISSIVE FOR SELECT TO authenticated
-USING (server_id IN (SELECT private.brand_server_ids()));
+USING (server_id = any(array(SELECT private.brand_server_ids())));
 
 REVOKE ALL ON public.discord_user_achievements FROM anon, authenticated;
 GRANT SELECT ON public.discord_user_achievements TO authenticated;
@@ -122,7 +122,7 @@ WITH CHECK (TRUE);
 DROP POLICY IF EXISTS "brand users read their own KPI snapshots" ON public.discord_kpi_snapshots;
 CREATE POLICY "brand users read their own KPI snapshots" ON public.discord_kpi_snapshots
 AS PERMISSIVE FOR SELECT TO authenticated
-USING (server_id IN (SELECT private.brand_server_ids()));
+USING (server_id = any(array(SELECT private.brand_server_ids())));
 
 REVOKE ALL ON public.discord_kpi_snapshots FROM anon, authenticated;
 GRANT SELECT ON public.discord_kpi_snapshots TO authenticated;
@@ -140,7 +140,7 @@ WITH CHECK (TRUE);
 DROP POLICY IF EXISTS "brand users read their own audit log" ON public.discord_audit_log;
 CREATE POLICY "brand users read their own audit log" ON public.discord_audit_log
 AS PERMISSIVE FOR SELECT TO authenticated
-USING (server_id IN (SELECT private.brand_server_ids()));
+USING (server_id = any(array(SELECT private.brand_server_ids())));
 
 REVOKE ALL ON public.discord_audit_log FROM anon, authenticated;
 GRANT SELECT ON public.discord_audit_log TO authenticated;

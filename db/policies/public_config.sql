@@ -47,13 +47,13 @@ USING (brand_id = (SELECT auth.jwt() -> 'app_metadata' ->> 'brand_id'));
 DROP POLICY IF EXISTS "brand users add their own event rules" ON public.monitoring_rules;
 CREATE POLICY "brand users add their own event rules" ON public.monitoring_rules
 AS PERMISSIVE FOR INSERT TO authenticated
-WITH CHECK (brand_id = (SELECT auth.jwt() -> 'app_metadata' ->> 'brand_id') AND (server_id IS NULL OR server_id IN (SELECT private.brand_server_ids())));
+WITH CHECK (brand_id = (SELECT auth.jwt() -> 'app_metadata' ->> 'brand_id') AND (server_id IS NULL OR server_id = any(array(SELECT private.brand_server_ids()))));
 
 DROP POLICY IF EXISTS "brand users change their own event rules" ON public.monitoring_rules;
 CREATE POLICY "brand users change their own event rules" ON public.monitoring_rules
 AS PERMISSIVE FOR UPDATE TO authenticated
 USING (brand_id = (SELECT auth.jwt() -> 'app_metadata' ->> 'brand_id'))
-WITH CHECK (brand_id = (SELECT auth.jwt() -> 'app_metadata' ->> 'brand_id') AND (server_id IS NULL OR server_id IN (SELECT private.brand_server_ids())));
+WITH CHECK (brand_id = (SELECT auth.jwt() -> 'app_metadata' ->> 'brand_id') AND (server_id IS NULL OR server_id = any(array(SELECT private.brand_server_ids()))));
 
 DROP POLICY IF EXISTS "brand users remove their own event rules" ON public.monitoring_rules;
 CREATE POLICY "brand users remove their own event rules" ON public.monitoring_rules
@@ -112,23 +112,23 @@ WITH CHECK (TRUE);
 DROP POLICY IF EXISTS "brand users read their own achievements" ON public.discord_achievements;
 CREATE POLICY "brand users read their own achievements" ON public.discord_achievements
 AS PERMISSIVE FOR SELECT TO authenticated
-USING (server_id IN (SELECT private.brand_server_ids()));
+USING (server_id = any(array(SELECT private.brand_server_ids())));
 
 DROP POLICY IF EXISTS "brand users add achievements to their own servers" ON public.discord_achievements;
 CREATE POLICY "brand users add achievements to their own servers" ON public.discord_achievements
 AS PERMISSIVE FOR INSERT TO authenticated
-WITH CHECK (server_id IN (SELECT private.brand_server_ids()));
+WITH CHECK (server_id = any(array(SELECT private.brand_server_ids())));
 
 DROP POLICY IF EXISTS "brand users change their own achievements" ON public.discord_achievements;
 CREATE POLICY "brand users change their own achievements" ON public.discord_achievements
 AS PERMISSIVE FOR UPDATE TO authenticated
-USING (server_id IN (SELECT private.brand_server_ids()))
-WITH CHECK (server_id IN (SELECT private.brand_server_ids()));
+USING (server_id = any(array(SELECT private.brand_server_ids())))
+WITH CHECK (server_id = any(array(SELECT private.brand_server_ids())));
 
 DROP POLICY IF EXISTS "brand users remove their own achievements" ON public.discord_achievements;
 CREATE POLICY "brand users remove their own achievements" ON public.discord_achievements
 AS PERMISSIVE FOR DELETE TO authenticated
-USING (server_id IN (SELECT private.brand_server_ids()));
+USING (server_id = any(array(SELECT private.brand_server_ids())));
 
 REVOKE ALL ON public.discord_achievements FROM anon, authenticated;
 GRANT SELECT, INSERT, UPDATE, DELETE ON public.discord_achievements TO authenticated;
@@ -146,23 +146,23 @@ WITH CHECK (TRUE);
 DROP POLICY IF EXISTS "brand users read their own goals" ON public.discord_community_goals;
 CREATE POLICY "brand users read their own goals" ON public.discord_community_goals
 AS PERMISSIVE FOR SELECT TO authenticated
-USING (server_id IN (SELECT private.brand_server_ids()));
+USING (server_id = any(array(SELECT private.brand_server_ids())));
 
 DROP POLICY IF EXISTS "brand users add goals to their own servers" ON public.discord_community_goals;
 CREATE POLICY "brand users add goals to their own servers" ON public.discord_community_goals
 AS PERMISSIVE FOR INSERT TO authenticated
-WITH CHECK (server_id IN (SELECT private.brand_server_ids()));
+WITH CHECK (server_id = any(array(SELECT private.brand_server_ids())));
 
 DROP POLICY IF EXISTS "brand users change their own goals" ON public.discord_community_goals;
 CREATE POLICY "brand users change their own goals" ON public.discord_community_goals
 AS PERMISSIVE FOR UPDATE TO authenticated
-USING (server_id IN (SELECT private.brand_server_ids()))
-WITH CHECK (server_id IN (SELECT private.brand_server_ids()));
+USING (server_id = any(array(SELECT private.brand_server_ids())))
+WITH CHECK (server_id = any(array(SELECT private.brand_server_ids())));
 
 DROP POLICY IF EXISTS "brand users remove their own goals" ON public.discord_community_goals;
 CREATE POLICY "brand users remove their own goals" ON public.discord_community_goals
 AS PERMISSIVE FOR DELETE TO authenticated
-USING (server_id IN (SELECT private.brand_server_ids()));
+USING (server_id = any(array(SELECT private.brand_server_ids())));
 
 REVOKE ALL ON public.discord_community_goals FROM anon, authenticated;
 GRANT SELECT, INSERT, UPDATE, DELETE ON public.discord_community_goals TO authenticated;
@@ -180,23 +180,23 @@ WITH CHECK (TRUE);
 DROP POLICY IF EXISTS "brand users read their own KPI targets" ON public.discord_kpi_configs;
 CREATE POLICY "brand users read their own KPI targets" ON public.discord_kpi_configs
 AS PERMISSIVE FOR SELECT TO authenticated
-USING (server_id IN (SELECT private.brand_server_ids()));
+USING (server_id = any(array(SELECT private.brand_server_ids())));
 
 DROP POLICY IF EXISTS "brand users add KPI targets to their own servers" ON public.discord_kpi_configs;
 CREATE POLICY "brand users add KPI targets to their own servers" ON public.discord_kpi_configs
 AS PERMISSIVE FOR INSERT TO authenticated
-WITH CHECK (server_id IN (SELECT private.brand_server_ids()));
+WITH CHECK (server_id = any(array(SELECT private.brand_server_ids())));
 
 DROP POLICY IF EXISTS "brand users change their own KPI targets" ON public.discord_kpi_configs;
 CREATE POLICY "brand users change their own KPI targets" ON public.discord_kpi_configs
 AS PERMISSIVE FOR UPDATE TO authenticated
-USING (server_id IN (SELECT private.brand_server_ids()))
-WITH CHECK (server_id IN (SELECT private.brand_server_ids()));
+USING (server_id = any(array(SELECT private.brand_server_ids())))
+WITH CHECK (server_id = any(array(SELECT private.brand_server_ids())));
 
 DROP POLICY IF EXISTS "brand users remove their own KPI targets" ON public.discord_kpi_configs;
 CREATE POLICY "brand users remove their own KPI targets" ON public.discord_kpi_configs
 AS PERMISSIVE FOR DELETE TO authenticated
-USING (server_id IN (SELECT private.brand_server_ids()));
+USING (server_id = any(array(SELECT private.brand_server_ids())));
 
 REVOKE ALL ON public.discord_kpi_configs FROM anon, authenticated;
 GRANT SELECT, INSERT, UPDATE, DELETE ON public.discord_kpi_configs TO authenticated;
@@ -214,23 +214,23 @@ WITH CHECK (TRUE);
 DROP POLICY IF EXISTS "brand users read their own report schedules" ON public.discord_report_schedules;
 CREATE POLICY "brand users read their own report schedules" ON public.discord_report_schedules
 AS PERMISSIVE FOR SELECT TO authenticated
-USING (server_id IN (SELECT private.brand_server_ids()));
+USING (server_id = any(array(SELECT private.brand_server_ids())));
 
 DROP POLICY IF EXISTS "brand users add report schedules to their own servers" ON public.discord_report_schedules;
 CREATE POLICY "brand users add report schedules to their own servers" ON public.discord_report_schedules
 AS PERMISSIVE FOR INSERT TO authenticated
-WITH CHECK (server_id IN (SELECT private.brand_server_ids()));
+WITH CHECK (server_id = any(array(SELECT private.brand_server_ids())));
 
 DROP POLICY IF EXISTS "brand users change their own report schedules" ON public.discord_report_schedules;
 CREATE POLICY "brand users change their own report schedules" ON public.discord_report_schedules
 AS PERMISSIVE FOR UPDATE TO authenticated
-USING (server_id IN (SELECT private.brand_server_ids()))
-WITH CHECK (server_id IN (SELECT private.brand_server_ids()));
+USING (server_id = any(array(SELECT private.brand_server_ids())))
+WITH CHECK (server_id = any(array(SELECT private.brand_server_ids())));
 
 DROP POLICY IF EXISTS "brand users remove their own report schedules" ON public.discord_report_schedules;
 CREATE POLICY "brand users remove their own report schedules" ON public.discord_report_schedules
 AS PERMISSIVE FOR DELETE TO authenticated
-USING (server_id IN (SELECT private.brand_server_ids()));
+USING (server_id = any(array(SELECT private.brand_server_ids())));
 
 REVOKE ALL ON public.discord_report_schedules FROM anon, authenticated;
 GRANT SELECT, INSERT, UPDATE, DELETE ON public.discord_report_schedules TO authenticated;

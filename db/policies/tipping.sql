@@ -33,7 +33,7 @@ WITH CHECK (TRUE);
 DROP POLICY IF EXISTS "brand users read their own tips" ON tipping.tips;
 CREATE POLICY "brand users read their own tips" ON tipping.tips
 AS PERMISSIVE FOR SELECT TO authenticated
-USING (server_id IN (SELECT private.brand_server_ids()));
+USING (server_id = any(array(SELECT private.brand_server_ids())));
 
 REVOKE ALL ON tipping.tips FROM anon, authenticated;
 GRANT SELECT ON tipping.tips TO authenticated;

@@ -3,7 +3,7 @@
 BEGIN;
 \ir helpers/setup.psql
 \ir helpers/security.psql
-SELECT plan(16);
+SELECT plan(17);
 
 -- anon reads active rows only.
 SELECT tests.authenticate_as('anon');
@@ -78,6 +78,8 @@ SELECT results_eq(
 SELECT tests.authenticate_as_brand('brand_a');
 SELECT throws_ok('SELECT 1 FROM public.discord_role_configs', '42501', NULL, 'a brand user cannot read role configs');
 SELECT tests.authenticate_as('service_role');
+CREATE TEMP TABLE inactive_b ON COMMIT DROP AS
+SELECT id FROM public.discord_role_configs WHERE server_id = 'server_b' AND discord_role_id = 'role_b_inactive';
 SELECT results_eq(
     $$SELECT count(*)::integer FROM public.discord_role_configs WHERE server_id = 'server_b'$$,
     $$VALUES (2)$$,
@@ -86,13 +88,17 @@ SELECT results_eq(
 SELECT lives_ok(
     $$INSERT INTO public.discord_role_configs (server_id, brand_id, discord_role_id, effect_type, assignment_type)
       VALUES ('server_b', 'brand_b', 'role_b_inactive', 'one_time_bonus', 'milestone')
-      ON CONFLICT (server_id, discord_role_id) DO UPDATE SET assignment_type = excluded.assignment_type$$,
+      ON CONFLICT (server_id, discord_role_id) DO UPDATE SET assignment_type = excluded.assignment_type, is_active = TRUE$$,
     'service_role upserts a milestone over an inactive row'
 );
 SELECT results_eq(
-    $$SELECT assignment_type, is_active FROM public.discord_role_configs WHERE server_id = 'server_b' AND discord_role_id = 'role_b_inactive'$$,
-    $$VALUES ('milestone'::text, TRUE)$$,
-    'the upserted milestone is the one active row for its key'
+    $$SELECT assignment_type, is_active, id = (SELECT id FROM inactive_b) FROM public.discord_role_configs WHERE server_id = 'server_b' AND discord_role_id = 'role_b_inactive'$$,
+    $$VALUES ('milestone'::text, TRUE, TRUE)$$,
+    'service_role''s upsert took the inactive row over (same id) and re-activated it'
+);
+SELECT lives_ok(
+    $$SELECT resonance.create_milestone('server_b', 'role_b_active', 'Regular', '[{"type": "messages_count", "threshold": 10}]', 5)$$,
+    'the bot''s resonance.create_milestone still works as service_role'
 );
 
 SELECT * FROM finish();

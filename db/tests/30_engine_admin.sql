@@ -3,13 +3,13 @@
 -- list_goals, recent_audit, prune_message_window; privileges.
 BEGIN;
 \ir helpers/setup.psql
-SELECT plan(60);
+SELECT plan(62);
 
 INSERT INTO public.discord_server_configs (server_id, brand_id) VALUES ('s1', 'b1'), ('s2', 'b2');
 
 -- set_event_rule
 SELECT is(
-    resonance.set_event_rule('s1', 'admin1', 'channel_message', 10, 1, NULL, '{"trigger": "keyword", "keywords": ["gm"]}') ->> 'status',
+    resonance.set_event_rule('s1', 'channel_message', 10, 1, p_detection_config => '{"trigger": "keyword", "keywords": ["gm"]}', p_actor_id => 'admin1') ->> 'status',
     'created', 'set_event_rule creates a rule'
 );
 SELECT is(
@@ -18,44 +18,49 @@ SELECT is(
 );
 SELECT is(
     resonance.set_event_rule(
-        's1', 'admin2', 'channel_message', 20, 2, 5, NULL, '["c1"]', '{"claims_period": "week"}', TRUE,
+        's1', 'channel_message', 20, 2, 5, TRUE, NULL, 'admin2', '["c1"]', '{"claims_period": "week"}',
         (SELECT id FROM public.monitoring_rules WHERE server_id = 's1' AND event_type = 'channel_message')
     ) ->> 'status',
     'updated', 'set_event_rule updates a rule by id'
 );
 SELECT results_eq(
     $$SELECT reward_amount, cooldown_hours, max_claims_per_user, detection_method FROM public.monitoring_rules WHERE server_id = 's1'$$,
-    $$VALUES (20::numeric, 2, 5, 'discord_interaction')$$,
-    'the update replaced the rule'
+    $$VALUES (20::numeric, 2, 5, 'gateway_keyword')$$,
+    'the update replaced the rule (a NULL detection_config keeps the trigger)'
 );
-SELECT throws_ok($$SELECT resonance.set_event_rule('s1', 'a', 'x', -1)$$, 'RS305', NULL, 'negative reward raises RS305');
-SELECT throws_ok($$SELECT resonance.set_event_rule('s1', 'a', 'x', 1, -1)$$, 'RS305', NULL, 'negative cooldown raises RS305');
-SELECT throws_ok($$SELECT resonance.set_event_rule('s1', 'a', 'x', 1, NULL, 0)$$, 'RS305', NULL, 'zero cap raises RS305');
-SELECT throws_ok($$SELECT resonance.set_event_rule('s1', 'a', 'x', 1, NULL, NULL, '{"trigger": "magic"}')$$, 'RS305', NULL, 'unknown trigger raises RS305');
-SELECT throws_ok($$SELECT resonance.set_event_rule('s1', 'a', 'x', 1, NULL, NULL, '{"trigger": "keyword", "keywords": []}')$$, 'RS305', NULL, 'empty keywords raise RS305');
-SELECT throws_ok($$SELECT resonance.set_event_rule('s1', 'a', 'x', 1, NULL, NULL, '{"trigger": "min_length"}')$$, 'RS305', NULL, 'min_length without a number raises RS305');
-SELECT throws_ok($$SELECT resonance.set_event_rule('s1', 'a', 'x', 1, NULL, NULL, '{"trigger": "reaction_count", "min_reactions": 0}')$$, 'RS305', NULL, 'min_reactions 0 raises RS305');
-SELECT throws_ok($$SELECT resonance.set_event_rule('s1', 'a', 'x', 1, NULL, NULL, NULL, NULL, '{"claims_period": "year"}')$$, 'RS305', NULL, 'unknown claims_period raises RS305');
-SELECT throws_ok($$SELECT resonance.set_event_rule('s1', 'a', 'x', 1, NULL, NULL, NULL, '"c1"')$$, 'RS305', NULL, 'scalar channel constraints raise RS305');
+SELECT is(
+    resonance.set_event_rule('s1', 'channel_message', 30, p_actor_id => 'admin3') ->> 'status', 'updated',
+    'without a rule id the server''s rule of that event type is edited in place'
+);
+SELECT is((SELECT count(*) FROM public.monitoring_rules WHERE server_id = 's1'), 1::bigint, 'still one rule');
+SELECT throws_ok($$SELECT resonance.set_event_rule('s1', 'x', -1)$$, 'RS305', NULL, 'negative reward raises RS305');
+SELECT throws_ok($$SELECT resonance.set_event_rule('s1', 'x', 1, -1)$$, 'RS305', NULL, 'negative cooldown raises RS305');
+SELECT throws_ok($$SELECT resonance.set_event_rule('s1', 'x', 1, NULL, 0)$$, 'RS305', NULL, 'zero cap raises RS305');
+SELECT throws_ok($$SELECT resonance.set_event_rule('s1', 'x', 1, p_detection_config => '{"trigger": "magic"}')$$, 'RS305', NULL, 'unknown trigger raises RS305');
+SELECT throws_ok($$SELECT resonance.set_event_rule('s1', 'x', 1, p_detection_config => '{"trigger": "keyword", "keywords": []}')$$, 'RS305', NULL, 'empty keywords raise RS305');
+SELECT throws_ok($$SELECT resonance.set_event_rule('s1', 'x', 1, p_detection_config => '{"trigger": "min_length"}')$$, 'RS305', NULL, 'min_length without a number raises RS305');
+SELECT throws_ok($$SELECT resonance.set_event_rule('s1', 'x', 1, p_detection_config => '{"trigger": "reaction_count", "min_reactions": 0}')$$, 'RS305', NULL, 'min_reactions 0 raises RS305');
+SELECT throws_ok($$SELECT resonance.set_event_rule('s1', 'x', 1, p_rule_metadata => '{"claims_period": "year"}')$$, 'RS305', NULL, 'unknown claims_period raises RS305');
+SELECT throws_ok($$SELECT resonance.set_event_rule('s1', 'x', 1, p_channel_constraints => '"c1"')$$, 'RS305', NULL, 'scalar channel constraints raise RS305');
 SELECT throws_ok(
-    $$SELECT resonance.set_event_rule('s1', 'a', 'x', 1, NULL, NULL, NULL, NULL, NULL, TRUE, '00000000-0000-0000-0000-000000000000')$$,
+    $$SELECT resonance.set_event_rule('s1', 'x', 1, p_rule_id => '00000000-0000-0000-0000-000000000000')$$,
     'RS306', NULL, 'an unknown rule id raises RS306'
 );
-SELECT throws_ok($$SELECT resonance.set_event_rule('s1', NULL, 'x', 1)$$, 'RS301', NULL, 'a missing actor raises RS301');
-SELECT throws_ok($$SELECT resonance.set_event_rule('nope', 'a', 'x', 1)$$, 'RS001', NULL, 'an unknown server raises RS001');
+SELECT throws_ok($$SELECT resonance.set_event_rule('s1', NULL, 1)$$, 'RS301', NULL, 'a missing event type raises RS301');
+SELECT throws_ok($$SELECT resonance.set_event_rule('nope', 'x', 1)$$, 'RS001', NULL, 'an unknown server raises RS001');
 
 -- set_role_effect
-SELECT is(resonance.set_role_effect('s1', 'admin1', 'r1', 'multiplier', '{"value": 2}', 'Booster') ->> 'status', 'created', 'set_role_effect creates');
-SELECT is(resonance.set_role_effect('s1', 'admin1', 'r1', 'bonus_flat', '{"value": 5}') ->> 'status', 'updated', 'set_role_effect updates the role''s effect');
+SELECT is(resonance.set_role_effect('s1', 'r1', 'multiplier', '{"value": 2}', 'Booster', 'admin1') ->> 'status', 'created', 'set_role_effect creates');
+SELECT is(resonance.set_role_effect('s1', 'r1', 'bonus_flat', '{"value": 5}', NULL, 'admin1') ->> 'status', 'updated', 'set_role_effect updates the role''s effect');
 SELECT results_eq(
     $$SELECT effect_type, effect_config, discord_role_name FROM public.discord_role_configs WHERE server_id = 's1' AND discord_role_id = 'r1'$$,
     $$VALUES ('bonus_flat', '{"value": 5}'::jsonb, 'Booster')$$, 'one effect per role, the name kept'
 );
-SELECT throws_ok($$SELECT resonance.set_role_effect('s1', 'a', 'r2', 'multiplier', '{"value": 0}')$$, 'RS307', NULL, 'multiplier 0 raises RS307');
-SELECT throws_ok($$SELECT resonance.set_role_effect('s1', 'a', 'r2', 'cooldown_reduction', '{"percent": 150}')$$, 'RS307', NULL, 'reduction over 100 raises RS307');
-SELECT throws_ok($$SELECT resonance.set_role_effect('s1', 'a', 'r2', 'teleport', '{}')$$, 'RS307', NULL, 'unknown effect raises RS307');
-SELECT throws_ok($$SELECT resonance.set_role_effect('s1', 'a', 'r2', 'event_access', '{"event_types": "vip"}')$$, 'RS307', NULL, 'event_types not a list raises RS307');
-SELECT throws_ok($$SELECT resonance.set_role_effect('s1', 'a', NULL, 'multiplier', '{"value": 2}')$$, 'RS301', NULL, 'missing role raises RS301');
+SELECT throws_ok($$SELECT resonance.set_role_effect('s1', 'r2', 'multiplier', '{"value": 0}')$$, 'RS307', NULL, 'multiplier 0 raises RS307');
+SELECT throws_ok($$SELECT resonance.set_role_effect('s1', 'r2', 'cooldown_reduction', '{"percent": 150}')$$, 'RS307', NULL, 'reduction over 100 raises RS307');
+SELECT throws_ok($$SELECT resonance.set_role_effect('s1', 'r2', 'teleport', '{}')$$, 'RS307', NULL, 'unknown effect raises RS307');
+SELECT throws_ok($$SELECT resonance.set_role_effect('s1', 'r2', 'event_access', '{"event_types": "vip"}')$$, 'RS307', NULL, 'event_types not a list raises RS307');
+SELECT throws_ok($$SELECT resonance.set_role_effect('s1', NULL, 'multiplier', '{"value": 2}')$$, 'RS301', NULL, 'missing role raises RS301');
 
 -- audit trail
 SELECT results_eq(
@@ -137,7 +142,7 @@ SELECT throws_ok($$SELECT * FROM resonance.leaderboard('s1', 'year', 10)$$, 'RS3
 SELECT throws_ok($$SELECT * FROM resonance.leaderboard('s1', 'all', 0)$$, 'RS304', NULL, 'limit 0 raises RS304');
 SELECT is(
     resonance.member_stats('s1', 'u1') - 'first_seen_at' - 'last_active_at',
-    '{"server_id": "s1", "user_id": "u1", "known": true, "messages_count": 0, "voice_minutes": 0, "reactions_given": 0,
+    '{"server_id": "s1", "user_id": "u1", "known": true, "messages_count": 0, "voice_minutes": 0, "reactions_given": 0, "reactions_count": 0,
       "reactions_received": 0, "rsnc_earned": 50, "current_streak": 0, "longest_streak": 0, "last_checkin": null,
       "balance": 50.00000000, "rank": 3, "achievements_completed": 0}'::jsonb,
     'member_stats'
@@ -173,11 +178,11 @@ INNER JOIN pg_catalog.pg_namespace AS n ON n.oid = p.pronamespace
 WHERE n.nspname = 'resonance' AND p.proname IN (
     'record_message', 'record_reaction', 'record_voice', 'record_event', 'daily_checkin', 'role_effects', 'pay_rule',
     'rule_channel_ok', 'rule_trigger', 'content_matches', 'json_text_list', 'touch_member', 'server_brand', 'require_text',
-    'evaluate_progress', 'goal_value', 'refresh_goals', 'set_actor', 'current_actor', 'audit_config_change',
+    'evaluate_progress', 'goal_value', 'refresh_goals', 'store_goal_value', 'refresh_all_goals', 'set_actor', 'current_actor', 'audit_config_change',
     'set_event_rule', 'set_role_effect', 'manual_reward', 'leaderboard', 'member_stats', 'list_achievements',
     'list_goals', 'recent_audit', 'prune_message_window'
 );
-SELECT is((SELECT count(*) FROM engine_functions), 29::bigint, 'all 29 engine functions exist');
+SELECT is((SELECT count(*) FROM engine_functions), 31::bigint, 'all 31 engine functions exist');
 SELECT is_empty(
     $$SELECT signature FROM engine_functions WHERE has_function_privilege('anon', oid, 'EXECUTE')
         OR has_function_privilege('authenticated', oid, 'EXECUTE')$$,

@@ -1,7 +1,7 @@
 -- Event functions: record_message, record_reaction, record_voice, record_event, daily_checkin.
 BEGIN;
 \ir helpers/setup.psql
-SELECT plan(64);
+SELECT plan(67);
 
 INSERT INTO public.discord_server_configs (server_id, brand_id, config_metadata) VALUES
     ('s1', 'b1', '{"anti_farming": {"min_words": 2, "similarity": 0.8, "window_minutes": 60}}'),
@@ -171,6 +171,18 @@ SELECT results_eq(
 SELECT is(
     (SELECT reactions_received FROM resonance.daily_activity WHERE server_id = 's1' AND discord_user_id = 'u1' AND activity_date = '2026-01-02'), 4,
     'daily activity counts reactions received'
+);
+SELECT lives_ok(
+    $$SELECT resonance.create_drop('s1', 'reaction', 'general', 'dropmsg', '🎁', '2026-01-03 00:00Z', 5, 25, p_at => '2026-01-02 13:00Z')$$,
+    'a reaction drop (drops helper)'
+);
+SELECT is(
+    resonance.record_reaction('s1', 'r9', 'bot', 'general', 'dropmsg', '🎁', '{}', '2026-01-02 14:10Z') -> 'drop' ->> 'status', 'claimed',
+    'record_reaction claims a reaction drop for the reactor'
+);
+SELECT ok(
+    NOT (resonance.record_reaction('s1', 'r9', 'u1', 'general', 'm7', '🎁', '{}', '2026-01-02 14:11Z') ? 'drop'),
+    'an ordinary reaction carries no drop answer'
 );
 SELECT throws_ok(
     $$SELECT resonance.record_reaction('s1', 'a', 'b', 'c', 'm', NULL)$$, 'RS301', NULL, 'record_reaction: missing emoji raises RS301'

@@ -1,9 +1,10 @@
 -- Achievements and community goals: resonance.evaluate_progress, refresh_goals, goal_value.
 BEGIN;
 \ir helpers/setup.psql
-SELECT plan(18);
+SELECT plan(24);
 
-INSERT INTO public.discord_server_configs (server_id, brand_id) VALUES ('s1', 'b1'), ('s2', 'b1');
+INSERT INTO public.discord_server_configs (server_id, brand_id, config_metadata) VALUES
+    ('s1', 'b1', '{"goals": {"refresh_seconds": 0}}'), ('s2', 'b1', '{"goals": {"refresh_seconds": 3600}}');
 INSERT INTO public.monitoring_rules (brand_id, server_id, event_type, reward_amount) VALUES ('b1', 's1', 'channel_message', 10);
 INSERT INTO public.discord_achievements (achievement_id, server_id, name, achievement_type, threshold, reward_amount) VALUES
     ('00000000-0000-0000-0000-0000000000a1', 's1', 'Chatty', 'message_count', 2, 100),
@@ -93,6 +94,22 @@ SELECT is(
     (SELECT sum(rsnc_earned)::numeric FROM public.discord_user_stats WHERE server_id = 's1'),
     'rsnc_distributed follows RSNC earned in the server'
 );
+
+-- the reward path refreshes a goal at most every refresh_seconds (default 5); refresh_goals catches up
+INSERT INTO public.discord_community_goals (goal_id, server_id, name, goal_type, target_value) VALUES
+    ('00000000-0000-0000-0000-0000000000c1', 's2', 'Two here', 'users', 2);
+SELECT lives_ok($$SELECT resonance.record_message('s2', 'u1', 'c', 'n1', 'hello in another server', '{}', NULL, '2026-01-03 10:00Z')$$, 'first member in s2');
+SELECT lives_ok($$SELECT resonance.record_message('s2', 'u2', 'c', 'n2', 'a second member says hi', '{}', NULL, '2026-01-03 10:01Z')$$, 'second member in s2');
+SELECT is(
+    (SELECT current_value FROM public.discord_community_goals WHERE goal_id = '00000000-0000-0000-0000-0000000000c1'), 1::numeric,
+    'the second refresh within refresh_seconds was throttled'
+);
+SELECT is(resonance.refresh_all_goals('2026-01-03 10:02Z'), 1, 'refresh_all_goals (the job) completes it');
+SELECT is(
+    (SELECT completed_at FROM public.discord_community_goals WHERE goal_id = '00000000-0000-0000-0000-0000000000c1'),
+    '2026-01-03 10:02Z'::timestamptz, 'completed at the refresh time'
+);
+SELECT is(resonance.refresh_all_goals('2026-01-03 10:03Z'), 0, 'and never again');
 
 SELECT * FROM finish();
 ROLLBACK;

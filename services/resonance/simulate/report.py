@@ -34,6 +34,7 @@ class Report:
     drops: list[dict[str, Any]] = field(default_factory=list)
     tips: dict[str, Any] = field(default_factory=dict)
     milestones: list[dict[str, Any]] = field(default_factory=list)
+    achievements: list[dict[str, Any]] = field(default_factory=list)
     farming: dict[str, Any] = field(default_factory=dict)
     ledger: dict[str, Any] = field(default_factory=dict)
     activity: dict[str, Any] = field(default_factory=dict)
@@ -130,7 +131,27 @@ async def build_report(url: str, community: Community, stats: SimStats, chart_pa
                 "SELECT coalesce(sum(rsnc_earned), 0) FROM public.discord_user_stats WHERE server_id = $1 AND discord_user_id = ANY($2::text[])",
                 s, [m.user_id for m in community.members if m.archetype == "farmer"],
             ),
+            "farmer_message_rsnc": await conn.fetchval(
+                """
+                SELECT coalesce(sum(amount), 0) FROM resonance.reward_ledger
+                WHERE server_id = $1 AND discord_user_id = ANY($2::text[])
+                  AND event_type IN ('channel_message', 'message', 'message_quality', 'keyword')
+                """,
+                s, [m.user_id for m in community.members if m.archetype == "farmer"],
+            ),
         }
+        report.achievements = [
+            dict(r)
+            for r in await conn.fetch(
+                """
+                SELECT a.name, a.threshold, count(u.completed_at) AS members
+                FROM public.discord_achievements AS a
+                LEFT JOIN public.discord_user_achievements AS u ON u.achievement_id = a.achievement_id AND u.completed_at IS NOT NULL
+                WHERE a.server_id = $1 GROUP BY a.name, a.threshold ORDER BY a.name
+                """,
+                s,
+            )
+        ]
 
         problems = await ledger.reconcile(conn)
         sums = await conn.fetchrow(
@@ -255,12 +276,15 @@ def print_report(report: Report, community: Community, stats: SimStats, console=
     )
     ms = ", ".join(f"{m['milestone']} ({_num(m['threshold'])} RSNC): {m['members']}" for m in report.milestones)
     console.print(f"[bold]Milestones reached[/]: {ms or 'none configured'}; role grants queued in the outbox: {report.activity['role_outbox']}")
+    if report.achievements:
+        console.print("[bold]Achievements completed[/]: " + ", ".join(f"{a['name']}: {a['members']}" for a in report.achievements))
     if report.activity["one_time_bonus"]:
         console.print(f"[bold]One-time bonuses[/]: {report.activity['one_time_bonus']}")
     fm = report.farming
     console.print(
-        f"[bold]Farming blocked[/]: {fm['farmers']} farmers sent {fm['messages']} near-identical messages; "
-        f"{fm['not_rewarded']} not rewarded ({fm['statuses']}); farmers earned {_num(fm['farmer_rsnc'])} RSNC in total"
+        f"[bold]Farming blocked[/]: {fm['farmers']} farmers sent {fm['messages']} near-identical messages: "
+        f"{', '.join(f'{k} {v}' for k, v in sorted(fm['statuses'].items()))} "
+        f"(messages paid them {_num(fm['farmer_message_rsnc'])} of their {_num(fm['farmer_rsnc'])} RSNC)"
     )
     lg = report.ledger
     verdict = "[green]OK[/]" if report.ledger_ok else "[red]FAILED[/]"

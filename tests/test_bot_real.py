@@ -395,3 +395,44 @@ async def test_two_replicas_drain_the_outbox_once(pool: asyncpg.Pool) -> None:
     applied = [c for c in guild.calls if c[0] == "add_role"]
     assert len(applied) == 40 and len(set(applied)) == 40
     assert await pool.fetchval("SELECT count(*) FROM resonance.outbox WHERE status = 'done'") == 40
+
+
+async def test_the_bot_runs_as_its_least_privileged_login_role(pool: asyncpg.Pool, database_url: str) -> None:
+    """The same handlers through the `resonance_bot` login role (service_role, RLS forced), as deployed."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    from resonance.localdb import BOT_PASSWORD, BOT_ROLE
+
+    if not await pool.fetchval("SELECT EXISTS (SELECT FROM pg_roles WHERE rolname = $1)", BOT_ROLE):
+        pytest.skip("no bot login role on this server (created by `resonance db up`)")
+    parts = urlsplit(database_url)
+    host = parts.netloc.rpartition("@")[2]
+    bot_url = urlunsplit((parts.scheme, f"{BOT_ROLE}:{BOT_PASSWORD}@{host}", parts.path, parts.query, ""))
+    bot_pool = await create_pool(bot_url, max_size=3)
+    try:
+        assert await bot_pool.fetchval("SELECT current_user") == "service_role"
+        h = Handlers(bot_pool)
+        message = await h.on_message(MessageEvent(server_id=SERVER, channel_id="20",
+                                                  message_id=str(time_snowflake(T0, 11)), user_id=ALICE,
+                                                  content="hello from the bot role"))
+        assert message.status == "rewarded"
+        await h.on_voice(VoiceChange(server_id=SERVER, user_id=BOB, before_channel_id=None, after_channel_id="v",
+                                     at=T0))
+        voice = await h.on_voice(VoiceChange(server_id=SERVER, user_id=BOB, before_channel_id="v",
+                                             after_channel_id=None, at=T0 + timedelta(minutes=6)))
+        assert voice.status == "rewarded"
+        r = FakeResponder()
+        await h.checkin(ctx(), r)
+        assert "Checked in" in r.last.text
+        r = FakeResponder()
+        await h.tip(ctx(), r, BOB, "3")
+        assert "tipped" in r.last.text
+        r = FakeResponder()
+        await h.config_events_list(ctx(admin=True), r)
+        assert "`channel_message` · 5 RSNC" in r.last.text
+        await bot_pool.execute("INSERT INTO resonance.outbox (server_id, kind, payload) VALUES "
+                               "($1, 'add_role', '{\"user_id\": \"1001\", \"role_id\": \"r1\"}')", SERVER)
+        guild = FakeGuild()
+        assert (await OutboxWorker(bot_pool, guild, worker_id="w", pace_seconds=0).run_once())["done"] == 1
+    finally:
+        await bot_pool.close()

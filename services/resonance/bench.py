@@ -180,7 +180,9 @@ async def seed(url: str, log) -> None:
     conn = await asyncpg.connect(url)
     try:
         await conn.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements SCHEMA extensions")
-        await conn.execute(f"ALTER DATABASE {BENCH_DB} SET pg_stat_statements.track = 'all'")  # nested statements too
+        database = await conn.fetchval("SELECT current_database()")
+        # nested statements too, in whichever database is being seeded
+        await conn.execute(f"ALTER DATABASE \"{database}\" SET pg_stat_statements.track = 'all'")
         await conn.execute(
             """
             CREATE SCHEMA IF NOT EXISTS bench;

@@ -204,25 +204,22 @@ class Handlers:
         ))
 
     async def on_reaction(self, event: ReactionEvent) -> Outcome | None:
-        """Activity (record_reaction), then a reaction drop on that message, if any (claim_reaction_drop
-        answers no_drop for an ordinary reaction; a drop is claimed once per member however often)."""
+        """One call: record_reaction counts the reaction and claims a reaction drop on that message.
+        Without a known author (or on one's own message) only a drop can apply: claim_reaction_drop,
+        which answers no_drop for an ordinary reaction."""
         if event.reactor_is_bot:
             return None
-        if event.author_id is None:
-            log.warning("reaction without a known message author", extra={"message_id": event.message_id})
-            outcome = None
-        elif event.author_id != event.reactor_id:
-            outcome = await self._listen(f"reaction:{event.message_id}:{event.reactor_id}", lambda: self._call(
+        if event.author_id is not None and event.author_id != event.reactor_id:
+            return await self._listen(f"reaction:{event.message_id}:{event.reactor_id}", lambda: self._call(
                 "record_reaction", event.server_id, event.reactor_id, event.author_id, event.channel_id,
                 event.message_id, event.emoji, event.role_ids, event.occurred_at,
             ))
-        else:
-            outcome = None
-        await self._listen(f"reaction-drop:{event.message_id}:{event.reactor_id}", lambda: self._call(
+        if event.author_id is None:
+            log.warning("reaction without a known message author", extra={"message_id": event.message_id})
+        return await self._listen(f"reaction-drop:{event.message_id}:{event.reactor_id}", lambda: self._call(
             "claim_reaction_drop", event.server_id, event.message_id, event.emoji, event.reactor_id,
             event.role_ids, event.occurred_at,
         ))
-        return outcome
 
     async def on_voice(self, change: VoiceChange) -> Outcome | None:
         """Join opens a session, leave ends and credits it; a move between channels keeps the session."""

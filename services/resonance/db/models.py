@@ -36,7 +36,9 @@ class ActivityResult(Outcome):
     rules: list[dict[str, Any]] = []
 
 
-EventStatus = Literal["rewarded", "duplicate", "cooldown", "cap_reached", "no_rule", "disabled"]
+EventStatus = Literal[
+    "rewarded", "duplicate", "cooldown", "cap_reached", "no_access", "not_matched", "no_rule", "disabled"
+]
 
 
 class EventResult(Outcome):

@@ -10,6 +10,7 @@ and locks, and no other tenant's grant exists.
 from __future__ import annotations
 
 import json
+import re
 import time
 
 import asyncpg
@@ -122,8 +123,13 @@ async def fingerprint(db) -> str:
 
 
 def leaks(payload: object) -> list[str]:
+    """Tenant b's markers found in a result. Its author id 4242 counts only as a whole number, since
+    tenant a's own snowflakes may contain those digits."""
     text = json.dumps(payload, default=str)
-    return [marker for marker in (SECRET, "secret_b_user", "b-only-emoji", "4242") if marker in text]
+    found = [marker for marker in (SECRET, "secret_b_user", "b-only-emoji") if marker in text]
+    if re.search(r"(?<!\d)4242(?!\d)", text):
+        found.append("4242")
+    return found
 
 
 async def test_the_adversarial_corpus_finds_no_escape(db, database_url, tenants):

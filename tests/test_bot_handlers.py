@@ -308,3 +308,13 @@ async def test_config_events_list_reads_the_servers_rules(bot_pool: asyncpg.Pool
     assert "`channel_message` · 2 RSNC · cooldown 1h" in text
     assert "`daily_checkin` · 10 RSNC · max 1" in text
     assert "voice_minutes" not in text
+
+
+async def test_kpi_shows_missing_ratios_as_na_and_defaults_to_yesterday() -> None:
+    call = recorder(Outcome(daily_active_users=3, churn_rate=None, reward_efficiency=0.123456))
+    h = Handlers(None, api=api_with(compute_kpis=call))
+    r = FakeResponder()
+    await h.kpi(ctx(admin=True), r)
+    assert call.calls[0][0] == (SERVER, (T0 - timedelta(days=1)).date())
+    assert "daily active users: 3" in r.last.text and "churn rate: n/a" in r.last.text
+    assert "reward efficiency: 0.1235" in r.last.text

@@ -215,21 +215,28 @@ async def test_tickets_open_list_close_only_your_own(pool: asyncpg.Pool) -> None
 async def test_leaderboard_stats_achievements_goals(pool: asyncpg.Pool) -> None:
     await require(pool, "resonance.leaderboard", "resonance.member_stats", "resonance.list_achievements",
                   "resonance.list_goals")
+    await pool.execute(
+        """INSERT INTO public.discord_achievements (server_id, name, achievement_type, threshold, reward_amount)
+           VALUES ($1, 'First words', 'message_count', 1, 3), ($1, 'Regular', 'message_count', 100, 50)""", SERVER)
+    await pool.execute(
+        """INSERT INTO public.discord_community_goals (server_id, name, goal_type, target_value)
+           VALUES ($1, 'Hundred RSNC', 'rsnc_distributed', 100)""", SERVER)
     h = Handlers(pool)
     await h.on_message(MessageEvent(server_id=SERVER, channel_id="20", message_id=str(time_snowflake(T0, 9)),
                                     user_id=ALICE, content="a message that counts"))
     r = FakeResponder()
     await h.leaderboard(ctx(), r, "all")
-    assert "<@1001> · 5 RSNC" in r.last.text
+    assert "**1.** <@1001> · 8 RSNC" in r.last.text  # 5 for the message + 3 for the achievement
     r = FakeResponder()
     await h.stats(ctx(), r)
     assert "messages count: 1" in r.last.text
     r = FakeResponder()
     await h.achievements(ctx(), r)
-    assert r.last.embed.title == "Achievements"
+    assert "✅ **First words** · 1/1 · 3 RSNC" in r.last.text
+    assert "▫️ **Regular** · 1/100 · 50 RSNC" in r.last.text
     r = FakeResponder()
     await h.goals(ctx(), r)
-    assert r.last.embed.title == "Community goals"
+    assert "🎯 **Hundred RSNC** · 8/100" in r.last.text and not r.last.ephemeral
 
 
 async def test_buy_role_and_outbox_adds_it(pool: asyncpg.Pool) -> None:
@@ -321,6 +328,12 @@ async def test_admin_config_roles_milestone_reward_audit(pool: asyncpg.Pool) -> 
     r = FakeResponder()
     await h.roles_effect(admin, r, "888", "multiplier", "2", "Booster")
     assert "multiplier" in r.last.text
+    assert await pool.fetchval("SELECT effect_config ->> 'value' FROM public.discord_role_configs "
+                               "WHERE discord_role_id = '888'") == "2.0"
+    r = FakeResponder()
+    await h.config_events_set(admin, r, "keyword", 4)  # the same event type: replaced, not doubled
+    assert await pool.fetchval("SELECT count(*) FROM public.monitoring_rules WHERE server_id = $1 "
+                               "AND event_type = 'keyword'", SERVER) == 1
     r = FakeResponder()
     await h.milestone_create(admin, r, "889", "Chatter", "messages_count", 10, 100, "Chatter")
     assert "Milestone **Chatter**" in r.last.text
@@ -330,7 +343,7 @@ async def test_admin_config_roles_milestone_reward_audit(pool: asyncpg.Pool) -> 
     assert await balance(pool, BOB) == 15
     r = FakeResponder()
     await h.audit(admin, r)
-    assert r.last.embed.title == "Audit log"
+    assert "**manual_reward** by 9 → <@1002>" in r.last.text
 
 
 async def test_kpi_and_reports(pool: asyncpg.Pool) -> None:
@@ -382,3 +395,44 @@ async def test_two_replicas_drain_the_outbox_once(pool: asyncpg.Pool) -> None:
     applied = [c for c in guild.calls if c[0] == "add_role"]
     assert len(applied) == 40 and len(set(applied)) == 40
     assert await pool.fetchval("SELECT count(*) FROM resonance.outbox WHERE status = 'done'") == 40
+
+
+async def test_the_bot_runs_as_its_least_privileged_login_role(pool: asyncpg.Pool, database_url: str) -> None:
+    """The same handlers through the `resonance_bot` login role (service_role, RLS forced), as deployed."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    from resonance.localdb import BOT_PASSWORD, BOT_ROLE
+
+    if not await pool.fetchval("SELECT EXISTS (SELECT FROM pg_roles WHERE rolname = $1)", BOT_ROLE):
+        pytest.skip("no bot login role on this server (created by `resonance db up`)")
+    parts = urlsplit(database_url)
+    host = parts.netloc.rpartition("@")[2]
+    bot_url = urlunsplit((parts.scheme, f"{BOT_ROLE}:{BOT_PASSWORD}@{host}", parts.path, parts.query, ""))
+    bot_pool = await create_pool(bot_url, max_size=3)
+    try:
+        assert await bot_pool.fetchval("SELECT current_user") == "service_role"
+        h = Handlers(bot_pool)
+        message = await h.on_message(MessageEvent(server_id=SERVER, channel_id="20",
+                                                  message_id=str(time_snowflake(T0, 11)), user_id=ALICE,
+                                                  content="hello from the bot role"))
+        assert message.status == "rewarded"
+        await h.on_voice(VoiceChange(server_id=SERVER, user_id=BOB, before_channel_id=None, after_channel_id="v",
+                                     at=T0))
+        voice = await h.on_voice(VoiceChange(server_id=SERVER, user_id=BOB, before_channel_id="v",
+                                             after_channel_id=None, at=T0 + timedelta(minutes=6)))
+        assert voice.status == "rewarded"
+        r = FakeResponder()
+        await h.checkin(ctx(), r)
+        assert "Checked in" in r.last.text
+        r = FakeResponder()
+        await h.tip(ctx(), r, BOB, "3")
+        assert "tipped" in r.last.text
+        r = FakeResponder()
+        await h.config_events_list(ctx(admin=True), r)
+        assert "`channel_message` · 5 RSNC" in r.last.text
+        await bot_pool.execute("INSERT INTO resonance.outbox (server_id, kind, payload) VALUES "
+                               "($1, 'add_role', '{\"user_id\": \"1001\", \"role_id\": \"r1\"}')", SERVER)
+        guild = FakeGuild()
+        assert (await OutboxWorker(bot_pool, guild, worker_id="w", pace_seconds=0).run_once())["done"] == 1
+    finally:
+        await bot_pool.close()

@@ -52,3 +52,29 @@ def test_up_twice_then_stale_pid_then_busy_port(private_cluster: int, capsys: py
             localdb.up()
         assert localdb.main(["up"]) == 1
     assert f"Port {port}" in capsys.readouterr().err
+
+
+async def test_bot_login_role_acts_as_service_role(database_url: str) -> None:
+    """The bot's login role starts every session as service_role, so forced RLS lets it write."""
+    import asyncpg
+
+    from resonance.testing import with_database
+
+    conn = await asyncpg.connect(database_url)
+    try:
+        if not await conn.fetchval("SELECT EXISTS (SELECT FROM pg_roles WHERE rolname = $1)", localdb.BOT_ROLE):
+            pytest.skip("no bot login role on this server (created by `resonance db up`)")
+        database = await conn.fetchval("SELECT current_database()")
+    finally:
+        await conn.close()
+    c = localdb.cluster()
+    bot = await asyncpg.connect(with_database(c.url(user=localdb.BOT_ROLE), database))
+    try:
+        assert await bot.fetchval("SELECT current_user") == "service_role"
+        await bot.execute("SELECT analytics.upsert_server('bot-tenant', 1, 'guild', NULL, NULL, NULL)")
+        assert await bot.fetchval("SELECT count(*) FROM analytics.servers WHERE tenant_id = 'bot-tenant'") == 1
+        await bot.execute("INSERT INTO public.discord_server_configs (server_id, brand_id) VALUES ('bot-s', 'bot-b')")
+        paid = await bot.fetchval("SELECT resonance.apply_reward('bot-s', 'u', 'custom', 'src-1', 5)::text")
+        assert '"rewarded"' in paid
+    finally:
+        await bot.close()

@@ -11,6 +11,8 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import uuid
+from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import pytest
@@ -25,7 +27,7 @@ OWN_ROWS_VISIBLE = {
     "public.discord_community_goals", "public.discord_kpi_configs", "public.discord_report_schedules",
     "public.discord_role_assignments", "public.discord_user_stats", "public.discord_user_streaks",
     "public.discord_drops", "public.discord_drop_claims", "public.discord_user_achievements",
-    "public.discord_kpi_snapshots", "public.discord_audit_log", "tipping.transactions", "tipping.tips",
+    "public.discord_kpi_snapshots", "public.discord_audit_log",
 }
 
 
@@ -86,6 +88,16 @@ async def test_brand_a_sees_no_row_of_brand_b_in_any_table(db: asyncpg.Connectio
     assert {t: rows for t, rows in nobody.items() if rows} == {}
 
 
+async def test_the_leak_detector_catches_a_leak(db: asyncpg.Connection) -> None:
+    """Canary: with one careless policy (USING TRUE) the same reading reports brand b's rows."""
+    tables = await seed(db)
+    await db.execute(
+        'CREATE POLICY "careless" ON public.discord_user_stats FOR SELECT TO authenticated USING (TRUE)'
+    )
+    seen = await read_all_as(db, tables, "authenticated", "a")
+    assert list(leaks(seen, "b")) == ["public.discord_user_stats"]
+
+
 async def test_anon_sees_only_active_role_configs(db: asyncpg.Connection) -> None:
     tables = await seed(db)
     seen = await read_all_as(db, tables, "anon", None)
@@ -120,3 +132,28 @@ async def test_concurrent_brand_sessions_never_see_each_other(pool: asyncpg.Pool
 
     results = await asyncio.gather(*(portal_user(i) for i in range(sessions)))
     assert [p for problems in results for p in problems] == []
+
+
+async def test_the_documented_bot_login_role_acts_as_service_role(database_url: str, db: asyncpg.Connection) -> None:
+    """docs/security.md: a NOINHERIT login role, member of service_role, with `SET role` pinned."""
+    await seed(db)
+    name = f"resonance_bot_{uuid.uuid4().hex[:8]}"
+    await db.execute(f"CREATE ROLE {name} LOGIN PASSWORD 'not-used-locally' NOINHERIT CONNECTION LIMIT 5")
+    try:
+        await db.execute(f"GRANT service_role TO {name}")
+        await db.execute(f"ALTER ROLE {name} SET role = 'service_role'")
+        parts = urlsplit(database_url)
+        bot_url = urlunsplit((parts.scheme, f"{name}@{parts.hostname}:{parts.port}", parts.path, parts.query, ""))
+        bot = await asyncpg.connect(bot_url)
+        try:
+            assert await bot.fetchval("SELECT current_user") == "service_role"
+            # BYPASSRLS: the inactive role configs anon cannot see, and the whole ledger.
+            assert await bot.fetchval("SELECT count(*) FROM public.discord_role_configs") == 4
+            assert await bot.fetchval("SELECT tipping.balance('user_a', 'RSNC')") == 100
+        finally:
+            await bot.close()
+    finally:
+        await db.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = $1", name
+        )
+        await db.execute(f"DROP ROLE {name}")

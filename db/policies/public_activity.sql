@@ -128,6 +128,7 @@ REVOKE ALL ON public.discord_kpi_snapshots FROM anon, authenticated;
 GRANT SELECT ON public.discord_kpi_snapshots TO authenticated;
 GRANT ALL ON public.discord_kpi_snapshots TO service_role;
 
+-- The audit log: entries of the brand's servers, and of its brand-wide rules (server_id 'brand:<id>').
 -- public.discord_audit_log
 ALTER TABLE public.discord_audit_log ENABLE ROW LEVEL SECURITY;
 
@@ -140,7 +141,7 @@ WITH CHECK (TRUE);
 DROP POLICY IF EXISTS "brand users read their own audit log" ON public.discord_audit_log;
 CREATE POLICY "brand users read their own audit log" ON public.discord_audit_log
 AS PERMISSIVE FOR SELECT TO authenticated
-USING (server_id = any(array(SELECT private.brand_server_ids())));
+USING (brand_id = (SELECT auth.jwt() -> 'app_metadata' ->> 'brand_id') OR server_id = any(array(SELECT private.brand_server_ids())));
 
 REVOKE ALL ON public.discord_audit_log FROM anon, authenticated;
 GRANT SELECT ON public.discord_audit_log TO authenticated;

@@ -1,46 +1,11 @@
--- RLS for the tipping ledger: service_role (the bot and the ledger functions) only, with two read-only
--- windows for a brand's Partner Portal users: the transactions their brand issued or received, and
--- the tips made in their servers. Everything else (members, balances, wallets, badges, nonces,
--- verifications, tickets, currencies) is invisible to them; anon has no USAGE on schema tipping.
-
--- tipping.transactions
-ALTER TABLE tipping.transactions ENABLE ROW LEVEL SECURITY;
-
-DROP POLICY IF EXISTS "service_role has full access" ON tipping.transactions;
-CREATE POLICY "service_role has full access" ON tipping.transactions
-AS PERMISSIVE FOR ALL TO service_role
-USING (TRUE)
-WITH CHECK (TRUE);
-
-DROP POLICY IF EXISTS "brand users read their own transactions" ON tipping.transactions;
-CREATE POLICY "brand users read their own transactions" ON tipping.transactions
-AS PERMISSIVE FOR SELECT TO authenticated
-USING (brand_id = (SELECT auth.jwt() -> 'app_metadata' ->> 'brand_id'));
-
-REVOKE ALL ON tipping.transactions FROM anon, authenticated;
-GRANT SELECT ON tipping.transactions TO authenticated;
-GRANT ALL ON tipping.transactions TO service_role;
-
--- tipping.tips
-ALTER TABLE tipping.tips ENABLE ROW LEVEL SECURITY;
-
-DROP POLICY IF EXISTS "service_role has full access" ON tipping.tips;
-CREATE POLICY "service_role has full access" ON tipping.tips
-AS PERMISSIVE FOR ALL TO service_role
-USING (TRUE)
-WITH CHECK (TRUE);
-
-DROP POLICY IF EXISTS "brand users read their own tips" ON tipping.tips;
-CREATE POLICY "brand users read their own tips" ON tipping.tips
-AS PERMISSIVE FOR SELECT TO authenticated
-USING (server_id = any(array(SELECT private.brand_server_ids())));
-
-REVOKE ALL ON tipping.tips FROM anon, authenticated;
-GRANT SELECT ON tipping.tips TO authenticated;
-GRANT ALL ON tipping.tips TO service_role;
+-- RLS for the tipping ledger: service_role (the bot and the ledger functions) only. RLS is enabled
+-- and forced on every table, and nothing is granted to anon or authenticated: a Partner Portal user
+-- sees no member, balance, transaction, tip, wallet, badge, nonce, verification, ticket or currency.
+-- (anon has no USAGE on schema tipping at all.) The ledger's own tests assert the same.
 
 -- tipping.currencies
 ALTER TABLE tipping.currencies ENABLE ROW LEVEL SECURITY;
+ALTER TABLE tipping.currencies FORCE ROW LEVEL SECURITY;
 
 DROP POLICY IF EXISTS "service_role has full access" ON tipping.currencies;
 CREATE POLICY "service_role has full access" ON tipping.currencies
@@ -53,6 +18,7 @@ GRANT ALL ON tipping.currencies TO service_role;
 
 -- tipping.users
 ALTER TABLE tipping.users ENABLE ROW LEVEL SECURITY;
+ALTER TABLE tipping.users FORCE ROW LEVEL SECURITY;
 
 DROP POLICY IF EXISTS "service_role has full access" ON tipping.users;
 CREATE POLICY "service_role has full access" ON tipping.users
@@ -65,6 +31,7 @@ GRANT ALL ON tipping.users TO service_role;
 
 -- tipping.balances
 ALTER TABLE tipping.balances ENABLE ROW LEVEL SECURITY;
+ALTER TABLE tipping.balances FORCE ROW LEVEL SECURITY;
 
 DROP POLICY IF EXISTS "service_role has full access" ON tipping.balances;
 CREATE POLICY "service_role has full access" ON tipping.balances
@@ -75,8 +42,35 @@ WITH CHECK (TRUE);
 REVOKE ALL ON tipping.balances FROM anon, authenticated;
 GRANT ALL ON tipping.balances TO service_role;
 
+-- tipping.transactions
+ALTER TABLE tipping.transactions ENABLE ROW LEVEL SECURITY;
+ALTER TABLE tipping.transactions FORCE ROW LEVEL SECURITY;
+
+DROP POLICY IF EXISTS "service_role has full access" ON tipping.transactions;
+CREATE POLICY "service_role has full access" ON tipping.transactions
+AS PERMISSIVE FOR ALL TO service_role
+USING (TRUE)
+WITH CHECK (TRUE);
+
+REVOKE ALL ON tipping.transactions FROM anon, authenticated;
+GRANT ALL ON tipping.transactions TO service_role;
+
+-- tipping.tips
+ALTER TABLE tipping.tips ENABLE ROW LEVEL SECURITY;
+ALTER TABLE tipping.tips FORCE ROW LEVEL SECURITY;
+
+DROP POLICY IF EXISTS "service_role has full access" ON tipping.tips;
+CREATE POLICY "service_role has full access" ON tipping.tips
+AS PERMISSIVE FOR ALL TO service_role
+USING (TRUE)
+WITH CHECK (TRUE);
+
+REVOKE ALL ON tipping.tips FROM anon, authenticated;
+GRANT ALL ON tipping.tips TO service_role;
+
 -- tipping.trust_badges
 ALTER TABLE tipping.trust_badges ENABLE ROW LEVEL SECURITY;
+ALTER TABLE tipping.trust_badges FORCE ROW LEVEL SECURITY;
 
 DROP POLICY IF EXISTS "service_role has full access" ON tipping.trust_badges;
 CREATE POLICY "service_role has full access" ON tipping.trust_badges
@@ -89,6 +83,7 @@ GRANT ALL ON tipping.trust_badges TO service_role;
 
 -- tipping.wallet_registrations
 ALTER TABLE tipping.wallet_registrations ENABLE ROW LEVEL SECURITY;
+ALTER TABLE tipping.wallet_registrations FORCE ROW LEVEL SECURITY;
 
 DROP POLICY IF EXISTS "service_role has full access" ON tipping.wallet_registrations;
 CREATE POLICY "service_role has full access" ON tipping.wallet_registrations
@@ -101,6 +96,7 @@ GRANT ALL ON tipping.wallet_registrations TO service_role;
 
 -- tipping.registration_nonces
 ALTER TABLE tipping.registration_nonces ENABLE ROW LEVEL SECURITY;
+ALTER TABLE tipping.registration_nonces FORCE ROW LEVEL SECURITY;
 
 DROP POLICY IF EXISTS "service_role has full access" ON tipping.registration_nonces;
 CREATE POLICY "service_role has full access" ON tipping.registration_nonces
@@ -113,6 +109,7 @@ GRANT ALL ON tipping.registration_nonces TO service_role;
 
 -- tipping.verifications
 ALTER TABLE tipping.verifications ENABLE ROW LEVEL SECURITY;
+ALTER TABLE tipping.verifications FORCE ROW LEVEL SECURITY;
 
 DROP POLICY IF EXISTS "service_role has full access" ON tipping.verifications;
 CREATE POLICY "service_role has full access" ON tipping.verifications
@@ -125,6 +122,7 @@ GRANT ALL ON tipping.verifications TO service_role;
 
 -- tipping.tickets
 ALTER TABLE tipping.tickets ENABLE ROW LEVEL SECURITY;
+ALTER TABLE tipping.tickets FORCE ROW LEVEL SECURITY;
 
 DROP POLICY IF EXISTS "service_role has full access" ON tipping.tickets;
 CREATE POLICY "service_role has full access" ON tipping.tickets
@@ -134,3 +132,7 @@ WITH CHECK (TRUE);
 
 REVOKE ALL ON tipping.tickets FROM anon, authenticated;
 GRANT ALL ON tipping.tickets TO service_role;
+
+-- Retired: the portal's read windows on transactions and tips (an earlier version of this file).
+DROP POLICY IF EXISTS "brand users read their own transactions" ON tipping.transactions;
+DROP POLICY IF EXISTS "brand users read their own tips" ON tipping.tips;

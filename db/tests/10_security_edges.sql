@@ -4,7 +4,7 @@
 BEGIN;
 \ir helpers/setup.psql
 \ir helpers/security.psql
-SELECT plan(23);
+SELECT plan(25);
 
 SELECT tests.authenticate_as_brand('brand_a');
 
@@ -33,6 +33,13 @@ SELECT lives_ok(
     $$INSERT INTO public.monitoring_rules (brand_id, event_type) VALUES ('brand_a', 'checkin')$$,
     'brand a may write a brand-wide rule (no server)'
 );
+SELECT isnt_empty(
+    $$SELECT 1 FROM public.discord_audit_log WHERE server_id = 'brand:brand_a' AND action = 'monitoring_rules.insert'$$,
+    'brand a reads the audit entry of its brand-wide rule'
+);
+SELECT tests.authenticate_as_brand('brand_b');
+SELECT is_empty($$SELECT 1 FROM public.discord_audit_log WHERE brand_id = 'brand_a' OR server_id IN ('server_a', 'server_a2', 'brand:brand_a')$$, 'brand b reads none of brand a''s audit entries');
+SELECT tests.authenticate_as_brand('brand_a');
 SELECT throws_ok(
     $$UPDATE public.discord_server_configs SET brand_id = 'brand_b' WHERE server_id = 'server_a'$$,
     '42501', NULL, 'brand a cannot move its server to brand b (no UPDATE on brand_id)'

@@ -25,12 +25,12 @@ FROM pg_catalog.pg_class AS c
 INNER JOIN pg_catalog.pg_namespace AS n ON n.oid = c.relnamespace
 WHERE n.nspname IN ('public', 'tipping', 'analytics') AND c.relkind IN ('r', 'p') AND NOT c.relrowsecurity;
 
--- analytics isolates tenants even from the tables' owner.
+-- analytics and the tipping ledger hold the line even against the tables' owner.
 CREATE VIEW tests.lint_rls_not_forced AS
 SELECT format('%I.%I', n.nspname, c.relname) AS name
 FROM pg_catalog.pg_class AS c
 INNER JOIN pg_catalog.pg_namespace AS n ON n.oid = c.relnamespace
-WHERE n.nspname = 'analytics' AND c.relkind IN ('r', 'p') AND NOT c.relforcerowsecurity;
+WHERE n.nspname IN ('analytics', 'tipping') AND c.relkind IN ('r', 'p') AND NOT c.relforcerowsecurity;
 
 -- Every table of public and tipping gives service_role (the bot) full access through a policy of
 -- its own. analytics deliberately has read policies only (db/tests/60_analytics.sql): service_role
@@ -201,7 +201,7 @@ SELECT is_empty(
 
 -- The database as it stands passes every lint.
 SELECT is_empty('SELECT name FROM tests.lint_rls_disabled', 'every table in public, tipping and analytics has RLS enabled');
-SELECT is_empty('SELECT name FROM tests.lint_rls_not_forced', 'every analytics table forces RLS');
+SELECT is_empty('SELECT name FROM tests.lint_rls_not_forced', 'every analytics and tipping table forces RLS');
 SELECT is_empty('SELECT name FROM tests.lint_no_service_role_policy', 'every table of public and tipping has a service_role full-access policy');
 SELECT ok((SELECT rolbypassrls FROM pg_catalog.pg_roles WHERE rolname = 'service_role'), 'service_role bypasses RLS (analytics: FORCE RLS, read policies only)');
 SELECT is_empty('SELECT name FROM tests.lint_policy_for_public', 'no policy applies to PUBLIC');

@@ -32,6 +32,8 @@ from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
+from urllib.parse import urlsplit
+
 import asyncpg
 
 from resonance.db._call import exists
@@ -76,8 +78,6 @@ def pgbench_path() -> str:
 
 
 def _conninfo(url: str) -> list[str]:
-    from urllib.parse import urlsplit
-
     parts = urlsplit(url)
     args = ["-h", parts.hostname or "127.0.0.1", "-p", str(parts.port or 5432), "-U", parts.username or "postgres"]
     return [*args, parts.path.lstrip("/")]
@@ -118,6 +118,9 @@ def pgbench(
             cmd += ["-f", str(project_root() / "bench" / script)]
         cmd += _conninfo(url)
         env = {**os.environ, "PGAPPNAME": f"bench:{name}"}
+        password = urlsplit(url).password
+        if password:
+            env["PGPASSWORD"] = password
         started = time.perf_counter()
         proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
         run.seconds = round(time.perf_counter() - started, 2)
@@ -177,7 +180,9 @@ async def seed(url: str, log) -> None:
     conn = await asyncpg.connect(url)
     try:
         await conn.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements SCHEMA extensions")
-        await conn.execute(f"ALTER DATABASE {BENCH_DB} SET pg_stat_statements.track = 'all'")  # nested statements too
+        database = await conn.fetchval("SELECT current_database()")
+        # nested statements too, in whichever database is being seeded
+        await conn.execute(f"ALTER DATABASE \"{database}\" SET pg_stat_statements.track = 'all'")
         await conn.execute(
             """
             CREATE SCHEMA IF NOT EXISTS bench;
@@ -201,7 +206,8 @@ async def seed(url: str, log) -> None:
 
 def pgbench_init(url: str) -> None:
     cmd = [pgbench_path(), "-i", "-q", "-s", "1", *_conninfo(url)]
-    proc = subprocess.run(cmd, capture_output=True, text=True)
+    password = urlsplit(url).password
+    proc = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, **({"PGPASSWORD": password} if password else {})})
     if proc.returncode != 0:
         raise SystemExit(f"bench: pgbench -i failed:\n{proc.stderr}")
 

@@ -305,6 +305,9 @@ def _ensure_database_and_roles(c: Cluster) -> None:
               IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{BOT_ROLE}') THEN
                 CREATE ROLE {BOT_ROLE} LOGIN PASSWORD '{BOT_PASSWORD}' IN ROLE service_role;
               END IF;
+              -- Sessions start as service_role, as Supabase's service key does: membership alone
+              -- would not carry service_role's BYPASSRLS.
+              ALTER ROLE {BOT_ROLE} SET role = 'service_role';
             EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
             END $$""",
     )

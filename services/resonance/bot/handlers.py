@@ -646,9 +646,11 @@ class Handlers:
             data.pop("status", None)
             embed = Embed(title=f"KPIs for {the_day}", color=BLUE)
             for key, value in data.items():
+                if isinstance(value, bool) or isinstance(value, (dict, list)):
+                    continue
                 if isinstance(value, (int, float, Decimal)):
                     value = whole(round(Decimal(str(value)), 4))
-                embed.add(key.replace("_", " "), value)
+                embed.add(key.replace("_", " "), "n/a" if value is None else value)
             await r.reply(embed=embed, ephemeral=True)
         await self._answer(r, "kpi", body)
 

@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 from resonance.db import Executor
-from resonance.db.member import Outcome, Row, call_one, call_rows
+from resonance.db.member import Outcome, Row, call_named, call_one, call_rows
 
 
 async def list_event_rules(ex: Executor, server_id: str) -> list[Row]:
@@ -35,9 +35,11 @@ async def set_event_rule(
     rule_metadata: dict[str, Any] | None = None, rule_id: Any = None, actor_id: str,
 ) -> Outcome:
     """Creates (rule_id None) or replaces a server rule, audited as actor_id: {"status","rule_id"}."""
-    return await call_one(
-        ex, "resonance.set_event_rule", server_id, actor_id, event_type, Decimal(reward_amount), cooldown_hours,
-        max_claims_per_user, detection_config, channel_constraints, rule_metadata, enabled, rule_id,
+    return await call_named(
+        ex, "resonance.set_event_rule", server_id=server_id, actor_id=actor_id, event_type=event_type,
+        reward_amount=Decimal(reward_amount), cooldown_hours=cooldown_hours, max_claims_per_user=max_claims_per_user,
+        detection_config=detection_config, channel_constraints=channel_constraints, rule_metadata=rule_metadata,
+        is_enabled=enabled, rule_id=rule_id,
     )
 
 
@@ -45,8 +47,9 @@ async def set_role_effect(
     ex: Executor, server_id: str, role_id: str, effect_type: str, effect_config: dict[str, Any], *,
     role_name: str | None = None, is_active: bool = True, actor_id: str,
 ) -> Outcome:
-    return await call_one(
-        ex, "resonance.set_role_effect", server_id, actor_id, role_id, effect_type, effect_config, role_name, is_active
+    return await call_named(
+        ex, "resonance.set_role_effect", server_id=server_id, actor_id=actor_id, role_id=role_id,
+        effect_type=effect_type, effect_config=effect_config, role_name=role_name, is_active=is_active,
     )
 
 
@@ -54,8 +57,9 @@ async def create_milestone(
     ex: Executor, server_id: str, role_id: str, name: str, criteria: list[dict[str, Any]], *,
     bonus: int = 0, description: str | None = None, role_name: str | None = None,
 ) -> Outcome:
-    return await call_one(
-        ex, "resonance.create_milestone", server_id, role_id, name, criteria, bonus, description, role_name
+    return await call_named(
+        ex, "resonance.create_milestone", server_id=server_id, role_id=role_id, name=name, criteria=criteria,
+        bonus_amount=bonus, description=description, role_name=role_name,
     )
 
 
@@ -67,8 +71,9 @@ async def manual_reward(
     ex: Executor, server_id: str, admin_id: str, user_id: str, amount: Decimal | int, reason: str,
     source_id: str | None = None, occurred_at: datetime | None = None,
 ) -> Outcome:
-    return await call_one(
-        ex, "resonance.manual_reward", server_id, admin_id, user_id, Decimal(amount), reason, source_id, occurred_at
+    return await call_named(
+        ex, "resonance.manual_reward", server_id=server_id, admin_id=admin_id, user_id=user_id, amount=Decimal(amount),
+        reason=reason, source_id=source_id, occurred_at=occurred_at,
     )
 
 
@@ -80,7 +85,10 @@ async def set_report_schedule(
     ex: Executor, server_id: str, frequency: str, channel_id: str, day_of_week: int | None = None,
     is_active: bool = True,
 ) -> Outcome:
-    return await call_one(ex, "resonance.set_report_schedule", server_id, frequency, channel_id, day_of_week, is_active)
+    return await call_named(
+        ex, "resonance.set_report_schedule", server_id=server_id, frequency=frequency, channel_id=channel_id,
+        day_of_week=day_of_week, is_active=is_active,
+    )
 
 
 async def build_report(ex: Executor, server_id: str, period: str) -> Outcome:

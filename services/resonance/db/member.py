@@ -62,6 +62,20 @@ async def call_one(ex: Executor, function: str, *args: Any) -> Outcome:
     return Outcome(**dict(row))
 
 
+async def call_named(ex: Executor, function: str, **params: Any) -> Outcome:
+    """Like call_one, in named notation (`p_<name> => $n`): for functions with many optional
+    parameters, whose order is easier to get wrong than their names."""
+    names = list(params)
+    args = ", ".join(f"p_{name} => ${i}" for i, name in enumerate(names, start=1))
+    row = await ex.fetchrow(f"SELECT * FROM {function}({args})", *params.values())
+    if row is None:
+        return Outcome(status=None)
+    if len(row) == 1:
+        value = _unwrap(row[0])
+        return Outcome(**value) if isinstance(value, dict) else Outcome(status=None, value=value)
+    return Outcome(**dict(row))
+
+
 async def call_rows(ex: Executor, function: str, *args: Any) -> list[Row]:
     """`SELECT * FROM function(args)`: a set of records, or one jsonb array, as rows."""
     placeholders = ", ".join(f"${i}" for i in range(1, len(args) + 1))

@@ -21,8 +21,19 @@ class Outcome(BaseModel):
         return dict(self.model_extra or {})
 
 
+ActivityStatus = Literal["rewarded", "recorded", "duplicate", "farmed", "ignored"]
+
+
 class ActivityResult(Outcome):
-    """record_message / record_reaction / record_voice: stats recorded, rules evaluated."""
+    """record_message / record_reaction / record_voice: stats recorded, every matching rule evaluated.
+
+    rewarded (something paid) or recorded (counted, nothing paid); duplicate (a replayed event);
+    farmed (anti-farming: too short or too similar, not counted); ignored (a self-reaction).
+    `rules` holds the per-rule outcomes.
+    """
+
+    status: ActivityStatus
+    rules: list[dict[str, Any]] = []
 
 
 EventStatus = Literal["rewarded", "duplicate", "cooldown", "cap_reached", "no_rule", "disabled"]

@@ -26,8 +26,10 @@ DECLARE
     v_words integer;
     v_reason text;
     v_best real;
+    v_active boolean;
     v_effects jsonb;
     v_rule public.monitoring_rules;
+    v_trigger text;
     v_result jsonb;
     v_results jsonb := '[]'::jsonb;
     v_total numeric := 0;
@@ -35,8 +37,14 @@ DECLARE
 BEGIN
     PERFORM resonance.require_text('p_user_id', p_user_id);
     PERFORM resonance.require_text('p_message_id', p_message_id);
-    v_brand_id := resonance.active_server_brand(p_server_id);
+    -- The server's brand, state and anti-farming settings in one read (as active_server_brand).
+    SELECT s.brand_id, s.is_active, coalesce(s.config_metadata -> 'anti_farming', '{}'::jsonb)
+    INTO v_brand_id, v_active, v_config
+    FROM public.discord_server_configs AS s WHERE s.server_id = p_server_id;
     IF v_brand_id IS NULL THEN
+        RAISE EXCEPTION 'unknown server %', p_server_id USING ERRCODE = 'RS001';
+    END IF;
+    IF NOT coalesce(v_active, FALSE) THEN
         RETURN jsonb_build_object('status', 'inactive', 'amount', 0, 'rules', '[]'::jsonb);
     END IF;
 
@@ -50,8 +58,6 @@ BEGIN
     -- One member's messages are decided one at a time (anti-farming compares with the previous ones).
     PERFORM pg_advisory_xact_lock(hashtextextended('resonance.member:' || p_server_id || ':' || p_user_id, 0));
 
-    SELECT coalesce(s.config_metadata -> 'anti_farming', '{}'::jsonb) INTO v_config
-    FROM public.discord_server_configs AS s WHERE s.server_id = p_server_id;
     v_similarity := coalesce((v_config ->> 'similarity')::real, 0.9);
     v_min_words := coalesce((v_config ->> 'min_words')::integer, 0);
     v_window := make_interval(mins => coalesce((v_config ->> 'window_minutes')::integer, 30));
@@ -106,17 +112,19 @@ BEGIN
                 r.event_type IN ('channel_message', 'message', 'message_quality', 'min_length', 'keyword')
                 OR r.detection_config ->> 'trigger' IN ('keyword', 'min_length')
             )
-            AND resonance.rule_trigger(r) IN ('keyword', 'min_length', 'channel')
         ORDER BY r.id
     LOOP
+        -- The trigger once per rule (a message rule with a reaction trigger is not a message rule).
+        v_trigger := resonance.rule_trigger(v_rule);
+        CONTINUE WHEN v_trigger NOT IN ('keyword', 'min_length', 'channel');
         IF NOT resonance.rule_channel_ok(v_rule, p_channel_id) THEN
             v_result := jsonb_build_object(
                 'rule_id', v_rule.id, 'event_type', v_rule.event_type, 'status', 'not_matched', 'reason', 'channel', 'amount', 0
             );
-        ELSIF NOT resonance.content_matches(v_rule, v_content) THEN
+        ELSIF v_trigger <> 'channel' AND NOT resonance.content_matches(v_rule, v_content) THEN
             v_result := jsonb_build_object(
                 'rule_id', v_rule.id, 'event_type', v_rule.event_type, 'status', 'not_matched',
-                'reason', resonance.rule_trigger(v_rule), 'amount', 0
+                'reason', v_trigger, 'amount', 0
             );
         ELSE
             v_result := resonance.pay_rule(

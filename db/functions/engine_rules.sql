@@ -3,10 +3,20 @@
 
 CREATE OR REPLACE FUNCTION resonance.role_effects(p_server_id text, p_role_ids text[])
 RETURNS jsonb
-LANGUAGE sql
+LANGUAGE plpgsql
 STABLE
 SET search_path = ''
 AS $$
+DECLARE
+    v_effects jsonb;
+BEGIN
+    -- No roles passed (most events): the neutral effects, without a query.
+    IF coalesce(cardinality(p_role_ids), 0) = 0 THEN
+        RETURN jsonb_build_object(
+            'multiplier', 1, 'bonus_flat', 0, 'cooldown_reduction', 0, 'event_access_all', FALSE,
+            'event_access', '[]'::jsonb, 'roles', '[]'::jsonb
+        );
+    END IF;
     SELECT jsonb_build_object(
         'multiplier', coalesce(max((rc.effect_config ->> 'value')::numeric) FILTER (WHERE rc.effect_type = 'multiplier'), 1),
         'bonus_flat', coalesce(sum((rc.effect_config ->> 'value')::numeric) FILTER (WHERE rc.effect_type = 'bonus_flat'), 0),
@@ -31,11 +41,14 @@ AS $$
         ), '[]'::jsonb),
         'roles', coalesce(jsonb_agg(rc.discord_role_id ORDER BY rc.discord_role_id), '[]'::jsonb)
     )
+    INTO v_effects
     FROM public.discord_role_configs AS rc
     WHERE rc.server_id = p_server_id
         AND rc.discord_role_id = ANY(coalesce(p_role_ids, '{}'))
         AND rc.is_active
-        AND rc.effect_type IN ('multiplier', 'bonus_flat', 'cooldown_reduction', 'event_access')
+        AND rc.effect_type IN ('multiplier', 'bonus_flat', 'cooldown_reduction', 'event_access');
+    RETURN v_effects;
+END;
 $$;
 
 COMMENT ON FUNCTION resonance.role_effects(text, text[]) IS
@@ -74,6 +87,11 @@ DECLARE
     v_excluded text[];
     v_trigger_channels text[];
 BEGIN
+    -- Most rules have no channel constraint at all: answer without building the lists.
+    IF (p_rule.channel_constraints IS NULL OR p_rule.channel_constraints IN ('[]'::jsonb, '{}'::jsonb, 'null'::jsonb))
+        AND NOT coalesce(p_rule.detection_config ? 'channels', FALSE) THEN
+        RETURN TRUE;
+    END IF;
     IF jsonb_typeof(p_rule.channel_constraints) = 'array' THEN
         v_allowed := resonance.json_text_list(p_rule.channel_constraints);
     ELSIF jsonb_typeof(p_rule.channel_constraints) = 'object' THEN

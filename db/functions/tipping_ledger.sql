@@ -76,17 +76,47 @@ BEGIN
     IF p_sender_id IS NOT NULL AND NOT EXISTS (SELECT FROM tipping.users AS u WHERE u.user_id = p_sender_id) THEN
         RAISE EXCEPTION 'unknown member %', p_sender_id USING ERRCODE = 'RT006';
     END IF;
-    IF p_recipient_id IS NOT NULL THEN
-        INSERT INTO tipping.users (user_id) VALUES (p_recipient_id) ON CONFLICT (user_id) DO NOTHING;
-    END IF;
+    IF p_sender_id IS NULL THEN
+        -- Issuance (mint, reward: every paid rule of every event): one statement. The member row,
+        -- the idempotency key claim (a concurrent call with the same key waits here for us) and,
+        -- only when the key was new, the credit of the one balance row (an upsert: no hot row).
+        WITH member AS (
+            INSERT INTO tipping.users (user_id) VALUES (p_recipient_id) ON CONFLICT (user_id) DO NOTHING
+        ),
 
-    -- Claim the idempotency key first: a concurrent call with the same key waits here for us.
-    INSERT INTO tipping.transactions (
-        transaction_type, sender_id, recipient_id, amount, currency, brand_id, server_id, reason, idempotency_key
-    )
-    VALUES (p_type, p_sender_id, p_recipient_id, p_amount, p_currency, p_brand_id, p_server_id, p_reason, p_idempotency_key)
-    ON CONFLICT (idempotency_key) DO NOTHING
-    RETURNING id INTO transaction_id;
+        tx AS (
+            INSERT INTO tipping.transactions (
+                transaction_type, sender_id, recipient_id, amount, currency, brand_id, server_id, reason, idempotency_key
+            )
+            VALUES (p_type, NULL, p_recipient_id, p_amount, p_currency, p_brand_id, p_server_id, p_reason, p_idempotency_key)
+            ON CONFLICT (idempotency_key) DO NOTHING
+            RETURNING id
+        ),
+
+        credit AS (
+            INSERT INTO tipping.balances AS b (user_id, currency, amount)
+            SELECT p_recipient_id, p_currency, p_amount FROM tx
+            ON CONFLICT (user_id, currency) DO UPDATE SET amount = b.amount + excluded.amount
+        )
+
+        SELECT tx.id INTO transaction_id FROM tx;
+        IF transaction_id IS NOT NULL THEN
+            replayed := FALSE;
+            RETURN;
+        END IF;
+    ELSE
+        IF p_recipient_id IS NOT NULL THEN
+            INSERT INTO tipping.users (user_id) VALUES (p_recipient_id) ON CONFLICT (user_id) DO NOTHING;
+        END IF;
+
+        -- Claim the idempotency key first: a concurrent call with the same key waits here for us.
+        INSERT INTO tipping.transactions (
+            transaction_type, sender_id, recipient_id, amount, currency, brand_id, server_id, reason, idempotency_key
+        )
+        VALUES (p_type, p_sender_id, p_recipient_id, p_amount, p_currency, p_brand_id, p_server_id, p_reason, p_idempotency_key)
+        ON CONFLICT (idempotency_key) DO NOTHING
+        RETURNING id INTO transaction_id;
+    END IF;
 
     IF transaction_id IS NULL THEN
         SELECT t.* INTO v_first FROM tipping.transactions AS t WHERE t.idempotency_key = p_idempotency_key;

@@ -35,8 +35,12 @@ DECLARE
     v_total numeric := 0;
     v_paid integer := 0;
 BEGIN
-    PERFORM resonance.require_text('p_user_id', p_user_id);
-    PERFORM resonance.require_text('p_message_id', p_message_id);
+    IF p_user_id IS NULL OR btrim(p_user_id) = '' THEN
+        RAISE EXCEPTION 'p_user_id is required' USING ERRCODE = 'RS301';
+    END IF;
+    IF p_message_id IS NULL OR btrim(p_message_id) = '' THEN
+        RAISE EXCEPTION 'p_message_id is required' USING ERRCODE = 'RS301';
+    END IF;
     -- The server's brand, state and anti-farming settings in one read (as active_server_brand).
     SELECT s.brand_id, s.is_active, coalesce(s.config_metadata -> 'anti_farming', '{}'::jsonb)
     INTO v_brand_id, v_active, v_config

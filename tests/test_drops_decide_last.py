@@ -104,3 +104,6 @@ async def test_a_clicker_who_loses_after_paying_is_rolled_back(database_url: str
     assert await db.fetchval("SELECT count(*) FROM public.discord_role_assignments WHERE discord_user_id = 'alice'") == 1
     # Bob clicks again later: still sold out, still nothing.
     assert await db.fetchval(CLAIM, drop_id, "bob") == "sold_out"
+    # The claim row has no foreign key (0900); deleting the drop still deletes its claims.
+    await db.execute("DELETE FROM public.discord_drops WHERE drop_id = $1", drop_id)
+    assert await db.fetchval("SELECT count(*) FROM public.discord_drop_claims") == 0

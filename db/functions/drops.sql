@@ -4,19 +4,18 @@
 --   1. a plain read of the drop (no lock): unknown -> RS401; expired/closed -> expired; missing role ->
 --      not_eligible; already a claim row -> already_claimed; claims_count >= max_claims -> sold_out
 --      (sold-out answers and repeat clicks never wait on winners);
---   2. in a sub-block, the member's own work first, touching only the member's rows: the reward
---      through resonance.apply_reward (reward ledger keyed drop_claim / "<drop>:<member>", tipping
---      ledger, stats, daily rollup, achievements, milestones) and daily_activity.drops_claimed.
---      A second click of the same member waits on the first's reward-ledger key, then gets
---      duplicate -> already_claimed;
+--   2. in a sub-block, the member's own work first, touching only the member's rows: the claim row
+--      (unique_drop_claim: a second click of the same member waits on the first's key, then
+--      conflicts -> already_claimed), the reward through resonance.apply_reward (reward ledger keyed
+--      drop_claim / "<drop>:<member>", tipping ledger, stats, daily rollup, achievements, milestones)
+--      and daily_activity.drops_claimed;
 --   3. LAST, ONE guarded statement decides: UPDATE discord_drops SET claims_count = claims_count + 1
---      WHERE ... claims_count < max_claims AND not expired RETURNING. Postgres re-checks the WHERE
---      after waiting on the row lock, so claims_count never passes max_claims. Then the claim row
---      (unique_drop_claim), inserted while we hold the row, so its foreign key's KEY SHARE lock is on
---      a row version we own (no MultiXact with the other clickers), and the transaction commits:
---      the row lock lasts one UPDATE, one INSERT and the commit;
+--      WHERE ... claims_count < max_claims AND not expired RETURNING, and the transaction commits:
+--      the hot row is locked for one UPDATE and the commit. Postgres re-checks the WHERE after
+--      waiting on the row lock, so claims_count never passes max_claims. The claim row has no
+--      foreign key to the drop (0900): its KEY SHARE lock on the hot row made MultiXacts;
 --   4. no row from the UPDATE (sold out or expired since the read): the sub-block raises RS490
---      (private, always caught), which rolls back the member's reward, stats, rollup, milestones and
+--      (private, always caught; RS491 likewise for a reward paid without a claim row), which rolls back the member's reward, stats, rollup, milestones and
 --      outbox rows; the answer is sold_out (or expired).
 
 CREATE OR REPLACE FUNCTION resonance.create_drop(
@@ -192,15 +191,18 @@ BEGIN
     END IF;
 
     BEGIN
-        -- 2. The member's own work, off the hot row. Idempotent on drop_claim / "<drop>:<member>".
+        -- 2. The member's own work, off the hot row: the claim row (unique_drop_claim: a second click
+        -- of the same member waits here for the first, then conflicts) and the reward.
+        INSERT INTO public.discord_drop_claims (claim_id, drop_id, discord_user_id, claimed_at, reward_amount, server_id)
+        VALUES (v_claim_id, p_drop_id, p_user_id, v_at, v_drop.reward_amount, v_drop.server_id);
         v_reward := resonance.apply_reward(
             v_drop.server_id, p_user_id, 'drop_claim', format('%s:%s', p_drop_id, p_user_id),
             v_drop.reward_amount, v_at, v_drop.rule_id,
             jsonb_build_object('drop_id', p_drop_id, 'claim_id', v_claim_id, 'event_id', v_drop.event_id)
         );
         IF v_reward ->> 'status' = 'duplicate' THEN
-            -- The same member's other click won (we waited on its ledger key): nothing was written.
-            RETURN jsonb_build_object('status', 'already_claimed', 'drop_id', p_drop_id);
+            -- Paid before without a claim row (written by other means): one reward per member.
+            RAISE EXCEPTION 'drop % already paid to %', p_drop_id, p_user_id USING ERRCODE = 'RS491';
         END IF;
 
         UPDATE resonance.daily_activity AS da
@@ -210,6 +212,7 @@ BEGIN
             AND da.discord_user_id = p_user_id;
 
         -- 3. The one statement that decides, last: the drop row stays locked only until commit.
+        -- (The claim row has no foreign key to the drop: it would take KEY SHARE on this hot row.)
         UPDATE public.discord_drops AS d
         SET claims_count = d.claims_count + 1
         WHERE d.drop_id = p_drop_id
@@ -221,8 +224,6 @@ BEGIN
             RAISE EXCEPTION 'drop % sold out or expired after the read', p_drop_id USING ERRCODE = 'RS490';
         END IF;
 
-        INSERT INTO public.discord_drop_claims (claim_id, drop_id, discord_user_id, claimed_at, reward_amount, server_id)
-        VALUES (v_claim_id, p_drop_id, p_user_id, v_at, v_drop.reward_amount, v_drop.server_id);
     EXCEPTION
         WHEN SQLSTATE 'RS490' THEN
             -- 4. Lost the race: the member's reward and everything it did are rolled back.
@@ -231,8 +232,8 @@ BEGIN
                 RETURN jsonb_build_object('status', 'expired', 'drop_id', p_drop_id);
             END IF;
             RETURN jsonb_build_object('status', 'sold_out', 'drop_id', p_drop_id);
-        WHEN unique_violation THEN
-            -- A claim row without its reward (written by other means): undo ours, one claim per member.
+        WHEN unique_violation OR SQLSTATE 'RS491' THEN
+            -- The member's other click committed its claim first: undo ours, one claim per member.
             RETURN jsonb_build_object('status', 'already_claimed', 'drop_id', p_drop_id);
     END;
 
@@ -335,3 +336,23 @@ COMMENT ON FUNCTION resonance.close_expired_drops(timestamptz) IS
 
 REVOKE ALL ON FUNCTION resonance.close_expired_drops(timestamptz) FROM public, anon, authenticated;
 GRANT EXECUTE ON FUNCTION resonance.close_expired_drops(timestamptz) TO service_role;
+
+CREATE OR REPLACE FUNCTION resonance.delete_drop_claims()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = ''
+AS $$
+BEGIN
+    DELETE FROM public.discord_drop_claims AS c WHERE c.drop_id = OLD.drop_id;
+    RETURN NULL;
+END;
+$$;
+
+COMMENT ON FUNCTION resonance.delete_drop_claims() IS
+'Trigger: deleting a drop deletes its claims (what the claim row''s ON DELETE CASCADE foreign key did before 0900 removed it from the stampede path).';
+
+REVOKE ALL ON FUNCTION resonance.delete_drop_claims() FROM public, anon, authenticated;
+GRANT EXECUTE ON FUNCTION resonance.delete_drop_claims() TO service_role;
+
+CREATE OR REPLACE TRIGGER delete_drop_claims AFTER DELETE ON public.discord_drops
+FOR EACH ROW EXECUTE FUNCTION resonance.delete_drop_claims();

@@ -379,7 +379,7 @@ def skipped(name: str, clients: int, missing: list[str]) -> Run:
 PHASES = ("ceilings", "drops", "naive", "messages", "tips", "kpi")
 RUN_KEYS = (
     "simple_update_8", "hot_row_8", "simple_update_16", "hot_row_16", "simple_update_32", "hot_row_32", "hot_row_200",
-    "claim_drop_1", "claim_drop_32", "claim_drop_oversell_32", "claim_drop_200", "naive_32", "naive_oversell_32",
+    "claim_drop_1", "claim_drop_32", "claim_spread_32", "claim_drop_oversell_32", "claim_drop_200", "naive_32", "naive_oversell_32",
     "record_message_8", "tip_16",
 )
 
@@ -435,6 +435,15 @@ async def run_all(admin_url: str, seconds: int, log, only: set[str] | None = Non
             runs["claim_drop_32"].extra["statements"] = await top_statements(url)
             runs["claim_drop_32"].extra.update(await counts(url, big))
             log(_line(runs["claim_drop_32"]))
+            # The same work spread over 64 drops: no hot row, so what the claim costs on CPU alone.
+            for n in range(1, 65):
+                spread_id = await make_drop(conn, 100_000_000)
+                await conn.execute(
+                    "CREATE TABLE IF NOT EXISTS bench.spread_drops (n integer PRIMARY KEY, drop_id uuid NOT NULL);"
+                    f"INSERT INTO bench.spread_drops VALUES ({n}, '{spread_id}')"
+                )
+            runs["claim_spread_32"] = await pgbench_sampled(url, "claim_drop x32 over 64 drops (no hot row)", clients=32, script="claim_spread.sql", seconds=seconds)
+            log(_line(runs["claim_spread_32"]))
             runs["claim_drop_oversell_32"] = pgbench(
                 url, "claim_drop x32, max 500", clients=32, script="claim_drop.sql", transactions=50, defines={"drop": small}
             )
@@ -561,6 +570,12 @@ def ratios(runs: dict[str, Run], kpi: dict[str, Any]) -> list[dict[str, Any]]:
         "met": _met(ratio(tps("claim_drop_32"), tps("hot_row_32")), TARGETS["claim_drop_vs_hot_row"])
         and bool(over and over.extra.get("over_claims") == 0),
         "note": f"over-claims {over.extra.get('over_claims', '-') if over else '-'}; p99 {claim.p99_ms} ms",
+    })
+    rows.append({
+        "figure": "claim_drop x32 vs no hot row (tps)", "value": tps("claim_drop_32"), "ceiling": "claims x32 over 64 drops",
+        "ceiling_value": tps("claim_spread_32"), "ratio": ratio(tps("claim_drop_32"), tps("claim_spread_32")),
+        "target": "(what the hot row costs)", "met": None,
+        "note": "1.0 = the drop row costs nothing; the rest of the gap to the hot row is CPU per claim",
     })
     naive = runs["naive_32"]
     naive_over = runs["naive_oversell_32"]

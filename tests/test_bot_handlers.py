@@ -86,8 +86,9 @@ async def test_reaction_listener_takes_author_from_event_and_ignores_bots_and_se
     await h.on_reaction(ReactionEvent(reactor_id="333", author_id="222", reactor_is_bot=True, **base))
     (args, _), = call.calls
     assert args[:6] == (SERVER, "111", "222", "10", "77", "🔥")
-    # A reaction drop may be claimed by any member's reaction, the drop's author included.
-    assert [a[:4] for a, _ in drop.calls] == [(SERVER, "77", "🔥", "111")] * 2
+    # record_reaction claims a reaction drop itself; only the self-reaction (which it would ignore)
+    # goes straight to claim_reaction_drop, so the drop's author can claim too.
+    assert [a[:4] for a, _ in drop.calls] == [(SERVER, "77", "🔥", "111")]
 
 
 async def test_member_join_records_one_event_per_member() -> None:

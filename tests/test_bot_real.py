@@ -320,8 +320,15 @@ async def test_admin_config_roles_milestone_reward_audit(pool: asyncpg.Pool) -> 
     h = Handlers(pool)
     admin = ctx("9", admin=True)
     r = FakeResponder()
-    await h.config_events_set(admin, r, "keyword", 3, cooldown_hours=1)
-    assert "Rule `keyword` set" in r.last.text
+    await h.config_events_set(admin, r, "keyword", 3, keywords="gm, wagmi", min_length=5)
+    assert "at most one trigger" in r.last.text
+    r = FakeResponder()
+    await h.config_events_set(admin, r, "keyword", 3, cooldown_hours=1, keywords="gm, wagmi", channel_id="20")
+    assert r.last.content == "Rule `keyword` created: 3 RSNC, cooldown 1h, trigger keyword, only in <#20>."
+    said = [await h.on_message(MessageEvent(server_id=SERVER, channel_id=channel, user_id=user, content="gm frens",
+                                            message_id=str(time_snowflake(T0, n))))
+            for n, (channel, user) in enumerate((("20", ALICE), ("21", BOB)), start=40)]
+    assert [Decimal(o.amount) for o in said] == [8, 5]  # channel_message 5 (+ keyword 3 in <#20> only)
     r = FakeResponder()
     await h.config_events_list(admin, r)
     assert "`keyword` · 3 RSNC" in r.last.text
@@ -332,6 +339,7 @@ async def test_admin_config_roles_milestone_reward_audit(pool: asyncpg.Pool) -> 
                                "WHERE discord_role_id = '888'") == "2.0"
     r = FakeResponder()
     await h.config_events_set(admin, r, "keyword", 4)  # the same event type: replaced, not doubled
+    assert r.last.content == "Rule `keyword` set: 4 RSNC."
     assert await pool.fetchval("SELECT count(*) FROM public.monitoring_rules WHERE server_id = $1 "
                                "AND event_type = 'keyword'", SERVER) == 1
     r = FakeResponder()
@@ -340,7 +348,7 @@ async def test_admin_config_roles_milestone_reward_audit(pool: asyncpg.Pool) -> 
     r = FakeResponder()
     await h.reward(admin, r, BOB, 15, "great help")
     assert "received **15 RSNC**" in r.last.text
-    assert await balance(pool, BOB) == 15
+    assert await balance(pool, BOB) == 20
     r = FakeResponder()
     await h.audit(admin, r)
     assert "**manual_reward** by 9 → <@1002>" in r.last.text

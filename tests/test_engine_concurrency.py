@@ -114,3 +114,31 @@ async def test_achievement_and_goal_complete_exactly_once_under_concurrency(data
         assert await pool.fetchval("SELECT count(*) FROM public.test_completions WHERE kind = 'goal'") == 2
         after = await pool.fetch("SELECT name, completed_at FROM public.discord_community_goals ORDER BY name")
         assert [(g["name"], g["completed_at"]) for g in goals] == [(a["name"], a["completed_at"]) for a in after]
+
+
+async def test_reaction_threshold_pays_the_author_once_under_a_reaction_storm(database_url: str) -> None:
+    async with await create_pool(database_url, min_size=20, max_size=20) as pool:
+        await pool.execute(
+            """
+            INSERT INTO public.discord_server_configs (server_id, brand_id) VALUES ('s1', 'b1');
+            INSERT INTO public.monitoring_rules (brand_id, server_id, event_type, reward_amount, detection_config)
+            VALUES ('b1', 's1', 'reaction_threshold', 30, '{"trigger": "reaction_count", "min_reactions": 5}');
+            """
+        )
+        # 20 members react (two emojis each, every event delivered twice), all at once.
+        calls = [
+            pool.fetchval(
+                "SELECT resonance.record_reaction('s1', $1, 'author', 'c1', 'msg', $2, '{}', $3)",
+                f"r{k}", emoji, T0 + timedelta(seconds=k),
+            )
+            for k in range(20) for emoji in ("👍", "🔥") for _ in range(2)
+        ]
+        results = await asyncio.gather(*calls)
+        assert sum(1 for r in results if r["status"] == "duplicate") == 40
+        assert sum(1 for r in results if r["status"] == "rewarded") == 1
+        assert await pool.fetchval("SELECT amount FROM tipping.balances WHERE user_id = 'author'") == 30
+        row = await pool.fetchrow(
+            "SELECT reactions_received FROM public.discord_user_stats WHERE server_id = 's1' AND discord_user_id = 'author'"
+        )
+        assert row["reactions_received"] == 40
+        assert await pool.fetchval("SELECT unique_reactors FROM resonance.message_reaction_counts WHERE message_id = 'msg'") == 20

@@ -151,3 +151,21 @@ async def test_compute_and_snapshot_kpis(tpool: asyncpg.Pool) -> None:
         assert await conn.fetchval(
             "SELECT count(*) FROM public.discord_kpi_snapshots WHERE server_id = $1 AND snapshot_date = $2", SERVER, day
         ) == 1
+
+
+async def test_an_inactive_server_answers_inactive_through_every_typed_event(database_url: str) -> None:
+    """The engine answers `inactive` for a switched-off server; the typed models accept it."""
+    from resonance.db import connect
+    from resonance.db import engine as typed_engine
+
+    conn = await connect(database_url)
+    try:
+        await conn.execute(
+            "INSERT INTO public.discord_server_configs (server_id, brand_id, is_active) VALUES ('off', 'b', FALSE)"
+        )
+        message = await typed_engine.record_message(conn, "off", "u1", "c1", "m1", "hello there friends")
+        event = await typed_engine.record_event(conn, "off", "u1", "custom", "src-1")
+        checkin = await typed_engine.daily_checkin(conn, "off", "u1")
+    finally:
+        await conn.close()
+    assert (message.status, event.status, checkin.status) == ("inactive", "inactive", "inactive")

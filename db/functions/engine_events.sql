@@ -35,7 +35,10 @@ DECLARE
 BEGIN
     PERFORM resonance.require_text('p_user_id', p_user_id);
     PERFORM resonance.require_text('p_message_id', p_message_id);
-    v_brand_id := resonance.server_brand(p_server_id);
+    v_brand_id := resonance.active_server_brand(p_server_id);
+    IF v_brand_id IS NULL THEN
+        RETURN jsonb_build_object('status', 'inactive', 'amount', 0, 'rules', '[]'::jsonb);
+    END IF;
 
     INSERT INTO resonance.processed_events (server_id, event_kind, source_id, discord_user_id, occurred_at)
     VALUES (p_server_id, 'message', p_message_id, p_user_id, v_at)
@@ -141,7 +144,7 @@ END;
 $$;
 
 COMMENT ON FUNCTION resonance.record_message(text, text, text, text, text, text[], text, timestamptz) IS
-'One Discord message. Replay of the same message id -> {"status":"duplicate"} and nothing changes. Anti-farming (discord_server_configs.config_metadata.anti_farming: min_words default 0, similarity default 0.9, window_minutes default 30, enabled default true): fewer words than min_words -> {"status":"farmed","reason":"too_short"}; pg_trgm similarity >= threshold to one of the member''s last 20 messages in the window -> {"status":"farmed","reason":"similar"}; a farmed message earns nothing and is not counted. Otherwise messages_count +1 (stats and daily activity) and every enabled message rule of the server or its brand (event_type channel_message|message|message_quality|min_length|keyword, or a keyword/min_length trigger) is evaluated in rule id order: per rule status not_matched (channel or trigger), no_access, cap_reached, cooldown, rewarded, duplicate. Top status: rewarded (something paid) or recorded. Ledger source id: message_id:rule_id. p_reply_to_user_id is accepted for the bot''s analytics and not used by rules. Raises RS001 (unknown server), RS301 (missing user or message id).';
+'One Discord message. Replay of the same message id -> {"status":"duplicate"} and nothing changes. Anti-farming (discord_server_configs.config_metadata.anti_farming: min_words default 0, similarity default 0.9, window_minutes default 30, enabled default true): fewer words than min_words -> {"status":"farmed","reason":"too_short"}; pg_trgm similarity >= threshold to one of the member''s last 20 messages in the window -> {"status":"farmed","reason":"similar"}; a farmed message earns nothing and is not counted. Otherwise messages_count +1 (stats and daily activity) and every enabled message rule of the server or its brand (event_type channel_message|message|message_quality|min_length|keyword, or a keyword/min_length trigger) is evaluated in rule id order: per rule status not_matched (channel or trigger), no_access, cap_reached, cooldown, rewarded, duplicate. Top status: rewarded (something paid) or recorded. Ledger source id: message_id:rule_id. p_reply_to_user_id is accepted for the bot''s analytics and not used by rules. An inactive server (is_active false) -> {"status":"inactive"}, nothing counted. Raises RS001 (unknown server), RS301 (missing user or message id).';
 
 REVOKE ALL ON FUNCTION resonance.record_message(text, text, text, text, text, text[], text, timestamptz) FROM public, anon, authenticated;
 GRANT EXECUTE ON FUNCTION resonance.record_message(text, text, text, text, text, text[], text, timestamptz) TO service_role;
@@ -181,7 +184,10 @@ BEGIN
     PERFORM resonance.require_text('p_author_id', p_author_id);
     PERFORM resonance.require_text('p_message_id', p_message_id);
     PERFORM resonance.require_text('p_emoji', p_emoji);
-    v_brand_id := resonance.server_brand(p_server_id);
+    v_brand_id := resonance.active_server_brand(p_server_id);
+    IF v_brand_id IS NULL THEN
+        RETURN jsonb_build_object('status', 'inactive', 'amount', 0, 'rules', '[]'::jsonb);
+    END IF;
 
     IF p_reactor_id = p_author_id THEN
         RETURN jsonb_build_object('status', 'ignored', 'reason', 'self_reaction', 'amount', 0, 'rules', '[]'::jsonb);
@@ -306,7 +312,7 @@ END;
 $$;
 
 COMMENT ON FUNCTION resonance.record_reaction(text, text, text, text, text, text, text[], timestamptz) IS
-'One reaction added by p_reactor_id to p_author_id''s message. A self-reaction -> {"status":"ignored","reason":"self_reaction"}; a replay (same message, reactor, emoji) -> duplicate. Counts reactions_count (reactor) and reactions_received (author) in stats and daily activity, and unique reactors per message. Rules: reaction_count trigger (event_type reaction_threshold|reaction_count or detection_config.trigger reaction_count) pays the AUTHOR once per message when unique reactors reach min_reactions; reaction_received pays the author once per unique reactor; reaction/reaction_given pay the REACTOR once per message, with the reactor''s role effects (the author''s rules get no role effects: their roles are not passed). Per rule status as in record_message, with "member" (who is paid). A reaction drop on this message and emoji is claimed for the reactor through resonance.claim_reaction_drop; its answer is under "drop" (omitted when there is none) and a claim counts as paid. Top status rewarded or recorded. Raises RS001, RS301.';
+'One reaction added by p_reactor_id to p_author_id''s message. A self-reaction -> {"status":"ignored","reason":"self_reaction"}; a replay (same message, reactor, emoji) -> duplicate. Counts reactions_count (reactor) and reactions_received (author) in stats and daily activity, and unique reactors per message. Rules: reaction_count trigger (event_type reaction_threshold|reaction_count or detection_config.trigger reaction_count) pays the AUTHOR once per message when unique reactors reach min_reactions; reaction_received pays the author once per unique reactor; reaction/reaction_given pay the REACTOR once per message, with the reactor''s role effects (the author''s rules get no role effects: their roles are not passed). Per rule status as in record_message, with "member" (who is paid). A reaction drop on this message and emoji is claimed for the reactor through resonance.claim_reaction_drop; its answer is under "drop" (omitted when there is none) and a claim counts as paid. Top status rewarded or recorded; inactive for an inactive server. Raises RS001, RS301.';
 
 REVOKE ALL ON FUNCTION resonance.record_reaction(text, text, text, text, text, text, text[], timestamptz) FROM public, anon, authenticated;
 GRANT EXECUTE ON FUNCTION resonance.record_reaction(text, text, text, text, text, text, text[], timestamptz) TO service_role;
@@ -341,7 +347,10 @@ BEGIN
     IF p_minutes IS NULL OR p_minutes < 0 OR p_minutes > 1440 THEN
         RAISE EXCEPTION 'voice minutes must be between 0 and 1440, got %', p_minutes USING ERRCODE = 'RS302';
     END IF;
-    v_brand_id := resonance.server_brand(p_server_id);
+    v_brand_id := resonance.active_server_brand(p_server_id);
+    IF v_brand_id IS NULL THEN
+        RETURN jsonb_build_object('status', 'inactive', 'amount', 0, 'rules', '[]'::jsonb);
+    END IF;
 
     INSERT INTO resonance.processed_events (server_id, event_kind, source_id, discord_user_id, occurred_at)
     VALUES (p_server_id, 'voice', p_session_id, p_user_id, v_at)
@@ -401,7 +410,7 @@ END;
 $$;
 
 COMMENT ON FUNCTION resonance.record_voice(text, text, text, text, integer, text[], timestamptz) IS
-'A finished voice session of p_minutes. Replay of the session id -> duplicate. Adds voice_minutes (stats, daily activity); rules with event_type voice|voice_minutes|voice_session pay when minutes >= detection_config.min_minutes (default 1): reward_amount once per session, or reward_amount per minute when rule_metadata.per_minute is true; then role effects, cap and cooldown as every rule. Top status rewarded or recorded. Raises RS001, RS301, RS302 (minutes not within 0..1440).';
+'A finished voice session of p_minutes. Replay of the session id -> duplicate. Adds voice_minutes (stats, daily activity); rules with event_type voice|voice_minutes|voice_session pay when minutes >= detection_config.min_minutes (default 1): reward_amount once per session, or reward_amount per minute when rule_metadata.per_minute is true; then role effects, cap and cooldown as every rule. Top status rewarded or recorded; inactive for an inactive server. Raises RS001, RS301, RS302 (minutes not within 0..1440).';
 
 REVOKE ALL ON FUNCTION resonance.record_voice(text, text, text, text, integer, text[], timestamptz) FROM public, anon, authenticated;
 GRANT EXECUTE ON FUNCTION resonance.record_voice(text, text, text, text, integer, text[], timestamptz) TO service_role;
@@ -435,7 +444,10 @@ BEGIN
     PERFORM resonance.require_text('p_user_id', p_user_id);
     PERFORM resonance.require_text('p_event_type', p_event_type);
     PERFORM resonance.require_text('p_source_id', p_source_id);
-    v_brand_id := resonance.server_brand(p_server_id);
+    v_brand_id := resonance.active_server_brand(p_server_id);
+    IF v_brand_id IS NULL THEN
+        RETURN jsonb_build_object('status', 'inactive', 'amount', 0, 'rules', '[]'::jsonb);
+    END IF;
 
     INSERT INTO resonance.processed_events (server_id, event_kind, source_id, discord_user_id, occurred_at)
     VALUES (p_server_id, 'event', p_event_type || ':' || p_source_id, p_user_id, v_at)
@@ -501,7 +513,7 @@ END;
 $$;
 
 COMMENT ON FUNCTION resonance.record_event(text, text, text, text, text[], text, jsonb, timestamptz) IS
-'Any other event (custom events, /reward buttons): every enabled rule of the server or brand with this event_type, in rule id order, with channel constraints (p_channel_id) and, when p_payload has "content", the keyword/min_length trigger. Replay of (event_type, source id) -> duplicate. Top status: rewarded (a rule paid), else the first rule''s status (cooldown, cap_reached, no_access, not_matched, duplicate), disabled (only disabled rules exist), no_rule. Ledger source id: source_id:rule_id. Raises RS001, RS301.';
+'Any other event (custom events, /reward buttons): every enabled rule of the server or brand with this event_type, in rule id order, with channel constraints (p_channel_id) and, when p_payload has "content", the keyword/min_length trigger. Replay of (event_type, source id) -> duplicate. Top status: rewarded (a rule paid), else the first rule''s status (cooldown, cap_reached, no_access, not_matched, duplicate), disabled (only disabled rules exist), no_rule, inactive (the server is not active). Ledger source id: source_id:rule_id. Raises RS001, RS301.';
 
 REVOKE ALL ON FUNCTION resonance.record_event(text, text, text, text, text[], text, jsonb, timestamptz) FROM public, anon, authenticated;
 GRANT EXECUTE ON FUNCTION resonance.record_event(text, text, text, text, text[], text, jsonb, timestamptz) TO service_role;
@@ -532,7 +544,10 @@ DECLARE
     v_paid integer := 0;
 BEGIN
     PERFORM resonance.require_text('p_user_id', p_user_id);
-    v_brand_id := resonance.server_brand(p_server_id);
+    v_brand_id := resonance.active_server_brand(p_server_id);
+    IF v_brand_id IS NULL THEN
+        RETURN jsonb_build_object('status', 'inactive', 'amount', 0, 'rules', '[]'::jsonb);
+    END IF;
 
     -- One guarded upsert: same UTC day (or an older day replayed) changes nothing.
     INSERT INTO public.discord_user_streaks AS s (server_id, discord_user_id, current_streak, longest_streak, last_checkin)
@@ -603,7 +618,7 @@ END;
 $$;
 
 COMMENT ON FUNCTION resonance.daily_checkin(text, text, text[], timestamptz) IS
-'Daily check-in in UTC days, decided by one guarded upsert on discord_user_streaks: first ever or next day after the last -> current_streak + 1 (first: 1); a missed day -> 1; longest_streak keeps the best; same day (or an older day replayed) -> {"status":"already_checked_in"} and nothing changes. Then each enabled daily_checkin rule pays reward_amount + streak bonus (rule_metadata.streak_bonus: a number per day past the first, or {"per_day":n,"max":m}), with role effects, cap and cooldown; ledger source id user:day:rule. Returns {"status":"checked_in","amount","current_streak","longest_streak","day","rules"}. Raises RS001, RS301.';
+'Daily check-in in UTC days, decided by one guarded upsert on discord_user_streaks: first ever or next day after the last -> current_streak + 1 (first: 1); a missed day -> 1; longest_streak keeps the best; same day (or an older day replayed) -> {"status":"already_checked_in"} and nothing changes. Then each enabled daily_checkin rule pays reward_amount + streak bonus (rule_metadata.streak_bonus: a number per day past the first, or {"per_day":n,"max":m}), with role effects, cap and cooldown; ledger source id user:day:rule. Returns {"status":"checked_in","amount","current_streak","longest_streak","day","rules"}; {"status":"inactive"} for an inactive server. Raises RS001, RS301.';
 
 REVOKE ALL ON FUNCTION resonance.daily_checkin(text, text, text[], timestamptz) FROM public, anon, authenticated;
 GRANT EXECUTE ON FUNCTION resonance.daily_checkin(text, text, text[], timestamptz) TO service_role;

@@ -354,6 +354,31 @@ REVOKE ALL ON FUNCTION resonance.server_brand(text) FROM public, anon, authentic
 GRANT EXECUTE ON FUNCTION resonance.server_brand(text) TO service_role;
 
 
+CREATE OR REPLACE FUNCTION resonance.active_server_brand(p_server_id text)
+RETURNS text
+LANGUAGE plpgsql
+STABLE
+SET search_path = ''
+AS $$
+DECLARE
+    v_brand_id text;
+    v_active boolean;
+BEGIN
+    SELECT s.brand_id, s.is_active INTO v_brand_id, v_active
+    FROM public.discord_server_configs AS s WHERE s.server_id = p_server_id;
+    IF v_brand_id IS NULL THEN
+        RAISE EXCEPTION 'unknown server %', p_server_id USING ERRCODE = 'RS001';
+    END IF;
+    RETURN CASE WHEN v_active THEN v_brand_id END;
+END;
+$$;
+
+COMMENT ON FUNCTION resonance.active_server_brand(text) IS 'The brand funding a server, or NULL when the server is not active (is_active false: its events earn and count nothing, status inactive); raises RS001 for an unknown server.';
+
+REVOKE ALL ON FUNCTION resonance.active_server_brand(text) FROM public, anon, authenticated;
+GRANT EXECUTE ON FUNCTION resonance.active_server_brand(text) TO service_role;
+
+
 CREATE OR REPLACE FUNCTION resonance.require_text(p_name text, p_value text)
 RETURNS void
 LANGUAGE plpgsql

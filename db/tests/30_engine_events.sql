@@ -1,11 +1,12 @@
 -- Event functions: record_message, record_reaction, record_voice, record_event, daily_checkin.
 BEGIN;
 \ir helpers/setup.psql
-SELECT plan(74);
+SELECT plan(76);
 
 INSERT INTO public.discord_server_configs (server_id, brand_id, config_metadata) VALUES
     ('s1', 'b1', '{"anti_farming": {"min_words": 2, "similarity": 0.8, "window_minutes": 60}}'),
     ('s2', 'b1', '{}');
+INSERT INTO public.discord_server_configs (server_id, brand_id, is_active) VALUES ('off', 'b1', FALSE);
 
 INSERT INTO public.monitoring_rules (id, brand_id, server_id, event_type, reward_amount, cooldown_hours, max_claims_per_user,
     detection_config, channel_constraints, rule_metadata, is_enabled) VALUES
@@ -303,6 +304,23 @@ SELECT is(
 );
 SELECT throws_ok($$SELECT resonance.daily_checkin('nope', 'u5')$$, 'RS001', NULL, 'daily_checkin: unknown server raises RS001');
 SELECT throws_ok($$SELECT resonance.daily_checkin('s1', NULL)$$, 'RS301', NULL, 'daily_checkin: missing user raises RS301');
+
+-- an inactive server earns and counts nothing
+SELECT results_eq(
+    $$SELECT x ->> 'status' FROM (VALUES
+        (resonance.record_message('off', 'u1', 'c', 'm1', 'hello there friends')),
+        (resonance.record_reaction('off', 'u1', 'u2', 'c', 'm1', 'x')),
+        (resonance.record_voice('off', 'u1', 'c', 'v1', 30)),
+        (resonance.record_event('off', 'u1', 'quiz', 'q1')),
+        (resonance.daily_checkin('off', 'u1'))) AS t (x)$$,
+    $$VALUES ('inactive'), ('inactive'), ('inactive'), ('inactive'), ('inactive')$$,
+    'every event function answers inactive for an inactive server'
+);
+SELECT is_empty(
+    $$SELECT 1 FROM public.discord_user_stats WHERE server_id = 'off' UNION ALL SELECT 1 FROM resonance.processed_events WHERE server_id = 'off'
+      UNION ALL SELECT 1 FROM public.discord_user_streaks WHERE server_id = 'off'$$,
+    'and records nothing'
+);
 
 -- rule helpers
 SELECT is(resonance.json_text_list('["a", "b"]'), ARRAY['a', 'b'], 'json_text_list: an array');

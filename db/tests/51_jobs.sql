@@ -1,14 +1,9 @@
 -- Scheduled jobs (db/jobs): run by pg_prove on the database that has pg_cron (cron.database_name,
 -- `resonance` locally, `postgres` on Supabase). Every job exists once with its UTC schedule after
 -- migrate, and its command runs when executed directly (inside this rolled-back transaction).
---
--- Some commands call functions of other branches (ledger, engine, drops). Until those branches are
--- merged, a missing function is reported as "not ok ... # TODO MISSING ..." (allow_unmerged = 1).
--- Once everything is on main, set allow_unmerged to 0: then a missing function fails the suite.
-\set allow_unmerged 0
 BEGIN;
 \ir helpers/setup.psql
-SELECT plan(22);
+SELECT plan(23);
 
 CREATE TEMP TABLE expected_jobs (jobname text PRIMARY KEY, schedule text, needs text, owner text) ON COMMIT DROP;
 INSERT INTO expected_jobs VALUES
@@ -19,7 +14,8 @@ INSERT INTO expected_jobs VALUES
 ('resonance-due-reports', '*/5 * * * *', 'resonance.queue_due_reports', 'kpis'),
 ('resonance-ledger-check', '15 1 * * *', 'tipping.reconcile', 'ledger'),
 ('resonance-message-window-retention', '20 * * * *', 'resonance.prune_message_window', 'engine'),
-('resonance-close-expired-drops', '* * * * *', 'resonance.close_expired_drops', 'drops');
+('resonance-close-expired-drops', '* * * * *', 'resonance.close_expired_drops', 'drops'),
+('resonance-refresh-goals', '* * * * *', 'resonance.refresh_all_goals', 'engine');
 
 SELECT has_extension('pg_cron', 'pg_cron is installed in this database');
 
@@ -29,11 +25,11 @@ SELECT set_eq(
     'every job is scheduled with its UTC schedule'
 );
 SELECT is(
-    (SELECT count(*)::integer FROM cron.job WHERE jobname IN (SELECT jobname FROM expected_jobs)), 8,
+    (SELECT count(*)::integer FROM cron.job WHERE jobname IN (SELECT jobname FROM expected_jobs)), 9,
     'each job exists exactly once'
 );
 SELECT is(
-    (SELECT count(*)::integer FROM cron.job WHERE jobname IN (SELECT jobname FROM expected_jobs) AND active), 8,
+    (SELECT count(*)::integer FROM cron.job WHERE jobname IN (SELECT jobname FROM expected_jobs) AND active), 9,
     'every job is active'
 );
 SELECT is(
@@ -51,48 +47,39 @@ SELECT is(
     'still one resonance-kpi-snapshot job'
 );
 
--- Run each job's command as pg_cron would. A missing function of an unmerged branch: see the top.
-CREATE FUNCTION tests.job_check(p_jobname text, p_allow_unmerged boolean)
+-- Run each job's command as pg_cron would; a job whose function is gone fails with its name.
+CREATE FUNCTION tests.job_check(p_jobname text)
 RETURNS SETOF text
 LANGUAGE plpgsql
 AS $$
 DECLARE
     v_job record;
-    v_missing boolean;
 BEGIN
     SELECT e.*, j.command INTO v_job
     FROM expected_jobs AS e LEFT JOIN cron.job AS j ON e.jobname = j.jobname
     WHERE e.jobname = p_jobname;
-    v_missing := v_job.needs IS NOT NULL AND NOT EXISTS (
+    IF v_job.needs IS NOT NULL AND NOT EXISTS (
         SELECT FROM pg_catalog.pg_proc AS p
         WHERE
             p.pronamespace = split_part(v_job.needs, '.', 1)::regnamespace
             AND p.proname = split_part(v_job.needs, '.', 2)
-    );
-    IF v_missing THEN
-        IF p_allow_unmerged THEN
-            PERFORM todo_start(format('MISSING %s() (the %s branch is not merged yet)', v_job.needs, v_job.owner));
-        END IF;
-        RETURN QUERY SELECT fail(format(
-            'job %s: %s() does not exist (owned by the %s branch)', p_jobname, v_job.needs, v_job.owner
-        ));
-        IF p_allow_unmerged THEN
-            PERFORM todo_end();
-        END IF;
+    ) THEN
+        RETURN QUERY SELECT fail(format('job %s: %s() does not exist (%s)', p_jobname, v_job.needs, v_job.owner));
     ELSE
         RETURN QUERY SELECT lives_ok(v_job.command, format('job %s: its command runs: %s', p_jobname, v_job.command));
     END IF;
 END;
 $$;
 
-SELECT tests.job_check('resonance-kpi-snapshot', :'allow_unmerged'::boolean);
-SELECT tests.job_check('tipping-cleanup-expired-nonces', :'allow_unmerged'::boolean);
-SELECT tests.job_check('cron-job-run-details-retention', :'allow_unmerged'::boolean);
-SELECT tests.job_check('resonance-auto-drip', :'allow_unmerged'::boolean);
-SELECT tests.job_check('resonance-due-reports', :'allow_unmerged'::boolean);
-SELECT tests.job_check('resonance-ledger-check', :'allow_unmerged'::boolean);
-SELECT tests.job_check('resonance-message-window-retention', :'allow_unmerged'::boolean);
-SELECT tests.job_check('resonance-close-expired-drops', :'allow_unmerged'::boolean);
+SELECT tests.job_check('resonance-kpi-snapshot');
+SELECT tests.job_check('tipping-cleanup-expired-nonces');
+SELECT tests.job_check('cron-job-run-details-retention');
+SELECT tests.job_check('resonance-auto-drip');
+SELECT tests.job_check('resonance-due-reports');
+SELECT tests.job_check('resonance-ledger-check');
+SELECT tests.job_check('resonance-message-window-retention');
+SELECT tests.job_check('resonance-close-expired-drops');
+SELECT tests.job_check('resonance-refresh-goals');
 
 -- What our own jobs did.
 SELECT is(

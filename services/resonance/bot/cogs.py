@@ -434,11 +434,19 @@ class AdminCommands(commands.Cog):
         await h.config_events_list(ctx, r)
 
     @events.command(name="set", description="Create or change the rule of an event type")
+    @app_commands.describe(event_type="channel_message, keyword, reaction_given, reaction_received, voice_minutes, "
+                                      "daily_checkin, member_join or a custom event",
+                           keywords="Keyword trigger: comma-separated words", min_length="Minimum message length",
+                           min_reactions="Reactions a message needs", channel="Only in this channel")
     async def events_set(self, interaction: discord.Interaction, event_type: str,
                          reward_amount: app_commands.Range[int, 0], cooldown_hours: app_commands.Range[int, 0] | None = None,
-                         max_claims_per_user: app_commands.Range[int, 1] | None = None, enabled: bool = True) -> None:
+                         max_claims_per_user: app_commands.Range[int, 1] | None = None, enabled: bool = True,
+                         keywords: str | None = None, min_length: app_commands.Range[int, 1] | None = None,
+                         min_reactions: app_commands.Range[int, 1] | None = None,
+                         channel: discord.TextChannel | None = None) -> None:
         h, ctx, r = _run(interaction)
-        await h.config_events_set(ctx, r, event_type, reward_amount, cooldown_hours, max_claims_per_user, enabled)
+        await h.config_events_set(ctx, r, event_type, reward_amount, cooldown_hours, max_claims_per_user, enabled,
+                                  keywords, min_length, min_reactions, str(channel.id) if channel else None)
 
     @roles.command(name="effect", description="Give a role an effect (multiplier, bonus_flat, ...)")
     @app_commands.choices(effect=[app_commands.Choice(name=e, value=e) for e in EFFECT_TYPES])

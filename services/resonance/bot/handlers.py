@@ -204,25 +204,22 @@ class Handlers:
         ))
 
     async def on_reaction(self, event: ReactionEvent) -> Outcome | None:
-        """Activity (record_reaction), then a reaction drop on that message, if any (claim_reaction_drop
-        answers no_drop for an ordinary reaction; a drop is claimed once per member however often)."""
+        """One call: record_reaction counts the reaction and claims a reaction drop on that message.
+        Without a known author (or on one's own message) only a drop can apply: claim_reaction_drop,
+        which answers no_drop for an ordinary reaction."""
         if event.reactor_is_bot:
             return None
-        if event.author_id is None:
-            log.warning("reaction without a known message author", extra={"message_id": event.message_id})
-            outcome = None
-        elif event.author_id != event.reactor_id:
-            outcome = await self._listen(f"reaction:{event.message_id}:{event.reactor_id}", lambda: self._call(
+        if event.author_id is not None and event.author_id != event.reactor_id:
+            return await self._listen(f"reaction:{event.message_id}:{event.reactor_id}", lambda: self._call(
                 "record_reaction", event.server_id, event.reactor_id, event.author_id, event.channel_id,
                 event.message_id, event.emoji, event.role_ids, event.occurred_at,
             ))
-        else:
-            outcome = None
-        await self._listen(f"reaction-drop:{event.message_id}:{event.reactor_id}", lambda: self._call(
+        if event.author_id is None:
+            log.warning("reaction without a known message author", extra={"message_id": event.message_id})
+        return await self._listen(f"reaction-drop:{event.message_id}:{event.reactor_id}", lambda: self._call(
             "claim_reaction_drop", event.server_id, event.message_id, event.emoji, event.reactor_id,
             event.role_ids, event.occurred_at,
         ))
-        return outcome
 
     async def on_voice(self, change: VoiceChange) -> Outcome | None:
         """Join opens a session, leave ends and credits it; a move between channels keeps the session."""
@@ -564,20 +561,35 @@ class Handlers:
 
     async def config_events_set(self, ctx: CommandContext, r: Responder, event_type: str, reward_amount: int,
                                 cooldown_hours: int | None = None, max_claims_per_user: int | None = None,
-                                enabled: bool = True) -> None:
+                                enabled: bool = True, keywords: str | None = None, min_length: int | None = None,
+                                min_reactions: int | None = None, channel_id: str | None = None) -> None:
+        """Create or replace the server's rule of an event type (set_event_rule replaces the oldest one)."""
         async def body() -> None:
             if not await self._need_admin(ctx, r):
                 return
-            # One rule per event type and server from Discord: an existing server rule is replaced, not doubled.
-            existing = [as_dict(row) for row in await self._call("list_event_rules", ctx.server_id)]
-            rule_id = next((d.get("id") for d in existing
-                            if d.get("event_type") == event_type and d.get("server_id") == ctx.server_id), None)
-            await self._call("set_event_rule", ctx.server_id, event_type, reward_amount,
-                             cooldown_hours=cooldown_hours, max_claims_per_user=max_claims_per_user,
-                             enabled=enabled, rule_id=rule_id, actor_id=ctx.user_id)
-            await r.reply(f"Rule `{event_type}` set: {reward_amount} RSNC"
+            triggers = [t for t in (keywords, min_length, min_reactions) if t is not None]
+            if len(triggers) > 1:
+                await r.reply("Give at most one trigger: keywords, min_length or min_reactions.", ephemeral=True)
+                return
+            detection: dict[str, Any] | None = None
+            if keywords is not None:
+                words = [w.strip() for w in keywords.split(",") if w.strip()]
+                detection = {"trigger": "keyword", "keywords": words}
+            elif min_length is not None:
+                detection = {"trigger": "min_length", "min_length": min_length}
+            elif min_reactions is not None:
+                detection = {"trigger": "reaction_count", "min_reactions": min_reactions}
+            outcome = await self._call(
+                "set_event_rule", ctx.server_id, event_type, reward_amount, cooldown_hours=cooldown_hours,
+                max_claims_per_user=max_claims_per_user, enabled=enabled, detection_config=detection,
+                channel_constraints=[channel_id] if channel_id else None, actor_id=ctx.user_id,
+            )
+            verb = "created" if as_dict(outcome).get("status") == "created" else "set"
+            await r.reply(f"Rule `{event_type}` {verb}: {reward_amount} RSNC"
                           + (f", cooldown {cooldown_hours}h" if cooldown_hours else "")
                           + (f", max {max_claims_per_user}" if max_claims_per_user else "")
+                          + (f", trigger {detection['trigger']}" if detection else "")
+                          + (f", only in <#{channel_id}>" if channel_id else "")
                           + ("" if enabled else " (disabled)") + ".", ephemeral=True)
         await self._answer(r, "config events set", body)
 

@@ -21,14 +21,15 @@ class Outcome(BaseModel):
         return dict(self.model_extra or {})
 
 
-ActivityStatus = Literal["rewarded", "recorded", "duplicate", "farmed", "ignored"]
+ActivityStatus = Literal["rewarded", "recorded", "duplicate", "farmed", "ignored", "inactive"]
 
 
 class ActivityResult(Outcome):
     """record_message / record_reaction / record_voice: stats recorded, every matching rule evaluated.
 
     rewarded (something paid) or recorded (counted, nothing paid); duplicate (a replayed event);
-    farmed (anti-farming: too short or too similar, not counted); ignored (a self-reaction).
+    farmed (anti-farming: too short or too similar, not counted); ignored (a self-reaction);
+    inactive (the server is switched off: nothing recorded).
     `rules` holds the per-rule outcomes.
     """
 
@@ -36,14 +37,16 @@ class ActivityResult(Outcome):
     rules: list[dict[str, Any]] = []
 
 
-EventStatus = Literal["rewarded", "duplicate", "cooldown", "cap_reached", "no_rule", "disabled"]
+EventStatus = Literal[
+    "rewarded", "duplicate", "cooldown", "cap_reached", "no_access", "not_matched", "no_rule", "disabled", "inactive"
+]
 
 
 class EventResult(Outcome):
     status: EventStatus
 
 
-CheckinStatus = Literal["checked_in", "already_checked_in"]
+CheckinStatus = Literal["checked_in", "already_checked_in", "inactive"]
 
 
 class CheckinResult(Outcome):

@@ -1,16 +1,22 @@
 -- Drops: a button or a reaction that the first max_claims members claim, exactly once each.
 --
--- claim_drop, in order, so that losers and repeat clicks stay off the hot drop row:
+-- claim_drop keeps the hot drop row locked for as short a time as possible:
 --   1. a plain read of the drop (no lock): unknown -> RS401; expired/closed -> expired; missing role ->
---      not_eligible; claims_count >= max_claims -> sold_out (sold-out answers never wait on winners);
---   2. the member's claim row is inserted first (unique_drop_claim): a repeat click conflicts on the
---      member's own key -> already_claimed, without touching the drop row;
---   3. ONE guarded statement decides: UPDATE discord_drops SET claims_count = claims_count + 1
---      WHERE ... claims_count < max_claims AND not expired RETURNING. Postgres re-checks the WHERE
---      after waiting on the row lock, so claims_count never passes max_claims. No row -> the claim row
---      is deleted again and the answer is sold_out (or expired);
---   4. the reward goes through resonance.apply_reward (reward ledger, tipping ledger, stats, daily
---      rollup, achievements, milestones) and daily_activity.drops_claimed is incremented.
+--      not_eligible; already a claim row -> already_claimed; claims_count >= max_claims -> sold_out
+--      (sold-out answers and repeat clicks never wait on winners);
+--   2. in a sub-block, the member's own work first, touching only the member's rows: the claim row
+--      (unique_drop_claim: a second click of the same member waits on the first's key, then
+--      conflicts -> already_claimed), the reward through resonance.apply_reward (reward ledger keyed
+--      drop_claim / "<drop>:<member>", tipping ledger, stats, daily rollup, achievements, milestones)
+--      and daily_activity.drops_claimed;
+--   3. LAST, ONE guarded statement decides: UPDATE discord_drops SET claims_count = claims_count + 1
+--      WHERE ... claims_count < max_claims AND not expired RETURNING, and the transaction commits:
+--      the hot row is locked for one UPDATE and the commit. Postgres re-checks the WHERE after
+--      waiting on the row lock, so claims_count never passes max_claims. The claim row has no
+--      foreign key to the drop (0900): its KEY SHARE lock on the hot row made MultiXacts;
+--   4. no row from the UPDATE (sold out or expired since the read): the sub-block raises RS490
+--      (private, always caught; RS491 likewise for a reward paid without a claim row), which rolls back the member's reward, stats, rollup, milestones and
+--      outbox rows; the answer is sold_out (or expired).
 
 CREATE OR REPLACE FUNCTION resonance.create_drop(
     p_server_id text,
@@ -155,7 +161,7 @@ AS $$
 DECLARE
     v_at timestamptz := coalesce(p_at, now());
     v_drop public.discord_drops;
-    v_claim_id uuid;
+    v_claim_id uuid := gen_random_uuid();
     v_count integer;
     v_reward jsonb;
 BEGIN
@@ -184,45 +190,52 @@ BEGIN
         RETURN jsonb_build_object('status', 'sold_out', 'drop_id', p_drop_id);
     END IF;
 
-    -- 2. The member's own row first: repeat clicks queue on their own key, not on the drop row.
-    INSERT INTO public.discord_drop_claims (drop_id, discord_user_id, claimed_at, reward_amount, server_id)
-    VALUES (p_drop_id, p_user_id, v_at, v_drop.reward_amount, v_drop.server_id)
-    ON CONFLICT ON CONSTRAINT unique_drop_claim DO NOTHING
-    RETURNING claim_id INTO v_claim_id;
-    IF v_claim_id IS NULL THEN
-        RETURN jsonb_build_object('status', 'already_claimed', 'drop_id', p_drop_id);
-    END IF;
-
-    -- 3. The one statement that decides.
-    UPDATE public.discord_drops AS d
-    SET claims_count = d.claims_count + 1
-    WHERE d.drop_id = p_drop_id
-        AND (d.max_claims IS NULL OR d.claims_count < d.max_claims)
-        AND d.closed_at IS NULL
-        AND (d.expires_at IS NULL OR d.expires_at > v_at)
-    RETURNING d.claims_count INTO v_count;
-
-    IF v_count IS NULL THEN
-        DELETE FROM public.discord_drop_claims AS c WHERE c.claim_id = v_claim_id;
-        SELECT d.* INTO v_drop FROM public.discord_drops AS d WHERE d.drop_id = p_drop_id;
-        IF v_drop.closed_at IS NOT NULL OR v_at >= v_drop.expires_at THEN
-            RETURN jsonb_build_object('status', 'expired', 'drop_id', p_drop_id);
+    BEGIN
+        -- 2. The member's own work, off the hot row: the claim row (unique_drop_claim: a second click
+        -- of the same member waits here for the first, then conflicts) and the reward.
+        INSERT INTO public.discord_drop_claims (claim_id, drop_id, discord_user_id, claimed_at, reward_amount, server_id)
+        VALUES (v_claim_id, p_drop_id, p_user_id, v_at, v_drop.reward_amount, v_drop.server_id);
+        v_reward := resonance.apply_reward(
+            v_drop.server_id, p_user_id, 'drop_claim', format('%s:%s', p_drop_id, p_user_id),
+            v_drop.reward_amount, v_at, v_drop.rule_id,
+            jsonb_build_object('drop_id', p_drop_id, 'claim_id', v_claim_id, 'event_id', v_drop.event_id)
+        );
+        IF v_reward ->> 'status' = 'duplicate' THEN
+            -- Paid before without a claim row (written by other means): one reward per member.
+            RAISE EXCEPTION 'drop % already paid to %', p_drop_id, p_user_id USING ERRCODE = 'RS491';
         END IF;
-        RETURN jsonb_build_object('status', 'sold_out', 'drop_id', p_drop_id);
-    END IF;
 
-    -- 4. The reward, like any other: ledger, stats, rollup, achievements, milestones.
-    v_reward := resonance.apply_reward(
-        v_drop.server_id, p_user_id, 'drop_claim', format('%s:%s', p_drop_id, p_user_id),
-        v_drop.reward_amount, v_at, v_drop.rule_id,
-        jsonb_build_object('drop_id', p_drop_id, 'claim_id', v_claim_id, 'event_id', v_drop.event_id)
-    );
+        UPDATE resonance.daily_activity AS da
+        SET drops_claimed = da.drops_claimed + 1
+        WHERE da.server_id = v_drop.server_id
+            AND da.activity_date = (v_at AT TIME ZONE 'UTC')::date
+            AND da.discord_user_id = p_user_id;
 
-    UPDATE resonance.daily_activity AS da
-    SET drops_claimed = da.drops_claimed + 1
-    WHERE da.server_id = v_drop.server_id
-        AND da.activity_date = (v_at AT TIME ZONE 'UTC')::date
-        AND da.discord_user_id = p_user_id;
+        -- 3. The one statement that decides, last: the drop row stays locked only until commit.
+        -- (The claim row has no foreign key to the drop: it would take KEY SHARE on this hot row.)
+        UPDATE public.discord_drops AS d
+        SET claims_count = d.claims_count + 1
+        WHERE d.drop_id = p_drop_id
+            AND (d.max_claims IS NULL OR d.claims_count < d.max_claims)
+            AND d.closed_at IS NULL
+            AND (d.expires_at IS NULL OR d.expires_at > v_at)
+        RETURNING d.claims_count INTO v_count;
+        IF v_count IS NULL THEN
+            RAISE EXCEPTION 'drop % sold out or expired after the read', p_drop_id USING ERRCODE = 'RS490';
+        END IF;
+
+    EXCEPTION
+        WHEN SQLSTATE 'RS490' THEN
+            -- 4. Lost the race: the member's reward and everything it did are rolled back.
+            SELECT d.* INTO v_drop FROM public.discord_drops AS d WHERE d.drop_id = p_drop_id;
+            IF v_drop.closed_at IS NOT NULL OR v_at >= v_drop.expires_at THEN
+                RETURN jsonb_build_object('status', 'expired', 'drop_id', p_drop_id);
+            END IF;
+            RETURN jsonb_build_object('status', 'sold_out', 'drop_id', p_drop_id);
+        WHEN unique_violation OR SQLSTATE 'RS491' THEN
+            -- The member's other click committed its claim first: undo ours, one claim per member.
+            RETURN jsonb_build_object('status', 'already_claimed', 'drop_id', p_drop_id);
+    END;
 
     RETURN jsonb_build_object(
         'status', 'claimed',
@@ -237,7 +250,7 @@ END;
 $$;
 
 COMMENT ON FUNCTION resonance.claim_drop(uuid, text, text [], timestamptz) IS
-'Claims a drop for a member. Statuses: claimed (amount, claim_id, claims_count, remaining), already_claimed, sold_out, expired (p_at at or after expires_at, or the drop was closed), not_eligible (the drop requires one of required_role_ids and p_role_ids holds none). One guarded UPDATE decides, so claims_count never exceeds max_claims; unique_drop_claim allows one claim per member; sold-out and repeat clicks are answered without waiting on the drop row. The reward goes through resonance.apply_reward (event type drop_claim, source id "<drop_id>:<user_id>") and counts in daily_activity.drops_claimed. Raises RS401 (unknown drop), RS404 (no member id).';
+'Claims a drop for a member. Statuses: claimed (amount, claim_id, claims_count, remaining), already_claimed, sold_out, expired (p_at at or after expires_at, or the drop was closed), not_eligible (the drop requires one of required_role_ids and p_role_ids holds none). One guarded UPDATE decides, so claims_count never exceeds max_claims; it runs last (after the member''s reward), so the drop row is locked only for that UPDATE and the commit; a clicker that loses the race there has its reward rolled back (sub-block) and gets sold_out. unique_drop_claim and the reward key allow one claim per member; sold-out and repeat clicks are answered without waiting on the drop row. The reward goes through resonance.apply_reward (event type drop_claim, source id "<drop_id>:<user_id>") and counts in daily_activity.drops_claimed. Raises RS401 (unknown drop), RS404 (no member id).';
 
 REVOKE ALL ON FUNCTION resonance.claim_drop(uuid, text, text [], timestamptz) FROM public, anon, authenticated;
 GRANT EXECUTE ON FUNCTION resonance.claim_drop(uuid, text, text [], timestamptz) TO service_role;
@@ -323,3 +336,23 @@ COMMENT ON FUNCTION resonance.close_expired_drops(timestamptz) IS
 
 REVOKE ALL ON FUNCTION resonance.close_expired_drops(timestamptz) FROM public, anon, authenticated;
 GRANT EXECUTE ON FUNCTION resonance.close_expired_drops(timestamptz) TO service_role;
+
+CREATE OR REPLACE FUNCTION resonance.delete_drop_claims()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = ''
+AS $$
+BEGIN
+    DELETE FROM public.discord_drop_claims AS c WHERE c.drop_id = OLD.drop_id;
+    RETURN NULL;
+END;
+$$;
+
+COMMENT ON FUNCTION resonance.delete_drop_claims() IS
+'Trigger: deleting a drop deletes its claims (what the claim row''s ON DELETE CASCADE foreign key did before 0900 removed it from the stampede path).';
+
+REVOKE ALL ON FUNCTION resonance.delete_drop_claims() FROM public, anon, authenticated;
+GRANT EXECUTE ON FUNCTION resonance.delete_drop_claims() TO service_role;
+
+CREATE OR REPLACE TRIGGER delete_drop_claims AFTER DELETE ON public.discord_drops
+FOR EACH ROW EXECUTE FUNCTION resonance.delete_drop_claims();

@@ -72,7 +72,7 @@ DECLARE
     v_ignored text[] := coalesce(TG_ARGV::text[], '{}') || ARRAY['updated_at'];
     v_server_id text;
     v_brand_id text;
-    v_actor jsonb := resonance.current_actor();
+    v_actor jsonb;
 BEGIN
     IF TG_OP <> 'INSERT' THEN
         v_old := to_jsonb(OLD);
@@ -83,6 +83,9 @@ BEGIN
     IF TG_OP = 'UPDATE' AND (v_old - v_ignored) = (v_new - v_ignored) THEN
         RETURN NULL;  -- only bookkeeping columns moved (claims_count, current_value, last_sent_at...)
     END IF;
+    -- After the early return: current_actor() opens a subtransaction, and every drop claim's UPDATE
+    -- of claims_count (under the hot row's lock) comes through here.
+    v_actor := resonance.current_actor();
     v_row := coalesce(v_new, v_old);
     v_server_id := v_row ->> 'server_id';
     v_brand_id := v_row ->> 'brand_id';

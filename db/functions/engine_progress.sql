@@ -60,7 +60,10 @@ BEGIN
     END IF;
 
     -- Community goals: whoever holds a goal row refreshes it; the others skip it (no queue on one hot row).
-    PERFORM resonance.refresh_goals(p_server_id, v_at, TRUE);
+    -- The open-goal probe is repeated here so a server without goals skips the call (every reward comes here).
+    IF EXISTS (SELECT FROM public.discord_community_goals AS g WHERE g.server_id = p_server_id AND g.completed_at IS NULL) THEN
+        PERFORM resonance.refresh_goals(p_server_id, v_at, TRUE);
+    END IF;
 END;
 $$;
 

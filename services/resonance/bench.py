@@ -376,8 +376,20 @@ def skipped(name: str, clients: int, missing: list[str]) -> Run:
     return Run(name=name, clients=clients, error="missing SQL function: " + ", ".join(missing))
 
 
-async def run_all(admin_url: str, seconds: int, log) -> dict[str, Any]:
+PHASES = ("ceilings", "drops", "naive", "messages", "tips", "kpi")
+RUN_KEYS = (
+    "simple_update_8", "hot_row_8", "simple_update_16", "hot_row_16", "simple_update_32", "hot_row_32", "hot_row_200",
+    "claim_drop_1", "claim_drop_32", "claim_spread_32", "claim_drop_oversell_32", "claim_drop_200", "naive_32", "naive_oversell_32",
+    "record_message_8", "tip_16",
+)
+
+
+async def run_all(admin_url: str, seconds: int, log, only: set[str] | None = None) -> dict[str, Any]:
+    """Every phase, or those named in `only` (PHASES; "ceilings" with drops alone runs the hot row at 32 and 200)."""
     from resonance.dbsetup import fresh_database
+
+    def want(phase: str) -> bool:
+        return only is None or phase in only
 
     t0 = time.perf_counter()
     url = await fresh_database(admin_url, BENCH_DB, log=log)
@@ -385,34 +397,37 @@ async def run_all(admin_url: str, seconds: int, log) -> dict[str, Any]:
     await seed(url, log)
     runs: dict[str, Run] = {}
 
-    # Ceilings.
-    for c in (8, 16, 32):
-        runs[f"simple_update_{c}"] = pgbench(url, f"simple-update x{c}", clients=c, builtin="simple-update", seconds=seconds)
-        log(_line(runs[f"simple_update_{c}"]))
-        runs[f"hot_row_{c}"] = pgbench(url, f"hot-row UPDATE x{c}", clients=c, script="hot_row.sql", seconds=seconds)
-        log(_line(runs[f"hot_row_{c}"]))
-    runs["hot_row_200"] = pgbench(url, "hot-row UPDATE x200 (10 each)", clients=200, script="hot_row.sql", transactions=10)
-    log(_line(runs["hot_row_200"]))
+    # Ceilings. With --only and neither messages nor tips selected: the hot row at 32 and 200 only.
+    if want("ceilings"):
+        full = only is None or bool({"messages", "tips"} & only)
+        for c in (8, 16, 32) if full else (32,):
+            if full:
+                runs[f"simple_update_{c}"] = pgbench(url, f"simple-update x{c}", clients=c, builtin="simple-update", seconds=seconds)
+                log(_line(runs[f"simple_update_{c}"]))
+            runs[f"hot_row_{c}"] = pgbench(url, f"hot-row UPDATE x{c}", clients=c, script="hot_row.sql", seconds=seconds)
+            log(_line(runs[f"hot_row_{c}"]))
+        runs["hot_row_200"] = pgbench(url, "hot-row UPDATE x200 (10 each)", clients=200, script="hot_row.sql", transactions=10)
+        log(_line(runs["hot_row_200"]))
 
     # Drops: the stampede, the naive peer, over-claims, 200 clickers.
     missing = await has(url, "resonance.create_drop", "resonance.claim_drop")
+    naive_big = naive_small = None
     conn = await asyncpg.connect(url)
     try:
         from resonance.db import init_connection
 
         await init_connection(conn)
-        if missing:
+        if not want("drops"):
+            pass
+        elif missing:
             runs["claim_drop_1"] = skipped("claim_drop x1 (work per claim)", 1, missing)
             runs["claim_drop_32"] = skipped("claim_drop x32", 32, missing)
             runs["claim_drop_oversell_32"] = skipped("claim_drop x32, max 500", 32, missing)
             runs["claim_drop_200"] = skipped("claim_drop x200 clickers", 200, missing)
-            naive_big = naive_small = None
         else:
             big = await make_drop(conn, 100_000_000)
             small = await make_drop(conn, 500)
             clickers = await make_drop(conn, 1000)
-            naive_big = await make_drop(conn, 100_000_000)
-            naive_small = await make_drop(conn, 500)
             await reset_statements(url)
             runs["claim_drop_1"] = pgbench(url, "claim_drop x1 (work per claim)", clients=1, script="claim_drop.sql", seconds=max(3, seconds // 2), defines={"drop": big})
             log(_line(runs["claim_drop_1"]))
@@ -420,6 +435,15 @@ async def run_all(admin_url: str, seconds: int, log) -> dict[str, Any]:
             runs["claim_drop_32"].extra["statements"] = await top_statements(url)
             runs["claim_drop_32"].extra.update(await counts(url, big))
             log(_line(runs["claim_drop_32"]))
+            # The same work spread over 64 drops: no hot row, so what the claim costs on CPU alone.
+            for n in range(1, 65):
+                spread_id = await make_drop(conn, 100_000_000)
+                await conn.execute(
+                    "CREATE TABLE IF NOT EXISTS bench.spread_drops (n integer PRIMARY KEY, drop_id uuid NOT NULL);"
+                    f"INSERT INTO bench.spread_drops VALUES ({n}, '{spread_id}')"
+                )
+            runs["claim_spread_32"] = await pgbench_sampled(url, "claim_drop x32 over 64 drops (no hot row)", clients=32, script="claim_spread.sql", seconds=seconds)
+            log(_line(runs["claim_spread_32"]))
             runs["claim_drop_oversell_32"] = pgbench(
                 url, "claim_drop x32, max 500", clients=32, script="claim_drop.sql", transactions=50, defines={"drop": small}
             )
@@ -430,7 +454,10 @@ async def run_all(admin_url: str, seconds: int, log) -> dict[str, Any]:
             )
             runs["claim_drop_200"].extra.update(await counts(url, clickers))
             log(_line(runs["claim_drop_200"]))
-        if naive_big is None:
+        if want("naive") and not missing:
+            naive_big = await make_drop(conn, 100_000_000)
+            naive_small = await make_drop(conn, 500)
+        elif want("naive"):
             naive_big = str(await conn.fetchval(
                 "INSERT INTO public.discord_drops (server_id, event_id, drop_type, max_claims) VALUES ($1, 'naive', 'button', 100000000) RETURNING drop_id",
                 SERVER,
@@ -441,42 +468,54 @@ async def run_all(admin_url: str, seconds: int, log) -> dict[str, Any]:
             ))
     finally:
         await conn.close()
-    runs["naive_32"] = pgbench(url, "naive read-check-write x32", clients=32, script="naive_claim.sql", seconds=seconds, defines={"drop": naive_big})
-    runs["naive_32"].extra.update(await counts(url, naive_big))
-    log(_line(runs["naive_32"]))
-    runs["naive_oversell_32"] = pgbench(
-        url, "naive x32, max 500", clients=32, script="naive_claim.sql", transactions=50, defines={"drop": naive_small}
-    )
-    runs["naive_oversell_32"].extra.update(await counts(url, naive_small))
-    log(_line(runs["naive_oversell_32"]))
+    if want("naive"):
+        runs["naive_32"] = pgbench(url, "naive read-check-write x32", clients=32, script="naive_claim.sql", seconds=seconds, defines={"drop": naive_big})
+        runs["naive_32"].extra.update(await counts(url, naive_big))
+        log(_line(runs["naive_32"]))
+        runs["naive_oversell_32"] = pgbench(
+            url, "naive x32, max 500", clients=32, script="naive_claim.sql", transactions=50, defines={"drop": naive_small}
+        )
+        runs["naive_oversell_32"].extra.update(await counts(url, naive_small))
+        log(_line(runs["naive_oversell_32"]))
 
     # Engine and ledger.
     missing = await has(url, "resonance.record_message")
-    if missing:
+    if not want("messages"):
+        pass
+    elif missing:
         runs["record_message_8"] = skipped("record_message x8", 8, missing)
     else:
         await reset_statements(url)
         runs["record_message_8"] = await pgbench_sampled(url, "record_message x8", clients=8, script="record_message.sql", seconds=seconds)
         runs["record_message_8"].extra["statements"] = await top_statements(url)
-    log(_line(runs["record_message_8"]))
+    if want("messages"):
+        log(_line(runs["record_message_8"]))
     missing = await has(url, "tipping.mint", "tipping.tip")
-    if missing:
+    if not want("tips"):
+        pass
+    elif missing:
         runs["tip_16"] = skipped("tipping.tip x16", 16, missing)
     else:
         await mint_members(url, 1000)
         await reset_statements(url)
         runs["tip_16"] = await pgbench_sampled(url, "tipping.tip x16 (1,000 members)", clients=16, script="tip.sql", seconds=seconds)
         runs["tip_16"].extra["statements"] = await top_statements(url)
-    log(_line(runs["tip_16"]))
+    if want("tips"):
+        log(_line(runs["tip_16"]))
 
-    kpi_day = datetime.now(timezone.utc).date() - timedelta(days=1)
-    kpi = await kpi_phase(url, kpi_day, log)
-    log(f"KPI: {kpi}" if "error" in kpi else f"KPI: compute {kpi.get('compute_s')} s, snapshot {kpi.get('snapshot_s')} s")
+    kpi: dict[str, Any] = {"error": "not run (--only)"}
+    if want("kpi"):
+        kpi_day = datetime.now(timezone.utc).date() - timedelta(days=1)
+        kpi = await kpi_phase(url, kpi_day, log)
+        log(f"KPI: {kpi}" if "error" in kpi else f"KPI: compute {kpi.get('compute_s')} s, snapshot {kpi.get('snapshot_s')} s")
+    for key in RUN_KEYS:
+        runs.setdefault(key, Run(name=key, clients=0, error="not run (--only)"))
 
     return {
         "started_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "machine": machine(url),
         "seconds_per_run": seconds,
+        "only": sorted(only) if only else None,
         "runs": {k: asdict(v) for k, v in runs.items()},
         "kpi": kpi,
         "ratios": ratios(runs, kpi),
@@ -531,6 +570,12 @@ def ratios(runs: dict[str, Run], kpi: dict[str, Any]) -> list[dict[str, Any]]:
         "met": _met(ratio(tps("claim_drop_32"), tps("hot_row_32")), TARGETS["claim_drop_vs_hot_row"])
         and bool(over and over.extra.get("over_claims") == 0),
         "note": f"over-claims {over.extra.get('over_claims', '-') if over else '-'}; p99 {claim.p99_ms} ms",
+    })
+    rows.append({
+        "figure": "claim_drop x32 vs no hot row (tps)", "value": tps("claim_drop_32"), "ceiling": "claims x32 over 64 drops",
+        "ceiling_value": tps("claim_spread_32"), "ratio": ratio(tps("claim_drop_32"), tps("claim_spread_32")),
+        "target": "(what the hot row costs)", "met": None,
+        "note": "1.0 = the drop row costs nothing; the rest of the gap to the hot row is CPU per claim",
     })
     naive = runs["naive_32"]
     naive_over = runs["naive_oversell_32"]
@@ -589,6 +634,8 @@ def print_table(result: dict[str, Any]) -> None:
     for col in ("run", "clients", "tps", "p50 ms", "p95 ms", "p99 ms", "over-claims", "sessions mostly waiting on"):
         every.add_column(col, justify="left" if col in ("run", "sessions mostly waiting on") else "right")
     for run in result["runs"].values():
+        if run["error"] == "not run (--only)":
+            continue
         waits = ", ".join(f"{k} {v:.0%}" for k, v in list(run["extra"].get("waits", {}).items())[:3])
         every.add_row(
             run["name"], str(run["clients"]), _fmt(run["tps"]), _fmt(run["p50_ms"], 2), _fmt(run["p95_ms"], 2),
@@ -620,13 +667,23 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--seconds", type=int, default=int(os.environ.get("BENCH_SECONDS", "10")), help="duration of each timed run")
     parser.add_argument("--admin-url", help="superuser URL of the server to build resonance_bench on (default: the local cluster)")
     parser.add_argument("--out", default=None, help="JSON output (default: bench/results/bench-<timestamp>.json)")
+    parser.add_argument(
+        "--only", default=None,
+        help=f"comma-separated phases to run ({', '.join(PHASES)}); default all. E.g. --only ceilings,drops",
+    )
     args = parser.parse_args(argv)
+    only = None
+    if args.only:
+        only = {p.strip() for p in args.only.split(",") if p.strip()}
+        unknown = only - set(PHASES)
+        if unknown:
+            parser.error(f"unknown phase(s) {', '.join(sorted(unknown))}; choose from {', '.join(PHASES)}")
     if args.admin_url:
         admin = args.admin_url
     else:
         up(quiet=True)
         admin = cluster().url()
-    result = asyncio.run(run_all(admin, args.seconds, lambda m: print(m, flush=True)))
+    result = asyncio.run(run_all(admin, args.seconds, lambda m: print(m, flush=True), only))
     print_table(result)
     out = Path(args.out) if args.out else project_root() / "bench" / "results" / f"bench-{datetime.now(timezone.utc):%Y%m%dT%H%M%SZ}.json"
     out.parent.mkdir(parents=True, exist_ok=True)

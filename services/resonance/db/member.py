@@ -48,26 +48,12 @@ def _unwrap(value: Any) -> Any:
     return value
 
 
-async def call_one(ex: Executor, function: str, *args: Any) -> Outcome:
-    """`SELECT * FROM function(args)`: a jsonb answer, or one record, as an Outcome."""
-    placeholders = ", ".join(f"${i}" for i in range(1, len(args) + 1))
-    row = await ex.fetchrow(f"SELECT * FROM {function}({placeholders})", *args)
-    if row is None:
-        return Outcome(status=None)
-    if len(row) == 1:
-        value = _unwrap(row[0])
-        if isinstance(value, dict):
-            return Outcome(**value)
-        return Outcome(status=None, value=value)
-    return Outcome(**dict(row))
+def _placeholders(count: int) -> str:
+    return ", ".join(f"${i}" for i in range(1, count + 1))
 
 
-async def call_named(ex: Executor, function: str, **params: Any) -> Outcome:
-    """Like call_one, in named notation (`p_<name> => $n`): for functions with many optional
-    parameters, whose order is easier to get wrong than their names."""
-    names = list(params)
-    args = ", ".join(f"p_{name} => ${i}" for i, name in enumerate(names, start=1))
-    row = await ex.fetchrow(f"SELECT * FROM {function}({args})", *params.values())
+def _outcome(row: Any) -> Outcome:
+    """A jsonb answer, or one record, as an Outcome."""
     if row is None:
         return Outcome(status=None)
     if len(row) == 1:
@@ -76,10 +62,21 @@ async def call_named(ex: Executor, function: str, **params: Any) -> Outcome:
     return Outcome(**dict(row))
 
 
+async def call_one(ex: Executor, function: str, *args: Any) -> Outcome:
+    """`SELECT * FROM function(args)`: a jsonb answer, or one record, as an Outcome."""
+    return _outcome(await ex.fetchrow(f"SELECT * FROM {function}({_placeholders(len(args))})", *args))
+
+
+async def call_named(ex: Executor, function: str, **params: Any) -> Outcome:
+    """Like call_one, in named notation (`p_<name> => $n`): for functions with many optional
+    parameters, whose order is easier to get wrong than their names."""
+    args = ", ".join(f"p_{name} => ${i}" for i, name in enumerate(params, start=1))
+    return _outcome(await ex.fetchrow(f"SELECT * FROM {function}({args})", *params.values()))
+
+
 async def call_rows(ex: Executor, function: str, *args: Any) -> list[Row]:
     """`SELECT * FROM function(args)`: a set of records, or one jsonb array, as rows."""
-    placeholders = ", ".join(f"${i}" for i in range(1, len(args) + 1))
-    rows = await ex.fetch(f"SELECT * FROM {function}({placeholders})", *args)
+    rows = await ex.fetch(f"SELECT * FROM {function}({_placeholders(len(args))})", *args)
     if len(rows) == 1 and len(rows[0]) == 1:
         value = _unwrap(rows[0][0])
         if isinstance(value, list):
@@ -95,8 +92,7 @@ async def call_rows(ex: Executor, function: str, *args: Any) -> list[Row]:
 
 
 async def call_value(ex: Executor, function: str, *args: Any) -> Any:
-    placeholders = ", ".join(f"${i}" for i in range(1, len(args) + 1))
-    return _unwrap(await ex.fetchval(f"SELECT {function}({placeholders})", *args))
+    return _unwrap(await ex.fetchval(f"SELECT {function}({_placeholders(len(args))})", *args))
 
 
 # --- stats, leaderboard, progress -------------------------------------------------------------

@@ -275,19 +275,14 @@ def up(*, quiet: bool = False) -> Cluster:
 
 def _psql(c: Cluster, database: str, sql: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        ["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", c.host, "-p", str(c.port), "-U", SUPERUSER, "-d", database, "-c", sql],
+        ["psql", "-X", "-q", "-tA", "-v", "ON_ERROR_STOP=1", "-h", c.host, "-p", str(c.port), "-U", SUPERUSER, "-d", database, "-c", sql],
         capture_output=True,
         text=True,
     )
 
 
 def _ensure_database_and_roles(c: Cluster) -> None:
-    probe = subprocess.run(
-        ["psql", "-X", "-tA", "-h", c.host, "-p", str(c.port), "-U", SUPERUSER, "-d", "postgres", "-c",
-         f"SELECT count(*) FROM pg_database WHERE datname = '{DB_NAME}'"],
-        capture_output=True,
-        text=True,
-    )
+    probe = _psql(c, "postgres", f"SELECT count(*) FROM pg_database WHERE datname = '{DB_NAME}'")
     if probe.returncode != 0:
         raise ClusterError(f"Cannot reach the local cluster: {probe.stderr.strip()}")
     if probe.stdout.strip() == "0":

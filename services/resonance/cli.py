@@ -9,6 +9,7 @@ USAGE = """usage: resonance <command> [args]
 
 commands:
   db up|down|status|url|reset   the local Postgres 15 cluster under .resonance/
+  db supabase up|reset|url|down the Supabase-like cluster (Supabase's init scripts replayed)
   migrate [status] [--database-url URL] [--dry-run]
                                 apply db/local (plain Postgres only), db/migrations, then
                                 db/functions, db/policies and db/jobs

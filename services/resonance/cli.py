@@ -13,6 +13,8 @@ commands:
   migrate [status] [--database-url URL] [--dry-run]
                                 apply db/local (plain Postgres only), db/migrations, then
                                 db/functions, db/policies and db/jobs
+  export supabase DIR           a Supabase CLI project (config.toml, timestamped migrations, pgTAP
+                                tests) in DIR/supabase/; re-export writes only what changed
   simulate [--members N] [--days N] [--seed N] [--database-url URL]
                                 a seeded community driven end to end, then a report and a chart
   bench [--seconds N]           pgbench: our hot paths vs the ceiling and a naive peer
@@ -24,6 +26,7 @@ commands:
 COMMANDS: dict[str, str] = {
     "db": "resonance.localdb",
     "migrate": "resonance.migrate",
+    "export": "resonance.export_supabase",
     "simulate": "resonance.simulate",
     "bench": "resonance.bench",
     "analytics": "resonance.analytics.cli",

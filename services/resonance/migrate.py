@@ -211,18 +211,20 @@ COMMENT ON TABLE {META_SCHEMA}.repeatable_files IS 'Checksums of db/local, db/fu
 
 
 SUPABASE_PROBE = """
-SELECT EXISTS (
-    SELECT FROM pg_catalog.pg_roles AS r
-    INNER JOIN pg_catalog.pg_namespace AS n ON n.nspowner = r.oid
-    WHERE r.rolname = 'supabase_admin' AND r.rolsuper AND n.nspname = 'auth'
-)
+SELECT EXISTS (SELECT FROM pg_catalog.pg_roles AS r WHERE r.rolname = 'supabase_admin' AND r.rolsuper)
+    AND EXISTS (
+        SELECT FROM pg_catalog.pg_namespace AS n
+        INNER JOIN pg_catalog.pg_roles AS r ON r.oid = n.nspowner
+        WHERE n.nspname = 'auth' AND r.rolname IN ('supabase_admin', 'supabase_auth_admin')
+    )
 """
 
 
 async def is_supabase(conn: asyncpg.Connection) -> bool:
-    """Supabase builds every project with a superuser supabase_admin that owns schema auth (its init
-    scripts create auth AUTHORIZATION supabase_admin). A role of that name alone proves nothing: on a
-    plain cluster db/local's schema auth belongs to whoever ran it."""
+    """Supabase builds every project with a superuser supabase_admin, and schema auth belongs to it
+    (its init scripts create auth AUTHORIZATION supabase_admin; some builds hand it to the auth
+    service's supabase_auth_admin). A role of that name alone proves nothing: on a plain cluster
+    db/local's schema auth belongs to whoever ran it."""
     return bool(await conn.fetchval(SUPABASE_PROBE))
 
 

@@ -131,7 +131,11 @@ BEGIN
 END;
 $$;
 
+-- A non-superuser deploy role (Supabase's postgres, a member of analytics_console since 1000) may
+-- give the function away only while the new owner may CREATE in the schema: for this statement only.
+GRANT CREATE ON SCHEMA analytics TO analytics_console;
 ALTER FUNCTION analytics.console_parse(text) OWNER TO analytics_console;
+REVOKE CREATE ON SCHEMA analytics FROM analytics_console;
 COMMENT ON FUNCTION analytics.console_parse(text) IS 'Console step: opens the wrapped tenant query as a cursor as analytics_console without fetching (one statement, names the role can reach). Call it only through analytics.console_query.';
 REVOKE ALL ON FUNCTION analytics.console_parse(text) FROM public, anon, authenticated;
 GRANT EXECUTE ON FUNCTION analytics.console_parse(text) TO service_role;
@@ -241,7 +245,11 @@ BEGIN
 END;
 $$;
 
+-- A non-superuser deploy role (Supabase's postgres, a member of analytics_console since 1000) may
+-- give the function away only while the new owner may CREATE in the schema: for this statement only.
+GRANT CREATE ON SCHEMA analytics TO analytics_console;
 ALTER FUNCTION analytics.console_run(text, integer) OWNER TO analytics_console;
+REVOKE CREATE ON SCHEMA analytics FROM analytics_console;
 COMMENT ON FUNCTION analytics.console_run(text, integer) IS 'Runs the checked tenant query as analytics_console (SECURITY DEFINER owned by that unprivileged role: a privilege drop), read-only. Call it only through analytics.console_query.';
 REVOKE ALL ON FUNCTION analytics.console_run(text, integer) FROM public, anon, authenticated;
 GRANT EXECUTE ON FUNCTION analytics.console_run(text, integer) TO service_role;

@@ -16,3 +16,5 @@ USING (server_id = any(array(SELECT private.brand_server_ids())));
 REVOKE ALL ON public.discord_job_errors FROM anon, authenticated;
 GRANT SELECT ON public.discord_job_errors TO authenticated;
 GRANT ALL ON public.discord_job_errors TO service_role;
+-- The identity column's sequence: Supabase's default privileges grant public sequences to the API roles.
+REVOKE ALL ON SEQUENCE public.discord_job_errors_id_seq FROM anon, authenticated;

@@ -96,6 +96,64 @@ COMMENT ON FUNCTION resonance.sync_member_roles(text, text, text [], timestamptz
 REVOKE ALL ON FUNCTION resonance.sync_member_roles(text, text, text [], timestamptz) FROM public, anon, authenticated;
 GRANT EXECUTE ON FUNCTION resonance.sync_member_roles(text, text, text [], timestamptz) TO service_role;
 
+CREATE OR REPLACE FUNCTION resonance.reconcile_server_roles(
+    p_server_id text,
+    p_members jsonb,
+    p_at timestamptz DEFAULT NULL
+)
+RETURNS jsonb
+LANGUAGE plpgsql
+SET search_path = ''
+AS $$
+DECLARE
+    v_member record;
+    v_result jsonb;
+    v_added integer := 0;
+    v_removed integer := 0;
+    v_members integer := 0;
+BEGIN
+    IF NOT EXISTS (SELECT FROM public.discord_server_configs AS s WHERE s.server_id = p_server_id) THEN
+        RAISE EXCEPTION 'unknown server %', p_server_id USING ERRCODE = 'RS001';
+    END IF;
+    -- Members who hold a configured role in Discord, and members recorded as holding one (a member who
+    -- left the guild holds nothing): everyone else has nothing to reconcile.
+    FOR v_member IN
+        WITH discord_roles AS (
+            SELECT m.key AS user_id, array(SELECT jsonb_array_elements_text(m.value)) AS role_ids
+            FROM jsonb_each(coalesce(p_members, '{}'::jsonb)) AS m
+        ),
+
+        configured AS (
+            SELECT rc.discord_role_id FROM public.discord_role_configs AS rc
+            WHERE rc.server_id = p_server_id AND rc.is_active
+        )
+
+        SELECT d.user_id, d.role_ids
+        FROM discord_roles AS d
+        WHERE d.role_ids && array(SELECT c.discord_role_id FROM configured AS c)
+        UNION
+        SELECT a.discord_user_id, coalesce(d.role_ids, '{}'::text [])
+        FROM public.discord_role_assignments AS a
+        LEFT JOIN discord_roles AS d ON d.user_id = a.discord_user_id
+        WHERE a.server_id = p_server_id AND a.removed_at IS NULL
+            AND a.discord_role_id IN (SELECT c.discord_role_id FROM configured AS c)
+        ORDER BY 1
+    LOOP
+        v_result := resonance.sync_member_roles(p_server_id, v_member.user_id, v_member.role_ids, p_at);
+        v_members := v_members + 1;
+        v_added := v_added + jsonb_array_length(v_result -> 'added');
+        v_removed := v_removed + jsonb_array_length(v_result -> 'removed');
+    END LOOP;
+    RETURN jsonb_build_object('status', 'reconciled', 'members', v_members, 'added', v_added, 'removed', v_removed);
+END;
+$$;
+
+COMMENT ON FUNCTION resonance.reconcile_server_roles(text, jsonb, timestamptz) IS
+'At startup: p_members maps every member of the guild to the role ids Discord shows ({"<user id>": ["<role id>", ...]}); each member holding a configured role, or recorded as holding one, is synced (resonance.sync_member_roles). A recorded member missing from the map left the guild and holds nothing. {"status":"reconciled","members","added","removed"}. Raises RS001 (server not linked).';
+
+REVOKE ALL ON FUNCTION resonance.reconcile_server_roles(text, jsonb, timestamptz) FROM public, anon, authenticated;
+GRANT EXECUTE ON FUNCTION resonance.reconcile_server_roles(text, jsonb, timestamptz) TO service_role;
+
 CREATE OR REPLACE FUNCTION resonance.claim_interaction(p_interaction_id text, p_server_id text, p_command text)
 RETURNS jsonb
 LANGUAGE plpgsql

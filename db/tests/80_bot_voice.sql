@@ -1,7 +1,7 @@
 -- The bot's voice sessions: one open per member, one winner on leave, forget once credited.
 BEGIN;
 \ir helpers/setup.psql
-SELECT plan(36);
+SELECT plan(39);
 
 SELECT has_table('resonance', 'voice_sessions', 'resonance.voice_sessions exists');
 
@@ -98,6 +98,16 @@ SELECT is(tipping.balance('u9', 'RSNC'), 25::numeric, 'sync again, role back: th
 SELECT throws_ok(
     $$SELECT resonance.sync_member_roles('nope', 'u9', '{}', NULL)$$, 'RS001', NULL, 'sync: unlinked server raises RS001'
 );
+SELECT is(
+    resonance.reconcile_server_roles('g1', '{"u9": ["r-bonus"], "u10": ["r-drip", "x"], "u11": ["x"]}', NULL),
+    '{"status": "reconciled", "members": 2, "added": 1, "removed": 1}'::jsonb,
+    'reconcile at startup: only members holding or recorded with configured roles, both ways'
+);
+SELECT is(
+    resonance.reconcile_server_roles('g1', '{}', NULL) ->> 'removed', '2',
+    'reconcile: members gone from the guild hold nothing'
+);
+SELECT throws_ok($$SELECT resonance.reconcile_server_roles('nope', '{}', NULL)$$, 'RS001', NULL, 'reconcile: RS001');
 
 -- Interactions: claimed once, the stored answer returned to a retry.
 SELECT is(resonance.claim_interaction('i-1', 'g1', 'reward') ->> 'status', 'claimed', 'interaction claimed');

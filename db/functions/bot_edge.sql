@@ -42,9 +42,9 @@ DECLARE
     v_at timestamptz := coalesce(p_at, now());
     v_roles text [] := coalesce(p_role_ids, '{}'::text []);
     v_role record;
-    v_added text [] := '{}';
-    v_removed text [] := '{}';
-    v_bonuses jsonb := '[]';
+    v_added text [] := '{}'::text [];
+    v_removed text [] := '{}'::text [];
+    v_bonuses jsonb := '[]'::jsonb;
     v_bonus jsonb;
 BEGIN
     IF NOT EXISTS (SELECT FROM public.discord_server_configs AS s WHERE s.server_id = p_server_id) THEN

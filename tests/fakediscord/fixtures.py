@@ -130,6 +130,11 @@ class BotProcess:
         with contextlib.suppress(Exception):
             await self.wait_exit(10)
 
+    def problems(self) -> list[str]:
+        """Error/critical log records and tracebacks: a healthy run has none."""
+        bad = [json.dumps(r) for r in self.logs if r.get("level") in ("error", "critical")]
+        return bad + [line for line in self.lines if "Traceback" in line]
+
     @property
     def output(self) -> str:
         return "\n".join(self.stdout + self.lines)

@@ -69,16 +69,36 @@ def bars(title: str, rows: list[tuple[str, float, float]], labels: tuple[str, st
     return "".join(parts)
 
 
+def pick_edges(edges: list[tuple[str, str, float]], limit: int = 45, per_member: int = 4) -> list[tuple[str, str, float]]:
+    """The strongest edges, at most `per_member` per member, so one hub does not take the whole picture."""
+    seen: dict[str, int] = {}
+    out = []
+    for a, b, w in sorted(edges, key=lambda e: -e[2]):
+        if seen.get(a, 0) >= per_member or seen.get(b, 0) >= per_member * 4:
+            continue
+        out.append((a, b, w))
+        seen[a] = seen.get(a, 0) + 1
+        seen[b] = seen.get(b, 0) + 1
+        if len(out) >= limit:
+            break
+    return out
+
+
 def graph(edges: list[tuple[str, str, float]], size: int = 520) -> str:
     """Members on a circle, an edge per interacting pair, width by interactions."""
     nodes: dict[str, float] = {}
     for a, b, w in edges:
         nodes[a] = nodes.get(a, 0) + w
         nodes[b] = nodes.get(b, 0) + w
-    order = sorted(nodes, key=lambda n: -nodes[n])
+    order = sorted(nodes, key=lambda n: (-nodes[n], n))
     c, r = size / 2, size / 2 - 70
-    pos = {n: (c + r * math.cos(2 * math.pi * i / max(len(order), 1)), c + r * math.sin(2 * math.pi * i / max(len(order), 1)))
-           for i, n in enumerate(order)}
+    # The busiest member in the middle when it takes part in most edges (a hub); the rest on a circle.
+    hub = order[0] if order and sum(1 for a, b, _ in edges if order[0] in (a, b)) * 2 > len(edges) else None
+    ring = [n for n in order if n != hub]
+    pos = {n: (c + r * math.cos(2 * math.pi * i / max(len(ring), 1)), c + r * math.sin(2 * math.pi * i / max(len(ring), 1)))
+           for i, n in enumerate(ring)}
+    if hub is not None:
+        pos[hub] = (c, c)
     top = max([1.0, *(w for _, _, w in edges)])
     biggest = max([1.0, *nodes.values()])
     parts = [f'<svg class="graph" role="img" aria-label="who talks to whom" viewBox="0 0 {size} {size}" xmlns="http://www.w3.org/2000/svg">']

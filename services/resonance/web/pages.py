@@ -165,8 +165,8 @@ async def graph(request: Request) -> HTMLResponse:
         servers = await _servers(conn)
         rows = await conn.fetch(
             "SELECT from_username, to_username, replies, reactions, mentions, total FROM analytics.tenant_user_interactions "
-            "ORDER BY total DESC, from_username, to_username LIMIT 40")
-    svg = charts.graph([(r["from_username"] or "?", r["to_username"] or "?", float(r["total"])) for r in rows])
+            "ORDER BY total DESC, from_username, to_username LIMIT 400")
+    svg = charts.graph(charts.pick_edges([(r["from_username"] or "?", r["to_username"] or "?", float(r["total"])) for r in rows]))
     return render(request, "graph.html", who, servers=servers, rows=rows, svg=svg, page="graph")
 
 

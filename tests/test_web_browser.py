@@ -2,13 +2,11 @@
 `resonance web` process and a real migrated database. Brand a signs in, sees its KPIs and never
 brand b's, changes a rule and sees it audited, runs a console query (and downloads it as CSV),
 connects a bot and watches an extraction job finish; brand b then sees only its own. One screenshot
-per main page lands under out/web/ (RESONANCE_UPDATE_DOCS_IMAGES=1 also refreshes docs/images/)."""
+per main page lands under out/web/."""
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 from collections.abc import Iterator
 
 import pytest
@@ -68,8 +66,6 @@ def test_brand_a_in_the_browser_then_brand_b(stack: WebStack) -> None:
             body = page.content()
             assert "srv-b" not in body and "9009" not in body
             shot(page, "overview")
-            if os.environ.get("RESONANCE_UPDATE_DOCS_IMAGES"):
-                shutil.copy(OUT / "overview.png", project_root() / "docs" / "images" / "dashboard-overview.png")
 
             page.click("nav >> text=Leaderboard")
             expect(page.locator("#leaderboard tbody tr")).to_have_count(5)

@@ -6,9 +6,6 @@ browser of its own (`playwright install` is not used)."""
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -22,15 +19,10 @@ ARGS = [
 
 
 def ensure_chromium() -> Path:
-    """Debian's chromium (and chromium-driver), installed with apt-get when missing."""
-    missing = [pkg for pkg, marker in PACKAGES.items() if not marker.exists()]
-    if missing:
-        prefix = [] if os.geteuid() == 0 else ["sudo", "-n"]
-        if not shutil.which("apt-get"):
-            raise RuntimeError(f"install {' '.join(missing)} (Debian packages) to run the browser tests")
-        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-        subprocess.run([*prefix, "apt-get", "update", "-qq"], env=env, check=False)
-        subprocess.run([*prefix, "apt-get", "-o", "DPkg::Lock::Timeout=600", "install", "-y", "-qq", *missing], env=env, check=True)
+    """Debian's chromium (and chromium-driver), installed with apt-get when missing (the project's one installer)."""
+    from resonance.localdb import ensure_packages
+
+    ensure_packages(PACKAGES)
     if not CHROMIUM.exists():
         raise RuntimeError("chromium is still missing after apt-get install chromium")
     return CHROMIUM

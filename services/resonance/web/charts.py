@@ -92,8 +92,8 @@ def graph(edges: list[tuple[str, str, float]], size: int = 520) -> str:
         nodes[b] = nodes.get(b, 0) + w
     order = sorted(nodes, key=lambda n: (-nodes[n], n))
     c, r = size / 2, size / 2 - 70
-    # The busiest member in the middle when it takes part in most edges (a hub); the rest on a circle.
-    hub = order[0] if order and sum(1 for a, b, _ in edges if order[0] in (a, b)) * 2 > len(edges) else None
+    # The busiest member in the middle when it takes part in a quarter of the edges (a hub); the rest on a circle.
+    hub = order[0] if order and sum(1 for a, b, _ in edges if order[0] in (a, b)) * 4 >= len(edges) else None
     ring = [n for n in order if n != hub]
     pos = {n: (c + r * math.cos(2 * math.pi * i / max(len(ring), 1)), c + r * math.sin(2 * math.pi * i / max(len(ring), 1)))
            for i, n in enumerate(ring)}

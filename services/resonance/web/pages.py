@@ -7,6 +7,7 @@ calls the bot's validated admin function as service_role with the user as the au
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 
 from pathlib import Path
 from typing import Any
@@ -208,13 +209,13 @@ async def billing(request: Request) -> HTMLResponse:
 # ------------------------------------------------------------------------------ Partner Portal
 
 
-def _num(form: Any, key: str, kind: type = float) -> Any:
+def _num(form: Any, key: str, kind: type = Decimal) -> Any:
     raw = str(form.get(key) or "").strip()
     if raw == "":
         return None
     try:
         return kind(raw)
-    except ValueError as exc:
+    except (ValueError, ArithmeticError) as exc:
         raise ValueError(f"{key} must be a number, got {raw!r}") from exc
 
 

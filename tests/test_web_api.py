@@ -104,7 +104,10 @@ def test_openapi_docs(stack: WebStack) -> None:
     plain = {p for _m, p in ENDPOINTS if "0000" not in p and "checkout" not in p}
     assert plain | templated <= set(spec["paths"])
     assert "/api/billing/webhook" in spec["paths"]
-    assert stack.client().get("/docs").status_code == 200
+    r = stack.client().get("/docs")
+    assert r.status_code == 200 and "/static/vendor/swagger-ui-5.35.0/swagger-ui-bundle.js" in r.text
+    assert "http" not in r.headers["content-security-policy"]  # no CDN: the Swagger UI is vendored
+    assert stack.client().get("/static/vendor/swagger-ui-5.35.0/swagger-ui-bundle.js").status_code == 200
 
 
 def test_cookie_session_writes_need_the_csrf_token(stack: WebStack) -> None:

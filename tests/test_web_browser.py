@@ -146,8 +146,13 @@ def test_brand_a_in_the_browser_then_brand_b(stack: WebStack) -> None:
             expect(page.locator("#plan")).to_contain_text("free")
             expect(page.locator("#usage")).to_contain_text("3 of 1000")  # three queries ran; the refused DELETE counts nothing
             shot(page, "billing")
+            # The OpenAPI page runs the vendored Swagger UI, from this server only.
+            page.goto(f"{stack.url}/docs")
+            expect(page.locator("text=/api/query/execute").first).to_be_visible(timeout=30_000)
+            shot(page, "api-docs")
             assert not [e for e in errors if "Content Security Policy" in e], errors
 
+            page.goto(f"{stack.url}/billing")
             # Sign out, then brand b (HS256, as Supabase Auth issues it) sees only its own.
             page.click("text=Sign out")
             expect(page).to_have_url(re.compile(r"/signin$"))

@@ -259,21 +259,21 @@ AS $$
     WITH next AS (
         SELECT j.id
         FROM saas.extraction_jobs AS j
-        WHERE j.status = 'queued'
+        WHERE j.status = 'queued' OR (j.status = 'running' AND j.heartbeat_at < now() - interval '2 minutes')
         ORDER BY j.created_at, j.id
         LIMIT 1
         FOR UPDATE SKIP LOCKED
     )
 
     UPDATE saas.extraction_jobs AS j
-    SET status = 'running', started_at = now(), worker = p_worker, progress = '{"phase": "starting"}'::jsonb
+    SET status = 'running', started_at = now(), heartbeat_at = now(), worker = p_worker, progress = '{"phase": "starting"}'::jsonb
     FROM next
     WHERE j.id = next.id
     RETURNING j.id, j.brand_id, j.guild_id, j.sync_days,
         (SELECT b.token_ciphertext FROM saas.bot_connections AS b WHERE b.brand_id = j.brand_id)
 $$;
 
-COMMENT ON FUNCTION saas.claim_extraction_job(text) IS 'The worker''s claim: the oldest queued job, locked FOR UPDATE SKIP LOCKED and marked running in one statement (two workers never get the same job), with the brand''s encrypted bot token. No row when the queue is empty.';
+COMMENT ON FUNCTION saas.claim_extraction_job(text) IS 'The worker''s claim: the oldest queued job (or a running one whose worker has been silent for two minutes: it died), locked FOR UPDATE SKIP LOCKED and marked running in one statement (two workers never get the same job), with the brand''s encrypted bot token. No row when the queue is empty.';
 REVOKE ALL ON FUNCTION saas.claim_extraction_job(text) FROM public, anon, authenticated;
 GRANT EXECUTE ON FUNCTION saas.claim_extraction_job(text) TO service_role;
 
@@ -284,12 +284,12 @@ LANGUAGE sql
 SET search_path = ''
 AS $$
     UPDATE saas.extraction_jobs AS j
-    SET progress = coalesce(p_progress, '{}'::jsonb)
+    SET progress = coalesce(p_progress, '{}'::jsonb), heartbeat_at = now()
     WHERE j.id = p_job_id AND j.status = 'running'
     RETURNING j.cancel_requested
 $$;
 
-COMMENT ON FUNCTION saas.report_extraction_progress(uuid, jsonb) IS 'The worker reports a running job''s progress; returns TRUE when the job was asked to cancel (NULL when the job is not running).';
+COMMENT ON FUNCTION saas.report_extraction_progress(uuid, jsonb) IS 'The worker reports a running job''s progress (and its heartbeat); returns TRUE when the job was asked to cancel (NULL when the job is not running).';
 REVOKE ALL ON FUNCTION saas.report_extraction_progress(uuid, jsonb) FROM public, anon, authenticated;
 GRANT EXECUTE ON FUNCTION saas.report_extraction_progress(uuid, jsonb) TO service_role;
 

@@ -83,6 +83,7 @@ CREATE TABLE saas.extraction_jobs (
     result jsonb,
     error text,
     worker text,
+    heartbeat_at timestamptz,
     created_at timestamptz NOT NULL DEFAULT now(),
     started_at timestamptz,
     finished_at timestamptz
@@ -96,4 +97,5 @@ CREATE INDEX idx_extraction_jobs_brand ON saas.extraction_jobs (brand_id, create
 CREATE INDEX idx_extraction_jobs_queued ON saas.extraction_jobs (created_at) WHERE status = 'queued';
 
 COMMENT ON TABLE saas.extraction_jobs IS 'The extraction queue (Postgres only: claimed FOR UPDATE SKIP LOCKED by saas.claim_extraction_job). At most one queued or running job per brand and guild.';
+COMMENT ON COLUMN saas.extraction_jobs.heartbeat_at IS 'Last progress report of the running worker; a running job silent for two minutes (its worker died) is claimed again.';
 COMMENT ON COLUMN saas.extraction_jobs.progress IS 'Reported by the worker while running: {"phase", "messages_synced", "messages_expected", "channels"}.';

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import uuid
 from datetime import datetime, timezone
 from typing import Any
 
@@ -115,6 +116,13 @@ def decrypt_token(settings: WebSettings, ciphertext: str) -> str:
 JOB_COLUMNS = "id, guild_id, sync_days, status, requested_by, cancel_requested, progress, result, error, created_at, started_at, finished_at"
 
 
+def _job_uuid(job_id: str) -> str:
+    try:
+        return str(uuid.UUID(job_id))
+    except ValueError as exc:
+        raise HTTPException(404, "unknown extraction job") from exc
+
+
 class ExtractionStart(BaseModel):
     sync_days: int = Field(default=7, ge=1, le=36500)
 
@@ -129,9 +137,7 @@ async def extraction_start(body: ExtractionStart, request: Request, who: Identit
 @router.get("/extraction/status/{job_id}", tags=["extraction"])
 async def extraction_status(job_id: str, request: Request, who: Identity = Depends(user)) -> dict[str, Any]:
     async with db.as_user(pool_of(request), who) as conn:
-        row = await conn.fetchrow(
-            f"SELECT {JOB_COLUMNS} FROM saas.extraction_jobs WHERE id::text = $1", job_id
-        )
+        row = await conn.fetchrow(f"SELECT {JOB_COLUMNS} FROM saas.extraction_jobs WHERE id = $1::uuid", _job_uuid(job_id))
     if row is None:
         raise HTTPException(404, "unknown extraction job")
     return _jsonable(row) or {}
@@ -146,13 +152,7 @@ async def extraction_history(request: Request, who: Identity = Depends(user)) ->
 
 @router.post("/extraction/cancel/{job_id}", tags=["extraction"])
 async def extraction_cancel(job_id: str, request: Request, who: Identity = Depends(user)) -> dict[str, Any]:
-    try:
-        import uuid
-
-        uuid.UUID(job_id)
-    except ValueError as exc:
-        raise HTTPException(404, "unknown extraction job") from exc
-    return await _call(request, who, "SELECT saas.cancel_extraction($1::uuid)", job_id)
+    return await _call(request, who, "SELECT saas.cancel_extraction($1::uuid)", _job_uuid(job_id))
 
 
 # ---------------------------------------------------------------------------------------- query

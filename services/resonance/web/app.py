@@ -11,7 +11,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI, Request
-from fastapi.responses import RedirectResponse
+from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
 from resonance.web import api, db, pages
@@ -47,7 +47,7 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
     app = FastAPI(title="Resonance dashboard API", version="1.0",
                   description="The community dashboard's JSON API. Send `Authorization: Bearer <JWT>`; "
                               "the brand is the token's `app_metadata.brand_id`, and row security decides what it sees.",
-                  lifespan=lifespan)
+                  lifespan=lifespan, docs_url=None, redoc_url=None)
     app.state.settings = settings
     app.state.verifier = Verifier(settings)
     app.state.wake_worker = lambda: None
@@ -59,6 +59,10 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
     @app.exception_handler(pages.SignInRequired)
     async def _signin(request: Request, exc: pages.SignInRequired) -> RedirectResponse:
         return RedirectResponse("/signin", status_code=303)
+
+    @app.get("/docs", include_in_schema=False)
+    async def docs(request: Request) -> HTMLResponse:
+        return pages.templates.TemplateResponse(request, "docs.html", {})
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:

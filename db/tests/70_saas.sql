@@ -76,7 +76,7 @@ SELECT results_eq(
 SELECT is_empty('SELECT * FROM saas.claim_extraction_job(''w2'')', 'nothing left for a second worker');
 UPDATE saas.extraction_jobs SET heartbeat_at = now() - interval '3 minutes' WHERE id = (SELECT id FROM job_a);
 SELECT results_eq(
-    'SELECT brand_id, worker FROM saas.claim_extraction_job(''w3'') JOIN saas.extraction_jobs AS j ON j.id = job_id',
+    'SELECT c.brand_id, j.worker FROM saas.claim_extraction_job(''w3'') AS c JOIN saas.extraction_jobs AS j ON j.id = c.job_id',
     $$VALUES ('saas-a'::text, 'w3'::text)$$,
     'a running job whose worker went silent for two minutes is claimed again'
 );

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 
+import httpx
 import jwt
 import pytest
 from cryptography.fernet import Fernet
@@ -225,6 +227,23 @@ def test_console_over_quota_is_refused_with_the_usage(stack: WebStack) -> None:
     assert detail["sqlstate"] == "RW001"
     assert detail["usage"]["queries_used"] == 1000 and detail["usage"]["queries_left"] == 0
     assert c.get("/api/billing/usage").json()["queries_used"] == 1000  # the refusal counts nothing
+    stack.sql("DELETE FROM saas.query_usage WHERE brand_id = 'brand-b'")
+
+
+def test_concurrent_queries_at_the_limit_count_exactly_once(stack: WebStack) -> None:
+    month = "date_trunc('month', now() AT TIME ZONE 'UTC')::date"
+    stack.sql(f"INSERT INTO saas.query_usage (brand_id, period_start, queries) VALUES ('brand-b', {month}, 995) "
+              "ON CONFLICT (brand_id, period_start) DO UPDATE SET queries = 995")
+    token = stack.token("brand-b")
+
+    def one(_i: int) -> int:
+        with httpx.Client(base_url=stack.url, headers={"Authorization": f"Bearer {token}"}, timeout=60) as c:
+            return c.post("/api/query/execute", json={"sql": "SELECT pg_sleep(0.2), 1 AS one"}).status_code
+
+    with ThreadPoolExecutor(max_workers=12) as pool:
+        codes = sorted(pool.map(one, range(12)))
+    assert codes == [200] * 5 + [429] * 7
+    assert stack.client("brand-b").get("/api/billing/usage").json()["queries_used"] == 1000
     stack.sql("DELETE FROM saas.query_usage WHERE brand_id = 'brand-b'")
 
 

@@ -148,7 +148,7 @@ def test_brand_a_in_the_browser_then_brand_b(stack: WebStack) -> None:
             shot(page, "billing")
             # The OpenAPI page runs the vendored Swagger UI, from this server only.
             page.goto(f"{stack.url}/docs")
-            expect(page.locator("text=/api/query/execute").first).to_be_visible(timeout=30_000)
+            expect(page.get_by_text("/api/query/execute", exact=True).first).to_be_visible(timeout=30_000)
             shot(page, "api-docs")
             assert not [e for e in errors if "Content Security Policy" in e], errors
 

@@ -348,6 +348,8 @@ async def billing_webhook(request: Request) -> dict[str, Any]:
     elif kind in ("customer.subscription.created", "customer.subscription.updated", "customer.subscription.deleted"):
         brand, plan = _plan_from(obj)
         status = "canceled" if kind.endswith("deleted") else obj.get("status", "active")
+        if status not in ("active", "trialing", "past_due", "canceled", "incomplete", "unpaid"):
+            status = "canceled"  # incomplete_expired, paused: no paid plan
         if kind.endswith("deleted"):
             plan = "free"
         customer, sub = obj.get("customer"), obj.get("id")

@@ -38,6 +38,7 @@
       status.textContent = `${r.data.row_count} rows${r.data.truncated ? " (truncated)" : ""}` +
         (r.data.queries_limit ? ` · ${r.data.queries_left} of ${r.data.queries_limit} queries left this month` : " · unlimited queries");
       const left = document.getElementById("quota-left"); if (left && r.data.queries_left !== null) left.textContent = r.data.queries_left;
+      const used = document.getElementById("quota-used"); if (used) used.textContent = r.data.queries_used;
       const table = el("table"); table.id = "result-table";
       const head = el("tr"); r.data.columns.forEach((c) => head.appendChild(el("th", c)));
       table.appendChild(el("thead")).appendChild(head);

@@ -49,7 +49,7 @@ INSERT INTO public.discord_job_errors (job, server_id, brand_id, error_code, err
 VALUES ('auto_drip', 'server_b', 'brand_b', '22P02', 'SECRET-B job error', now());
 ANALYZE;
 """
-SECRET = re.compile(r"SECRET-B|secret_b_user|zebra|(?<![0-9])4242(?![0-9])")
+SECRET = re.compile(r"SECRET-B|secret_b_user|zebra|(?<![0-9])4242(?![0-9])|root:x?:?0")  # and no /etc/passwd
 # A row is brand b's when it carries a secret or a seed marker (brand_b, server_b, user_b). Error
 # messages may echo names the attacker wrote itself, but never a secret.
 LEAK = re.compile(SECRET.pattern + r"|(brand|server|user)_b(?![a-z0-9])")
@@ -211,6 +211,7 @@ NOT_ALLOWED_FUNCTIONS = [  # classes 2 and 3: the allowlist, on the parse tree
     ("function source", "SELECT pg_get_functiondef('analytics.console_tenant'::regproc)"),
     ("privilege probe", "SELECT has_table_privilege('analytics.messages', 'SELECT')"),
     ("set the random seed", "SELECT setseed(0.5)"),
+    ("tablesample", "SELECT * FROM messages TABLESAMPLE bernoulli(50)"),
     ("clear the stats snapshot", "SELECT pg_stat_clear_snapshot()"),
     ("the runner directly", "SELECT analytics.console_run('SELECT * FROM messages', 100)"),
     ("the parser directly", "SELECT analytics.console_parse('SELECT 1')"),
@@ -287,6 +288,8 @@ RUNS_WITHOUT_LEAK = [  # RLS and the security-barrier views: these run and show 
     ("values", "VALUES (1), (2)"),
     ("table", "TABLE messages"),
     ("trailing semicolon", "SELECT count(*) FROM messages;"),
+    ("XML external entity", "SELECT xmlparse(document '<!DOCTYPE f [<!ENTITY x SYSTEM \"file:///etc/passwd\">]><f>&x;</f>')::text"),
+    ("XML external entity in xpath", "SELECT (xpath('/f/text()', '<!DOCTYPE f [<!ENTITY x SYSTEM \"file:///etc/passwd\">]><f>&x;</f>'::xml))[1]::text"),
     ("allowed functions", "SELECT now(), clock_timestamp(), date_trunc('day', now()), to_char(now(), 'YYYY'), "
                           "format('%s', 1), jsonb_build_object('a', 1), 'x' || 1, random() < 2, gen_random_uuid() IS NOT NULL"),
 ]

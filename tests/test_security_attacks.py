@@ -10,6 +10,7 @@ expected to run (None) must return nothing of brand b's. The layers (docs/securi
   42P11  one statement per cursor (a break-out of the wrapper that adds a statement)
   0A000  Postgres: a data-modifying WITH only at the top level (never inside the wrapper)
   42501  privileges (GRANTs, RLS WITH CHECK), checked when the console opens the cursor as its role
+  42883  name resolution: the function does not exist for the console role (dblink is not installed)
   RA004  the console's function allowlist, checked on Postgres's own parse tree
   RA005  the console's relation allowlist (analytics tables and views only)
   RA006  the console refuses to run beside a cursor the calling session left open
@@ -293,6 +294,10 @@ RUNS_WITHOUT_LEAK = [  # RLS and the security-barrier views: these run and show 
     ("allowed functions", "SELECT now(), clock_timestamp(), date_trunc('day', now()), to_char(now(), 'YYYY'), "
                           "format('%s', 1), jsonb_build_object('a', 1), 'x' || 1, random() < 2, gen_random_uuid() IS NOT NULL"),
 ]
+MISSING = [  # names that do not resolve for the console role (not installed, or a schema it cannot use)
+    ("dblink", "SELECT * FROM dblink('dbname=postgres', 'SELECT 1') AS t(a int)"),
+    ("dblink_exec", "SELECT dblink_exec('dbname=postgres', 'DROP TABLE x')"),
+]
 RESOURCES = [
     ("recursive bomb", "WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r) SELECT count(*) FROM r", "57014"),
     ("a billion rows counted", "SELECT count(*) FROM generate_series(1, 1000000000)", "57014"),
@@ -309,6 +314,7 @@ ATTACKS: list[Attack] = (
     + [console(f"console: {label}", sql, "RA004") for label, sql in NOT_ALLOWED_FUNCTIONS]
     + [console(f"console: {label}", sql, "RA005") for label, sql in NOT_ALLOWED_RELATIONS]
     + [console(f"console: {label}", sql, "42501") for label, sql in NO_PRIVILEGE]
+    + [console(f"console: {label}", sql, "42883") for label, sql in MISSING]
     + [console(f"console: {label}", sql, None) for label, sql in RUNS_WITHOUT_LEAK]
     + [console(f"console: {label}", sql, code) for label, sql, code in RESOURCES]
     + [

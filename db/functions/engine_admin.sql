@@ -212,7 +212,6 @@ BEGIN
     END IF;
 
     PERFORM resonance.set_actor('admin', p_admin_id);
-    PERFORM resonance.touch_member(p_server_id, p_user_id, v_at);
     v_result := resonance.apply_reward(
         p_server_id, p_user_id, 'manual_reward', v_source, p_amount, v_at, NULL,
         jsonb_build_object('reason', p_reason, 'admin_id', p_admin_id)

@@ -190,13 +190,14 @@ SELECT p.oid, p.oid::regprocedure::text AS signature, p.proconfig, p.prosecdef
 FROM pg_catalog.pg_proc AS p
 INNER JOIN pg_catalog.pg_namespace AS n ON n.oid = p.pronamespace
 WHERE n.nspname = 'resonance' AND p.proname IN (
-    'record_message', 'record_reaction', 'record_voice', 'record_event', 'daily_checkin', 'role_effects', 'pay_rule',
-    'rule_channel_ok', 'rule_trigger', 'content_matches', 'json_text_list', 'touch_member', 'server_brand', 'active_server_brand', 'require_text',
+    'record_message', 'record_reaction', 'record_voice', 'record_event', 'daily_checkin', 'role_effects', 'decide_rule',
+    'rule_channel_ok', 'rule_trigger', 'content_matches', 'json_text_list', 'event_rules', 'server_brand', 'open_event', 'require_text',
+    'close_event', 'apply_reward', 'channel_listed', 'record_messages', 'record_reactions',
     'evaluate_progress', 'goal_value', 'refresh_goals', 'store_goal_value', 'refresh_all_goals', 'set_actor', 'current_actor', 'audit_config_change',
     'set_event_rule', 'set_role_effect', 'manual_reward', 'leaderboard', 'member_stats', 'list_achievements',
     'list_goals', 'recent_audit', 'prune_message_window'
 );
-SELECT is((SELECT count(*) FROM engine_functions), 32::bigint, 'all 32 engine functions exist');
+SELECT is((SELECT count(*) FROM engine_functions), 37::bigint, 'all 37 engine functions exist');
 SELECT is_empty(
     $$SELECT signature FROM engine_functions WHERE has_function_privilege('anon', oid, 'EXECUTE')
         OR has_function_privilege('authenticated', oid, 'EXECUTE')$$,

@@ -35,13 +35,32 @@ async def claim_drop(
     role_ids: Sequence[str] = (),
     at: datetime | None = None,
 ) -> ClaimResult:
+    """Decide, then pay: resonance.claim_drop commits the decision in its own short transaction
+    (autocommit on a pool or a connection outside a transaction), then resonance.pay_drop_claim pays
+    a won claim right after, exactly once. `claimed` is only ever answered for a decided claim; when
+    the payment fails (a crash, a lost connection) the claim stays decided and the job
+    resonance.pay_unpaid_drop_claims pays it, so `paid` in the answer may be False."""
     value = await scalar(
         ex,
         "resonance.claim_drop",
         ("uuid", "text", "text[]", "timestamptz"),
         str(drop_id), user_id, list(role_ids), at,
     )
-    return ClaimResult.model_validate(value)
+    result = ClaimResult.model_validate(value)
+    claim_id = result.extra.get("claim_id")
+    if result.status == "claimed" and claim_id:
+        try:
+            payment = await pay_drop_claim(ex, claim_id)
+        except (asyncpg.PostgresError, OSError):
+            return result
+        return ClaimResult.model_validate({**result.model_dump(), "paid": True, "payment": payment})
+    return result
+
+
+async def pay_drop_claim(ex: Executor, claim_id: UUID | str) -> dict[str, Any]:
+    """Pay a decided drop claim exactly once (paid, or already_paid)."""
+    value = await scalar(ex, "resonance.pay_drop_claim", ("uuid",), str(claim_id))
+    return dict(value) if isinstance(value, dict) else {"status": None}
 
 
 async def claim_one_time_bonus(

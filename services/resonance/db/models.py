@@ -55,7 +55,7 @@ class CheckinResult(Outcome):
     longest_streak: int | None = None
 
 
-ClaimStatus = Literal["claimed", "already_claimed", "sold_out", "expired", "not_eligible"]
+ClaimStatus = Literal["claimed", "already_claimed", "sold_out", "expired", "not_eligible", "inactive"]
 
 
 class ClaimResult(Outcome):

@@ -529,6 +529,15 @@ BEGIN
     IF jsonb_typeof(p_events) IS DISTINCT FROM 'array' THEN
         RAISE EXCEPTION 'p_events must be a JSON array of messages' USING ERRCODE = 'RS310';
     END IF;
+    -- Every member of the batch locked up front, in (server, member) order: two batches (or a batch
+    -- and single events) never wait on each other in opposite orders. Items then run in order.
+    INSERT INTO public.discord_user_stats AS st (server_id, discord_user_id)
+    SELECT DISTINCT s.server_id, e.value ->> 'user_id'
+    FROM jsonb_array_elements(p_events) AS e
+    INNER JOIN public.discord_server_configs AS s ON s.server_id = e.value ->> 'server_id' AND s.is_active
+    WHERE btrim(coalesce(e.value ->> 'user_id', '')) <> ''
+    ORDER BY 1, 2
+    ON CONFLICT (server_id, discord_user_id) DO UPDATE SET updated_at = st.updated_at WHERE FALSE;
     FOR v_item IN SELECT e.value FROM jsonb_array_elements(p_events) AS e LOOP
         v_out := v_out || jsonb_build_array(resonance.record_message(
             v_item ->> 'server_id', v_item ->> 'user_id', v_item ->> 'channel_id', v_item ->> 'message_id',
@@ -542,7 +551,7 @@ END;
 $$;
 
 COMMENT ON FUNCTION resonance.record_messages(jsonb) IS
-'A burst of messages in one call and one transaction: p_events is a JSON array of {server_id, user_id, channel_id, message_id, content, role_ids, reply_to_user_id, occurred_at, channel_name}; returns the array of resonance.record_message answers in the same order (same statuses and exactly-once keys as one call each: a replayed message id is duplicate). A bad item (RS001, RS301) raises for the whole batch and nothing of it is recorded; the caller then sends the items one by one. Raises RS310 when p_events is not an array.';
+'A burst of messages in one call and one transaction: p_events is a JSON array of {server_id, user_id, channel_id, message_id, content, role_ids, reply_to_user_id, occurred_at, channel_name}; locks every member of the batch first, in (server, member) order (no deadlock between concurrent batches), then returns the array of resonance.record_message answers in the same order (same statuses and exactly-once keys as one call each: a replayed message id is duplicate). A bad item (RS001, RS301) raises for the whole batch and nothing of it is recorded; the caller then sends the items one by one. Raises RS310 when p_events is not an array.';
 
 REVOKE ALL ON FUNCTION resonance.record_messages(jsonb) FROM public, anon, authenticated;
 GRANT EXECUTE ON FUNCTION resonance.record_messages(jsonb) TO service_role;
@@ -560,6 +569,15 @@ BEGIN
     IF jsonb_typeof(p_events) IS DISTINCT FROM 'array' THEN
         RAISE EXCEPTION 'p_events must be a JSON array of reactions' USING ERRCODE = 'RS310';
     END IF;
+    -- Every reactor and author of the batch locked up front, in (server, member) order.
+    INSERT INTO public.discord_user_stats AS st (server_id, discord_user_id)
+    SELECT DISTINCT s.server_id, m.id
+    FROM jsonb_array_elements(p_events) AS e
+    INNER JOIN public.discord_server_configs AS s ON s.server_id = e.value ->> 'server_id' AND s.is_active
+    CROSS JOIN LATERAL (VALUES (e.value ->> 'reactor_id'), (e.value ->> 'author_id')) AS m (id)
+    WHERE btrim(coalesce(m.id, '')) <> '' AND e.value ->> 'reactor_id' IS DISTINCT FROM e.value ->> 'author_id'
+    ORDER BY 1, 2
+    ON CONFLICT (server_id, discord_user_id) DO UPDATE SET updated_at = st.updated_at WHERE FALSE;
     FOR v_item IN SELECT e.value FROM jsonb_array_elements(p_events) AS e LOOP
         v_out := v_out || jsonb_build_array(resonance.record_reaction(
             v_item ->> 'server_id', v_item ->> 'reactor_id', v_item ->> 'author_id', v_item ->> 'channel_id',
@@ -573,7 +591,7 @@ END;
 $$;
 
 COMMENT ON FUNCTION resonance.record_reactions(jsonb) IS
-'A burst of reactions in one call and one transaction: p_events is a JSON array of {server_id, reactor_id, author_id, channel_id, message_id, emoji, role_ids, occurred_at, channel_name}; returns the array of resonance.record_reaction answers in the same order (same statuses and exactly-once keys as one call each). A bad item raises for the whole batch and nothing of it is recorded. Raises RS310 when p_events is not an array.';
+'A burst of reactions in one call and one transaction: p_events is a JSON array of {server_id, reactor_id, author_id, channel_id, message_id, emoji, role_ids, occurred_at, channel_name}; locks every reactor and author first, in (server, member) order, then returns the array of resonance.record_reaction answers in the same order (same statuses and exactly-once keys as one call each). A bad item raises for the whole batch and nothing of it is recorded. Raises RS310 when p_events is not an array.';
 
 REVOKE ALL ON FUNCTION resonance.record_reactions(jsonb) FROM public, anon, authenticated;
 GRANT EXECUTE ON FUNCTION resonance.record_reactions(jsonb) TO service_role;

@@ -152,11 +152,13 @@ GRANT EXECUTE ON FUNCTION resonance.rule_channel_ok(public.monitoring_rules, tex
 
 CREATE OR REPLACE FUNCTION resonance.rule_trigger(p_rule public.monitoring_rules)
 RETURNS text
-LANGUAGE sql
+LANGUAGE plpgsql
 IMMUTABLE
 SET search_path = ''
 AS $$
-    SELECT coalesce(
+BEGIN
+    -- plpgsql, one expression: evaluated without a statement of its own (it runs for every rule of every event).
+    RETURN coalesce(
         p_rule.detection_config ->> 'trigger',
         CASE
             WHEN p_rule.detection_method LIKE '%gateway_keyword%' THEN 'keyword'
@@ -171,7 +173,8 @@ AS $$
             WHEN 'reaction_count' THEN 'reaction_count'
         END,
         'channel'
-    )
+    );
+END;
 $$;
 
 COMMENT ON FUNCTION resonance.rule_trigger(public.monitoring_rules) IS

@@ -3,11 +3,12 @@
 -- Decide first, pay right after (docs/drops-and-milestones.md):
 --   1. resonance.claim_drop DECIDES, in its own short transaction: a plain read of the drop (no lock)
 --      answers unknown -> RS401, inactive server, expired/closed, not_eligible, already_claimed and
---      sold_out without waiting on anyone; then ONE statement takes the decision:
+--      sold_out without waiting on anyone; then ONE statement takes the decision: the claim row
+--      (unique_drop_claim, ON CONFLICT DO NOTHING: no subtransaction) and, only for a new claim,
 --      UPDATE discord_drops SET claims_count = claims_count + 1 WHERE ... claims_count < max_claims
---      AND not expired, and the claim row (unique_drop_claim) inserted from its RETURNING. Postgres
---      re-checks the WHERE after waiting on the row lock, so claims_count never passes max_claims and
---      stays exact; the drop row is locked for that statement and the commit only.
+--      AND not expired. Postgres re-checks the WHERE after waiting on the row lock, so claims_count
+--      never passes max_claims and stays exact; the drop row is locked for that UPDATE and the
+--      commit only. A claim that finds the drop sold out there is deleted again before commit.
 --   2. resonance.pay_drop_claim PAYS a decided claim, exactly once: it locks the claim row, pays the
 --      reward through the event skeleton (decision drop_claim "<drop>:<member>" + tipping
 --      transaction, stats, rollup, achievements, milestones) and stamps paid_at. The bot calls it
@@ -159,9 +160,9 @@ SET search_path = ''
 AS $$
 DECLARE
     v_at timestamptz := coalesce(p_at, now());
-    v_drop public.discord_drops;
-    v_active boolean;
+    v_drop record;
     v_claim_id uuid := gen_random_uuid();
+    v_new_claim uuid;
     v_count integer;
 BEGIN
     IF p_user_id IS NULL OR p_user_id = '' THEN
@@ -169,12 +170,14 @@ BEGIN
     END IF;
 
     -- 1. A plain read, no lock: most answers are decided here (losers and repeat clickers never wait).
-    SELECT d.* INTO v_drop FROM public.discord_drops AS d WHERE d.drop_id = p_drop_id;
+    SELECT d.*, s.is_active AS server_active INTO v_drop
+    FROM public.discord_drops AS d
+    LEFT JOIN public.discord_server_configs AS s ON s.server_id = d.server_id
+    WHERE d.drop_id = p_drop_id;
     IF v_drop.drop_id IS NULL THEN
         RAISE EXCEPTION 'unknown drop %', p_drop_id USING ERRCODE = 'RS401';
     END IF;
-    SELECT s.is_active INTO v_active FROM public.discord_server_configs AS s WHERE s.server_id = v_drop.server_id;
-    IF NOT coalesce(v_active, FALSE) THEN
+    IF NOT coalesce(v_drop.server_active, FALSE) THEN
         RETURN jsonb_build_object('status', 'inactive', 'drop_id', p_drop_id);
     END IF;
     IF v_drop.closed_at IS NOT NULL OR v_at >= v_drop.expires_at THEN
@@ -193,32 +196,35 @@ BEGIN
         RETURN jsonb_build_object('status', 'sold_out', 'drop_id', p_drop_id);
     END IF;
 
-    -- 2. The decision: one statement, the guarded counter and the claim row. A second click of the
-    -- same member waits on the row, then its claim row conflicts: the sub-block undoes its +1.
-    BEGIN
-        WITH won AS (
-            UPDATE public.discord_drops AS d
-            SET claims_count = d.claims_count + 1
-            WHERE d.drop_id = p_drop_id
-                AND (d.max_claims IS NULL OR d.claims_count < d.max_claims)
-                AND d.closed_at IS NULL
-                AND (d.expires_at IS NULL OR d.expires_at > v_at)
-            RETURNING d.claims_count, d.server_id, d.reward_amount
-        ),
+    -- 2. The decision: one statement. The claim row first (unique_drop_claim: a second click of the
+    -- same member waits on the key, then inserts nothing), off the hot row; then, only for a new
+    -- claim, the guarded counter, which locks the drop row until this short transaction commits.
+    WITH claimed AS (
+        INSERT INTO public.discord_drop_claims (claim_id, drop_id, discord_user_id, claimed_at, reward_amount, server_id)
+        VALUES (v_claim_id, p_drop_id, p_user_id, v_at, v_drop.reward_amount, v_drop.server_id)
+        ON CONFLICT ON CONSTRAINT unique_drop_claim DO NOTHING
+        RETURNING claim_id
+    ),
 
-        claimed AS (
-            INSERT INTO public.discord_drop_claims (claim_id, drop_id, discord_user_id, claimed_at, reward_amount, server_id)
-            SELECT v_claim_id, p_drop_id, p_user_id, v_at, won.reward_amount, won.server_id FROM won
-            RETURNING claim_id
-        )
+    won AS (
+        UPDATE public.discord_drops AS d
+        SET claims_count = d.claims_count + 1
+        WHERE d.drop_id = p_drop_id
+            AND EXISTS (SELECT FROM claimed)
+            AND (d.max_claims IS NULL OR d.claims_count < d.max_claims)
+            AND d.closed_at IS NULL
+            AND (d.expires_at IS NULL OR d.expires_at > v_at)
+        RETURNING d.claims_count
+    )
 
-        SELECT won.claims_count INTO v_count FROM won, claimed;
-    EXCEPTION
-        WHEN unique_violation THEN
-            RETURN jsonb_build_object('status', 'already_claimed', 'drop_id', p_drop_id);
-    END;
+    SELECT (SELECT c.claim_id FROM claimed AS c), (SELECT w.claims_count FROM won AS w) INTO v_new_claim, v_count;
+    IF v_new_claim IS NULL THEN
+        RETURN jsonb_build_object('status', 'already_claimed', 'drop_id', p_drop_id);
+    END IF;
     IF v_count IS NULL THEN
-        -- Sold out or expired since the read.
+        -- Sold out or expired since the read: the claim row goes again, in this same transaction
+        -- (nobody else ever sees it).
+        DELETE FROM public.discord_drop_claims AS c WHERE c.claim_id = v_claim_id;
         SELECT d.* INTO v_drop FROM public.discord_drops AS d WHERE d.drop_id = p_drop_id;
         IF v_drop.closed_at IS NOT NULL OR v_at >= v_drop.expires_at THEN
             RETURN jsonb_build_object('status', 'expired', 'drop_id', p_drop_id);

@@ -87,7 +87,7 @@ BEGIN
         SELECT count(*) INTO v_value FROM public.discord_user_stats AS st WHERE st.server_id = p_goal.server_id;
     ELSIF p_goal.goal_type = 'dau' THEN
         SELECT count(*) INTO v_value FROM resonance.daily_activity AS da
-        WHERE da.server_id = p_goal.server_id AND da.activity_date = (p_at AT TIME ZONE 'UTC')::date;
+        WHERE da.server_id = p_goal.server_id AND da.activity_date = (p_at AT TIME ZONE 'UTC')::date AND da.actions > 0;
     ELSIF p_goal.goal_type = 'rsnc_distributed' THEN
         SELECT coalesce(sum(st.rsnc_earned), 0) INTO v_value FROM public.discord_user_stats AS st WHERE st.server_id = p_goal.server_id;
     ELSIF p_goal.goal_type = 'custom' AND p_goal.custom_function IS NOT NULL
@@ -101,7 +101,7 @@ END;
 $$;
 
 COMMENT ON FUNCTION resonance.goal_value(public.discord_community_goals, timestamptz) IS
-'The current value of a community goal: users = members seen in the server; dau = members active on the UTC day of p_at; rsnc_distributed = RSNC earned in the server; custom = custom_function(server_id) (a resonance.goal_* function); NULL when it cannot be computed.';
+'The current value of a community goal: users = members seen in the server; dau = members who took an action on the UTC day of p_at (rewards alone are not activity); rsnc_distributed = RSNC earned in the server; custom = custom_function(server_id) (a resonance.goal_* function); NULL when it cannot be computed.';
 
 REVOKE ALL ON FUNCTION resonance.goal_value(public.discord_community_goals, timestamptz) FROM public, anon, authenticated;
 GRANT EXECUTE ON FUNCTION resonance.goal_value(public.discord_community_goals, timestamptz) TO service_role;

@@ -148,7 +148,7 @@ BEGIN
         'reactions_count', coalesce(st.reactions_count, 0),
         'reactions_received', coalesce(st.reactions_received, 0),
         'rsnc_earned', coalesce(st.rsnc_earned, 0),
-        'current_streak', coalesce(sk.current_streak, 0),
+        'current_streak', resonance.streak_as_of(sk.current_streak, sk.last_checkin, v_at),
         'longest_streak', coalesce(sk.longest_streak, 0)
     )
     INTO v_values

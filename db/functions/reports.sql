@@ -120,10 +120,7 @@ BEGIN
     WITH per_member AS (
         SELECT
             da.discord_user_id,
-            bool_or(
-                da.messages_count > 0 OR da.voice_minutes > 0 OR da.reactions_given > 0
-                OR da.checkins > 0 OR da.drops_claimed > 0 OR da.rewards_count > 0
-            ) AS is_active,
+            bool_or(da.actions > 0) AS is_active,
             sum(da.messages_count) AS messages,
             sum(da.voice_minutes) AS voice_minutes,
             sum(da.reactions_given) AS reactions,

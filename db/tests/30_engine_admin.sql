@@ -157,7 +157,7 @@ SELECT throws_ok($$SELECT * FROM resonance.leaderboard('s1', 'all', 0)$$, 'RS304
 SELECT is(
     resonance.member_stats('s1', 'u1') - 'first_seen_at' - 'last_active_at',
     '{"server_id": "s1", "user_id": "u1", "known": true, "messages_count": 0, "voice_minutes": 0, "reactions_given": 0, "reactions_count": 0,
-      "reactions_received": 0, "rsnc_earned": 50, "current_streak": 0, "longest_streak": 0, "last_checkin": null,
+      "reactions_received": 0, "rsnc_earned": 50, "current_streak": 0, "stored_streak": 0, "longest_streak": 0, "last_checkin": null,
       "balance": 50.00000000, "rank": 3, "achievements_completed": 0}'::jsonb,
     'member_stats'
 );

@@ -12,7 +12,7 @@ INSERT INTO public.discord_server_configs (server_id, brand_id, is_active) VALUE
 ('k1', 'b1', TRUE),
 ('k2', 'b1', FALSE);
 
--- The rollup, by hand. Active = a message, voice minute, reaction given, check-in, drop claim or reward.
+-- The rollup, by hand. Active = an action: a message, voice session, reaction given, check-in, drop claim.
 INSERT INTO resonance.daily_activity (
     server_id, activity_date, discord_user_id,
     messages_count, voice_minutes, reactions_given, reactions_received, checkins, drops_claimed, rewards_count, rsnc_earned
@@ -39,6 +39,10 @@ INSERT INTO resonance.daily_activity (
 ('k1', '2026-05-31', 'g9', 1, 0, 0, 0, 0, 0, 1, 2),
 -- another server's rows never leak into k1's numbers
 ('k2', '2026-05-31', 'alice', 9, 9, 9, 9, 1, 1, 9, 900);
+-- Actions, by hand: messages + reactions given + check-ins + drop claims + 1 for a voice session
+-- (what the event functions add up; rewards are not actions).
+UPDATE resonance.daily_activity
+SET actions = messages_count + reactions_given + checkins + drops_claimed + CASE WHEN voice_minutes > 0 THEN 1 ELSE 0 END;
 
 INSERT INTO public.discord_user_stats (server_id, discord_user_id, first_seen_at) VALUES
 ('k1', 'alice', '2026-05-11 12:00+00'),
@@ -57,7 +61,7 @@ INSERT INTO public.discord_user_stats (server_id, discord_user_id, first_seen_at
 --   checked in on 05-30: alice, bob, carol; of them on 05-31: alice, bob -> 2/3
 --   first seen 05-18..05-24: carol, dave, frank, hank = 4; active 05-25..05-31: carol, frank -> 2/4
 --   voice on D: bob -> 1/12
---   actions on D: alice 5+1, bob 1, frank 2+3, g 9x1 = 21; RSNC on D: 50+30+20+9x2 = 118 -> 21/118
+--   actions on D: alice 5+1, bob 1+1 (voice session), frank 2+3, g 9x1 = 22; RSNC on D: 50+30+20+9x2 = 118 -> 22/118
 --   active 05-18..05-24: alice, dave, erin, frank = 4; not active 05-25..05-31: dave, erin -> 2/4
 --   top 10 earners of D: 50+30+20+7x2 = 114 of 118
 CREATE TEMP TABLE k AS SELECT resonance.compute_kpis('k1', '2026-05-31') AS m;
@@ -67,7 +71,7 @@ SELECT is((SELECT m -> 'weekly_active_users' FROM k), '13'::jsonb, 'weekly_activ
 SELECT is((SELECT (m ->> 'streak_retention')::numeric FROM k), 0.6667, 'streak_retention: 2 of the 3 who checked in on D-1 checked in on D');
 SELECT is((SELECT (m ->> 'new_user_conversion')::numeric FROM k), 0.5, 'new_user_conversion: 2 of the 4 first seen in D-13..D-7 were active in D-6..D');
 SELECT is((SELECT (m ->> 'voice_participation')::numeric FROM k), 0.0833, 'voice_participation: 1 of 12 active members in voice');
-SELECT is((SELECT (m ->> 'reward_efficiency')::numeric FROM k), 0.1780, 'reward_efficiency: 21 actions for 118 RSNC');
+SELECT is((SELECT (m ->> 'reward_efficiency')::numeric FROM k), 0.1864, 'reward_efficiency: 22 actions for 118 RSNC');
 SELECT is((SELECT (m ->> 'churn_rate')::numeric FROM k), 0.5, 'churn_rate: 2 of the 4 active in D-13..D-7 are gone');
 SELECT is((SELECT (m ->> 'top_10_concentration')::numeric FROM k), 0.9661, 'top_10_concentration: 114 of 118 RSNC');
 SELECT is(
@@ -96,26 +100,26 @@ SELECT is(
     'an inactive server is not snapshotted'
 );
 -- Week Mon 05-25 .. Sun 05-31: member-days 12 + 3 (05-30: alice, bob, carol) = 15 over 7 days;
--- voice 1 of 13; actions 21 + 3 check-ins = 24 for 118 + 10 RSNC; top 10 = 50+30+20+10+6x2 = 122 of 128.
+-- voice 1 of 13; actions 22 + 3 check-ins = 25 for 118 + 10 RSNC; top 10 = 50+30+20+10+6x2 = 122 of 128.
 SELECT is(
     (SELECT metrics FROM public.discord_kpi_snapshots WHERE server_id = 'k1' AND snapshot_date = '2026-05-25' AND snapshot_type = 'weekly'),
     '{"daily_active_users": 2.14, "weekly_active_users": 13, "streak_retention": 0.6667, "new_user_conversion": 0.5,
-      "voice_participation": 0.0769, "reward_efficiency": 0.1875, "churn_rate": 0.5, "top_10_concentration": 0.9531}'::jsonb,
+      "voice_participation": 0.0769, "reward_efficiency": 0.1953, "churn_rate": 0.5, "top_10_concentration": 0.9531}'::jsonb,
     'the weekly snapshot (dated the Monday) covers Mon..Sun'
 );
 -- May (31 days, window 31): member-days 15 + alice 05-21, frank 05-22, dave 05-23, erin 05-19 = 19;
--- active in May 15, voice 1; actions 24 + 2 + 1 + 3 + 1 = 31 for 128 RSNC; the previous window
+-- active in May 15, voice 1; actions 25 + 2 + 1 + 3 + 1 = 32 for 128 RSNC; the previous window
 -- (04-30 back 31 days) has nobody active -> churn NULL; first seen in it: bob, active in May -> 1.
 SELECT is(
     (SELECT metrics FROM public.discord_kpi_snapshots WHERE server_id = 'k1' AND snapshot_date = '2026-05-01' AND snapshot_type = 'monthly'),
     '{"daily_active_users": 0.61, "weekly_active_users": 13, "streak_retention": 0.6667, "new_user_conversion": 1,
-      "voice_participation": 0.0667, "reward_efficiency": 0.2422, "churn_rate": null, "top_10_concentration": 0.9531}'::jsonb,
+      "voice_participation": 0.0667, "reward_efficiency": 0.25, "churn_rate": null, "top_10_concentration": 0.9531}'::jsonb,
     'the monthly snapshot (dated the 1st) covers the calendar month'
 );
 
 -- Rerun after new activity: replaced, never duplicated.
-INSERT INTO resonance.daily_activity (server_id, activity_date, discord_user_id, messages_count)
-VALUES ('k1', '2026-05-31', 'late', 1);
+INSERT INTO resonance.daily_activity (server_id, activity_date, discord_user_id, messages_count, actions)
+VALUES ('k1', '2026-05-31', 'late', 1, 1);
 SELECT is(resonance.snapshot_kpis('2026-05-31'), 1, 'a rerun snapshots the same server');
 SELECT is(
     (SELECT count(*)::integer FROM public.discord_kpi_snapshots WHERE server_id = 'k1'), 3,

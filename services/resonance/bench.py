@@ -256,8 +256,9 @@ KPI_SQL = [
     # The day itself: 40k active members, about 1M messages (mean 25, skewed), voice for 5%, check-ins for 20%.
     """
     INSERT INTO resonance.daily_activity (server_id, activity_date, discord_user_id, messages_count, voice_minutes,
-        reactions_given, reactions_received, checkins, drops_claimed, rewards_count, rsnc_earned, first_event_at, last_event_at)
-    SELECT $1, $2::date, 'k' || g, m, v, (m / 3), (m / 4), c, 0, m + c, (m + c * 10 + v / 10), $2::date + time '08:00', $2::date + time '22:00'
+        reactions_given, reactions_received, checkins, drops_claimed, rewards_count, rsnc_earned, actions, first_event_at, last_event_at)
+    SELECT $1, $2::date, 'k' || g, m, v, (m / 3), (m / 4), c, 0, m + c, (m + c * 10 + v / 10), m + (m / 3) + c + (v > 0)::int,
+           $2::date + time '08:00', $2::date + time '22:00'
     FROM (
         SELECT g, greatest(1, (random() ^ 2 * 75)::int) AS m,
                CASE WHEN random() < 0.05 THEN (random() * 120)::int ELSE 0 END AS v,
@@ -268,9 +269,9 @@ KPI_SQL = [
     # The 13 days before: 25k active members a day out of the first 60k (retention and churn have history).
     """
     INSERT INTO resonance.daily_activity (server_id, activity_date, discord_user_id, messages_count, voice_minutes,
-        reactions_given, reactions_received, checkins, drops_claimed, rewards_count, rsnc_earned, first_event_at, last_event_at)
+        reactions_given, reactions_received, checkins, drops_claimed, rewards_count, rsnc_earned, actions, first_event_at, last_event_at)
     SELECT $1, $2::date - d, 'k' || g, greatest(1, (random() ^ 2 * 75)::int), 0, 1, 1,
-           CASE WHEN g % 5 = 0 THEN 1 ELSE 0 END, 0, 1, 20, $2::date - d + time '12:00', $2::date - d + time '20:00'
+           CASE WHEN g % 5 = 0 THEN 1 ELSE 0 END, 0, 1, 20, 2, $2::date - d + time '12:00', $2::date - d + time '20:00'
     FROM generate_series(1, 13) AS d, generate_series(1, 60000) AS g
     WHERE random() < 25000.0 / 60000
     """,

@@ -235,3 +235,39 @@ COMMENT ON FUNCTION resonance.manual_reward(text, text, text, numeric, text, tex
 
 REVOKE ALL ON FUNCTION resonance.manual_reward(text, text, text, numeric, text, text, timestamptz) FROM public, anon, authenticated;
 GRANT EXECUTE ON FUNCTION resonance.manual_reward(text, text, text, numeric, text, text, timestamptz) TO service_role;
+
+
+-- Loyalteez compatibility: the older doc's names are accepted and normalised on write.
+CREATE OR REPLACE FUNCTION resonance.normalise_loyalteez_names()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = ''
+AS $$
+BEGIN
+    IF TG_TABLE_NAME = 'discord_community_goals' THEN
+        IF NEW.goal_type = 'ltz_distributed' THEN
+            NEW.goal_type := 'rsnc_distributed';
+        END IF;
+    ELSIF TG_TABLE_NAME = 'discord_role_configs' THEN
+        IF NEW.effect_type = 'flat_bonus' THEN
+            NEW.effect_type := 'bonus_flat';
+        END IF;
+        IF NEW.effect_config ? 'effect_value' AND NOT NEW.effect_config ? 'value' THEN
+            NEW.effect_config := (NEW.effect_config - 'effect_value') || jsonb_build_object('value', NEW.effect_config -> 'effect_value');
+        END IF;
+    END IF;
+    RETURN NEW;
+END;
+$$;
+
+COMMENT ON FUNCTION resonance.normalise_loyalteez_names() IS
+'Trigger (BEFORE INSERT OR UPDATE): the older Loyalteez doc''s names become ours on write: goal type ltz_distributed -> rsnc_distributed (discord_community_goals); effect type flat_bonus -> bonus_flat and effect_config.effect_value -> effect_config.value (discord_role_configs). discord_user_stats.ltz_earned mirrors rsnc_earned for old readers.';
+
+REVOKE ALL ON FUNCTION resonance.normalise_loyalteez_names() FROM public, anon, authenticated;
+GRANT EXECUTE ON FUNCTION resonance.normalise_loyalteez_names() TO service_role;
+
+CREATE OR REPLACE TRIGGER normalise_loyalteez_names BEFORE INSERT OR UPDATE ON public.discord_community_goals
+FOR EACH ROW EXECUTE FUNCTION resonance.normalise_loyalteez_names();
+
+CREATE OR REPLACE TRIGGER normalise_loyalteez_names BEFORE INSERT OR UPDATE ON public.discord_role_configs
+FOR EACH ROW EXECUTE FUNCTION resonance.normalise_loyalteez_names();

@@ -210,27 +210,41 @@ RETURNS TABLE (
     current_value numeric,
     percent numeric,
     deadline date,
-    completed_at timestamptz
+    completed_at timestamptz,
+    status text,
+    starts_at timestamptz,
+    failed_at timestamptz
 )
 LANGUAGE plpgsql
 STABLE
 SET search_path = ''
 AS $$
+DECLARE
+    v_today date := (now() AT TIME ZONE 'UTC')::date;
 BEGIN
     PERFORM resonance.server_brand(p_server_id);
     RETURN QUERY
     SELECT
         g.goal_id, g.name, g.goal_type, g.target_value, coalesce(g.current_value, 0),
         least(100, round(100 * coalesce(g.current_value, 0) / g.target_value, 1)),
-        g.deadline, g.completed_at
+        g.deadline, g.completed_at,
+        CASE
+            WHEN g.completed_at IS NOT NULL THEN 'completed'
+            WHEN g.failed_at IS NOT NULL OR g.deadline < v_today THEN 'failed'
+            ELSE 'open'
+        END,
+        g.starts_at,
+        g.failed_at
     FROM public.discord_community_goals AS g
     WHERE g.server_id = p_server_id
-    ORDER BY g.completed_at IS NOT NULL, g.deadline NULLS LAST, g.created_at;
+    ORDER BY
+        CASE WHEN g.completed_at IS NOT NULL THEN 1 WHEN g.failed_at IS NOT NULL OR g.deadline < v_today THEN 2 ELSE 0 END,
+        g.deadline NULLS LAST, g.created_at;
 END;
 $$;
 
 COMMENT ON FUNCTION resonance.list_goals(text) IS
-'The server''s community goals with current value and percent of target (capped at 100); open goals first. Values are as last refreshed (every reward refreshes them; resonance.refresh_goals forces it). Raises RS001.';
+'The server''s community goals with current value and percent of target (capped at 100) and status open, completed or failed (deadline passed without reaching the target; failed_at once the job closed it); open goals first, then completed, then failed. Goals count from starts_at. Values are as last refreshed (every reward refreshes them; resonance.refresh_goals forces it). Raises RS001.';
 
 REVOKE ALL ON FUNCTION resonance.list_goals(text) FROM public, anon, authenticated;
 GRANT EXECUTE ON FUNCTION resonance.list_goals(text) TO service_role;

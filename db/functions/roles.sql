@@ -381,8 +381,10 @@ BEGIN
             a.discord_user_id,
             d.amount,
             format('%s:%s:%s', d.discord_role_id, a.discord_user_id, to_char(d.period_start, 'YYYY-MM-DD')) AS source_id,
-            d.discord_role_id
+            d.discord_role_id,
+            a.id AS assignment_id
         FROM drips AS d
+        INNER JOIN public.discord_server_configs AS s ON s.server_id = d.server_id AND s.is_active
         INNER JOIN public.discord_role_assignments AS a
             ON a.server_id = d.server_id AND a.discord_role_id = d.discord_role_id AND a.removed_at IS NULL
         WHERE a.assigned_at <= v_at
@@ -394,6 +396,12 @@ BEGIN
             )
         ORDER BY d.server_id, a.discord_user_id, d.discord_role_id
     LOOP
+        -- Still held? A removal recorded since the list was read (resonance.remove_role) stops the
+        -- drip at once: the holding is re-read, and a removal in flight is waited for.
+        PERFORM FROM public.discord_role_assignments AS a
+        WHERE a.id = v_due.assignment_id AND a.removed_at IS NULL
+        FOR SHARE;
+        CONTINUE WHEN NOT FOUND;
         v_result := resonance.apply_reward(
             v_due.server_id, v_due.discord_user_id, 'auto_drip', v_due.source_id, v_due.amount, v_at, NULL,
             jsonb_build_object('role_id', v_due.discord_role_id)
@@ -407,7 +415,41 @@ END;
 $$;
 
 COMMENT ON FUNCTION resonance.run_auto_drip(timestamptz) IS
-'Job: pays every current holder of an active auto_drip role (effect_config {"amount":N,"period":"day"|"week"|"month"}, UTC periods) its amount once per period, through apply_reward (event type auto_drip, source "<role_id>:<user_id>:<period start date>"), so a second run in the same period pays nothing. Holders are the member''s active rows in discord_role_assignments (record external roles with resonance.assign_role). Returns the number of payments made.';
+'Job: pays every current holder of an active auto_drip role (effect_config {"amount":N,"period":"day"|"week"|"month"}, UTC periods) its amount once per period, through apply_reward (event type auto_drip, source "<role_id>:<user_id>:<period start date>"), so a second run in the same period pays nothing. Holders are the member''s active rows in discord_role_assignments (record external roles with resonance.assign_role), re-read under a share lock right before each payment, so a removal recorded with resonance.remove_role stops further drips at once; inactive servers are skipped. Drips are rewards, not actions (no activity). Returns the number of payments made.';
 
 REVOKE ALL ON FUNCTION resonance.run_auto_drip(timestamptz) FROM public, anon, authenticated;
 GRANT EXECUTE ON FUNCTION resonance.run_auto_drip(timestamptz) TO service_role;
+
+
+CREATE OR REPLACE FUNCTION resonance.evaluate_balance_roles(p_user_ids text [], p_at timestamptz DEFAULT NULL)
+RETURNS integer
+LANGUAGE plpgsql
+SET search_path = ''
+AS $$
+DECLARE
+    v_pair record;
+    v_count integer := 0;
+BEGIN
+    -- After a balance changed outside a reward (tip, mint, purchase): re-evaluate the balance_threshold
+    -- roles of every active server that has them and knows the member. One index probe when none.
+    FOR v_pair IN
+        SELECT DISTINCT rc.server_id, st.discord_user_id
+        FROM public.discord_role_configs AS rc
+        INNER JOIN public.discord_user_stats AS st
+            ON st.server_id = rc.server_id AND st.discord_user_id = ANY(p_user_ids)
+        INNER JOIN public.discord_server_configs AS s ON s.server_id = rc.server_id AND s.is_active
+        WHERE rc.is_active AND rc.assignment_type = 'balance_threshold'
+        ORDER BY rc.server_id, st.discord_user_id
+    LOOP
+        PERFORM resonance.evaluate_milestones(v_pair.server_id, v_pair.discord_user_id, coalesce(p_at, now()));
+        v_count := v_count + 1;
+    END LOOP;
+    RETURN v_count;
+END;
+$$;
+
+COMMENT ON FUNCTION resonance.evaluate_balance_roles(text [], timestamptz) IS
+'Re-evaluates balance_threshold roles (resonance.evaluate_milestones) for these members in every active server that has such roles and knows them; called by tipping.post_transaction after every tip, mint, spend (purchase) and credit, so a balance role follows the balance whichever way it moved. Returns the number of (server, member) pairs evaluated.';
+
+REVOKE ALL ON FUNCTION resonance.evaluate_balance_roles(text [], timestamptz) FROM public, anon, authenticated;
+GRANT EXECUTE ON FUNCTION resonance.evaluate_balance_roles(text [], timestamptz) TO service_role;

@@ -103,6 +103,7 @@ BEGIN
         SELECT tx.id INTO transaction_id FROM tx;
         IF transaction_id IS NOT NULL THEN
             replayed := FALSE;
+            PERFORM resonance.evaluate_balance_roles(ARRAY[p_recipient_id]);
             RETURN;
         END IF;
     ELSE
@@ -155,11 +156,13 @@ BEGIN
         VALUES (p_recipient_id, p_currency, p_amount)
         ON CONFLICT (user_id, currency) DO UPDATE SET amount = b.amount + excluded.amount;
     END IF;
+    -- balance_threshold roles follow the balance, whichever way it moved.
+    PERFORM resonance.evaluate_balance_roles(ARRAY[p_sender_id, p_recipient_id]);
 END;
 $$;
 
 COMMENT ON FUNCTION tipping.post_transaction(text, text, text, numeric, text, text, text, text, text) IS
-'Internal: the one transfer implementation (mint, credit_reward, spend, tip). Appends the transaction (claiming its idempotency key first) and changes the balances atomically: the two balance rows of a transfer are written in user_id order (no deadlock between opposite transfers), the debit guarded (never negative). A replayed idempotency key returns the first transaction with replayed = true and moves nothing. Raises RT001, RT002, RT003, RT004, RT005, RT006, RT007.';
+'Internal: the one transfer implementation (mint, credit_reward, spend, tip). Appends the transaction (claiming its idempotency key first) and changes the balances atomically: the two balance rows of a transfer are written in user_id order (no deadlock between opposite transfers), the debit guarded (never negative); then the members'' balance_threshold roles are re-evaluated (resonance.evaluate_balance_roles). A replayed idempotency key returns the first transaction with replayed = true and moves nothing. Raises RT001, RT002, RT003, RT004, RT005, RT006, RT007.';
 
 REVOKE ALL ON FUNCTION tipping.post_transaction(text, text, text, numeric, text, text, text, text, text) FROM public, anon, authenticated;
 GRANT EXECUTE ON FUNCTION tipping.post_transaction(text, text, text, numeric, text, text, text, text, text) TO service_role;

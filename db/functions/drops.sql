@@ -49,6 +49,10 @@ BEGIN
     IF v_brand_id IS NULL THEN
         RAISE EXCEPTION 'unknown server %', p_server_id USING ERRCODE = 'RS001';
     END IF;
+    -- The audit row names the admin who created the drop.
+    IF p_created_by IS NOT NULL THEN
+        PERFORM resonance.set_actor('admin', p_created_by);
+    END IF;
     IF p_drop_type IS NULL OR p_drop_type NOT IN ('button', 'reaction') THEN
         RAISE EXCEPTION 'drop type must be button or reaction, got %', p_drop_type USING ERRCODE = 'RS402';
     END IF;

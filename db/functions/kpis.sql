@@ -297,7 +297,9 @@ CREATE OR REPLACE FUNCTION resonance.set_kpi_target(
     p_target_value numeric,
     p_period text DEFAULT 'week',
     p_alert_threshold numeric DEFAULT NULL,
-    p_is_active boolean DEFAULT TRUE
+    p_is_active boolean DEFAULT TRUE,
+    p_actor_id text DEFAULT NULL,
+    p_is_test boolean DEFAULT NULL
 )
 RETURNS jsonb
 LANGUAGE plpgsql
@@ -306,6 +308,10 @@ AS $$
 DECLARE
     v_row public.discord_kpi_configs;
 BEGIN
+    -- The audit rows name the acting admin (the bot passes the admin's Discord id).
+    IF p_actor_id IS NOT NULL THEN
+        PERFORM resonance.set_actor('admin', p_actor_id, p_is_test);
+    END IF;
     IF NOT EXISTS (SELECT FROM public.discord_server_configs AS s WHERE s.server_id = p_server_id) THEN
         RAISE EXCEPTION 'unknown server %', p_server_id USING ERRCODE = 'RS001';
     END IF;
@@ -334,11 +340,11 @@ BEGIN
 END;
 $$;
 
-COMMENT ON FUNCTION resonance.set_kpi_target(text, text, numeric, text, numeric, boolean) IS
-'Creates or updates the target of one KPI for one server and period (day, week or month; one row per server, metric and period) and returns the row as jsonb. alert_threshold is an absolute value of the metric: churn_rate and top_10_concentration alert when the period''s value is above it, every other metric when it is below it; NULL = no alert. Raises RS001 (unknown server), RS501 (unknown metric), RS502 (unknown period), RS503 (no target value).';
+COMMENT ON FUNCTION resonance.set_kpi_target(text, text, numeric, text, numeric, boolean, text, boolean) IS
+'Creates or updates the target of one KPI for one server and period (day, week or month; one row per server, metric and period) and returns the row as jsonb. alert_threshold is an absolute value of the metric: churn_rate and top_10_concentration alert when the period''s value is above it, every other metric when it is below it; NULL = no alert. p_actor_id (the acting admin) and p_is_test are recorded on the audit rows. Raises RS001 (unknown server), RS501 (unknown metric), RS502 (unknown period), RS503 (no target value).';
 
-REVOKE ALL ON FUNCTION resonance.set_kpi_target(text, text, numeric, text, numeric, boolean) FROM public, anon, authenticated;
-GRANT EXECUTE ON FUNCTION resonance.set_kpi_target(text, text, numeric, text, numeric, boolean) TO service_role;
+REVOKE ALL ON FUNCTION resonance.set_kpi_target(text, text, numeric, text, numeric, boolean, text, boolean) FROM public, anon, authenticated;
+GRANT EXECUTE ON FUNCTION resonance.set_kpi_target(text, text, numeric, text, numeric, boolean, text, boolean) TO service_role;
 
 
 CREATE OR REPLACE FUNCTION resonance.check_kpi_alerts(

@@ -78,7 +78,7 @@ SELECT is(
 );
 SELECT is(
     (SELECT actor_type || '/' || actor_id FROM public.discord_audit_log WHERE action = 'discord_server_configs.insert' AND server_id = 's2'),
-    'system/system', 'without a setting the actor is system'
+    'bot/bot', 'without a setting (and not a pg_cron job) the actor is the bot, not system'
 );
 SELECT throws_ok($$SELECT resonance.set_actor('robot', 'x')$$, 'RS309', NULL, 'set_actor refuses unknown actor types with RS309');
 SELECT lives_ok($$SELECT resonance.set_actor('bot', 'bot-1')$$, 'set_actor names the actor');

@@ -2,7 +2,7 @@
 -- goals from their start (failed goals, announcements), role holdings, Loyalteez names.
 BEGIN;
 \ir helpers/setup.psql
-SELECT plan(26);
+SELECT plan(30);
 
 INSERT INTO public.discord_server_configs (server_id, brand_id, config_metadata) VALUES
     ('e1', 'eb', '{"announcements": {"channel_id": "ann-1"}}'),
@@ -83,6 +83,25 @@ SELECT is(
 SELECT is(
     (SELECT ltz_earned FROM public.discord_user_stats WHERE server_id = 'e2' AND discord_user_id = 'm1'), 80::bigint,
     'ltz_earned reads rsnc_earned for old clients');
+
+-- 16.11: the audit log names who acted.
+SELECT resonance.create_drop('e1', 'button', 'c', p_reward_amount => 5, p_created_by => 'admin-77', p_required_role_ids => '{}');
+SELECT is(
+    (SELECT actor_type || '/' || actor_id FROM public.discord_audit_log WHERE server_id = 'e1' AND action = 'discord_drops.insert'),
+    'admin/admin-77', '/drop create is logged as the admin who ran it');
+SELECT resonance.set_kpi_target('e1', 'churn_rate', 0.2, 'week', 0.4, TRUE, 'admin-78', TRUE);
+SELECT is(
+    (SELECT actor_type || '/' || actor_id || '/' || is_test FROM public.discord_audit_log WHERE server_id = 'e1' AND action = 'discord_kpi_configs.insert'),
+    'admin/admin-78/true', 'a KPI target is logged with the admin and the caller''s is_test');
+SELECT resonance.create_milestone('e1', 'r-ms', 'Talker', '[{"type": "messages_count", "threshold": 3}]', 0, NULL, NULL, 0, 'admin-79');
+SELECT is(
+    (SELECT actor_type || '/' || actor_id FROM public.discord_audit_log WHERE server_id = 'e1' AND action = 'discord_role_configs.insert'
+        AND after_state ->> 'discord_role_id' = 'r-ms'),
+    'admin/admin-79', '/milestone create is logged as the admin');
+SELECT is(
+    (SELECT actor_type FROM public.discord_audit_log WHERE server_id = 'e1' AND action = 'discord_role_configs.insert'
+        AND after_state ->> 'discord_role_id' = 'dripper'),
+    'bot', 'a change nobody named on the bot''s connection is the bot''s, not system');
 
 SELECT * FROM finish();
 ROLLBACK;

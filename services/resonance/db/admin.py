@@ -55,11 +55,13 @@ async def set_role_effect(
 
 async def create_milestone(
     ex: Executor, server_id: str, role_id: str, name: str, criteria: list[dict[str, Any]], *,
-    bonus: int = 0, description: str | None = None, role_name: str | None = None,
+    bonus: int = 0, description: str | None = None, role_name: str | None = None, actor_id: str | None = None,
 ) -> Outcome:
+    """actor_id: the acting admin's Discord id, recorded on the audit rows."""
+    extra: dict[str, Any] = {"actor_id": actor_id} if actor_id else {}
     return await call_named(
         ex, "resonance.create_milestone", server_id=server_id, role_id=role_id, name=name, criteria=criteria,
-        bonus_amount=bonus, description=description, role_name=role_name,
+        bonus_amount=bonus, description=description, role_name=role_name, **extra,
     )
 
 

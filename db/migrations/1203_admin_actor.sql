@@ -1,0 +1,5 @@
+-- Audit (issue 16.11): admin functions take the acting admin (and whether the call is test traffic)
+-- and name them on their audit rows; the old signatures go.
+DROP FUNCTION IF EXISTS resonance.set_actor(text, text);
+DROP FUNCTION IF EXISTS resonance.create_milestone(text, text, text, jsonb, integer, text, text, integer);
+DROP FUNCTION IF EXISTS resonance.set_kpi_target(text, text, numeric, text, numeric, boolean);

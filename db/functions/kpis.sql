@@ -307,6 +307,8 @@ SET search_path = ''
 AS $$
 DECLARE
     v_row public.discord_kpi_configs;
+    v_channel text;
+    v_source text;
 BEGIN
     -- The audit rows name the acting admin (the bot passes the admin's Discord id).
     IF p_actor_id IS NOT NULL THEN
@@ -336,15 +338,59 @@ BEGIN
         updated_at = now()
     RETURNING k.* INTO v_row;
 
-    RETURN to_jsonb(v_row);
+    SELECT ch.channel_id, ch.source INTO v_channel, v_source FROM resonance.kpi_alert_channel(p_server_id) AS ch;
+    RETURN to_jsonb(v_row) || jsonb_build_object(
+        'alerts_to', v_channel,
+        'alerts_via', coalesce(v_source, 'none'),
+        'alerts_on', CASE WHEN v_row.alert_threshold IS NULL THEN 'target_value' ELSE 'alert_threshold' END
+    );
 END;
 $$;
 
 COMMENT ON FUNCTION resonance.set_kpi_target(text, text, numeric, text, numeric, boolean, text, boolean) IS
-'Creates or updates the target of one KPI for one server and period (day, week or month; one row per server, metric and period) and returns the row as jsonb. alert_threshold is an absolute value of the metric: churn_rate and top_10_concentration alert when the period''s value is above it, every other metric when it is below it; NULL = no alert. p_actor_id (the acting admin) and p_is_test are recorded on the audit rows. Raises RS001 (unknown server), RS501 (unknown metric), RS502 (unknown period), RS503 (no target value).';
+'Creates or updates the target of one KPI for one server and period (day, week or month; one row per server, metric and period) and returns the row as jsonb, with where its alerts will go: alerts_to (a channel id or NULL), alerts_via (alert_channel, report_channel, system_channel, or none: no channel configured, alerts cannot be delivered) and alerts_on (alert_threshold, or target_value when no threshold is set). alert_threshold is an absolute value of the metric: churn_rate and top_10_concentration alert when the period''s value is above it, every other metric when it is below it; NULL = alert when the target itself is missed. p_actor_id (the acting admin) and p_is_test are recorded on the audit rows. Raises RS001 (unknown server), RS501 (unknown metric), RS502 (unknown period), RS503 (no target value).';
 
 REVOKE ALL ON FUNCTION resonance.set_kpi_target(text, text, numeric, text, numeric, boolean, text, boolean) FROM public, anon, authenticated;
 GRANT EXECUTE ON FUNCTION resonance.set_kpi_target(text, text, numeric, text, numeric, boolean, text, boolean) TO service_role;
+
+
+CREATE OR REPLACE FUNCTION resonance.kpi_alert_channel(p_server_id text, OUT channel_id text, OUT source text)
+LANGUAGE plpgsql
+STABLE
+SET search_path = ''
+AS $$
+BEGIN
+    -- The configured alert channel, else the report schedule's channel, else the server's system channel.
+    SELECT
+        coalesce(s.config_metadata -> 'kpi_alerts' ->> 'channel_id', s.config_metadata ->> 'alert_channel_id'),
+        s.config_metadata ->> 'system_channel_id'
+    INTO channel_id, source
+    FROM public.discord_server_configs AS s WHERE s.server_id = p_server_id;
+    IF channel_id IS NOT NULL THEN
+        source := 'alert_channel';
+        RETURN;
+    END IF;
+    SELECT rs.channel_id INTO channel_id
+    FROM public.discord_report_schedules AS rs
+    WHERE rs.server_id = p_server_id AND rs.channel_id IS NOT NULL
+    ORDER BY rs.is_active DESC
+    LIMIT 1;
+    IF channel_id IS NOT NULL THEN
+        source := 'report_channel';
+        RETURN;
+    END IF;
+    IF source IS NOT NULL THEN
+        channel_id := source;
+        source := 'system_channel';
+    END IF;
+END;
+$$;
+
+COMMENT ON FUNCTION resonance.kpi_alert_channel(text) IS
+'Where a server''s KPI alerts go: config_metadata.kpi_alerts.channel_id (or config_metadata.alert_channel_id) = alert_channel; else the channel of its report schedule = report_channel; else config_metadata.system_channel_id = system_channel; else NULL (no channel: alerts cannot be delivered, and set_kpi_target says so).';
+
+REVOKE ALL ON FUNCTION resonance.kpi_alert_channel(text) FROM public, anon, authenticated;
+GRANT EXECUTE ON FUNCTION resonance.kpi_alert_channel(text) TO service_role;
 
 
 CREATE OR REPLACE FUNCTION resonance.check_kpi_alerts(
@@ -377,27 +423,34 @@ BEGIN
         WHERE
             k.is_active
             AND c.is_active
-            AND k.alert_threshold IS NOT NULL
             AND (p_server_id IS NULL OR k.server_id = p_server_id)
     ),
 
+    -- The bar: alert_threshold when set, else the target itself (a missed target alerts).
     breaches AS (
         SELECT
             cf.*,
-            rs.channel_id,
-            (sn.metrics ->> cf.metric)::numeric AS value
+            ch.channel_id,
+            (sn.metrics ->> cf.metric)::numeric AS value,
+            coalesce(cf.alert_threshold, cf.target_value) AS bar,
+            CASE
+                WHEN cf.metric IN ('churn_rate', 'top_10_concentration')
+                    THEN (sn.metrics ->> cf.metric)::numeric <= cf.target_value
+                ELSE (sn.metrics ->> cf.metric)::numeric >= cf.target_value
+            END AS target_met
         FROM configs AS cf
         JOIN public.discord_kpi_snapshots AS sn
             ON
                 cf.server_id = sn.server_id
                 AND cf.period_start = sn.snapshot_date
                 AND cf.snapshot_type = sn.snapshot_type
-        JOIN public.discord_report_schedules AS rs ON cf.server_id = rs.server_id
+        CROSS JOIN LATERAL resonance.kpi_alert_channel(cf.server_id) AS ch
         WHERE
-            CASE
+            ch.channel_id IS NOT NULL
+            AND CASE
                 WHEN cf.metric IN ('churn_rate', 'top_10_concentration')
-                    THEN (sn.metrics ->> cf.metric)::numeric > cf.alert_threshold
-                ELSE (sn.metrics ->> cf.metric)::numeric < cf.alert_threshold
+                    THEN (sn.metrics ->> cf.metric)::numeric > coalesce(cf.alert_threshold, cf.target_value)
+                ELSE (sn.metrics ->> cf.metric)::numeric < coalesce(cf.alert_threshold, cf.target_value)
             END
     )
 
@@ -408,13 +461,20 @@ BEGIN
         jsonb_build_object(
             'type', 'kpi_alert',
             'channel_id', b.channel_id,
-            'content', format(
-                'KPI alert: %s was %s for the %s starting %s (alert threshold %s, target %s).',
-                b.metric, b.value, b.period, b.period_start, b.alert_threshold, b.target_value
-            ),
+            'content', CASE
+                WHEN b.alert_threshold IS NULL THEN format(
+                    'KPI alert: %s was %s for the %s starting %s (target %s missed).',
+                    b.metric, b.value, b.period, b.period_start, b.target_value
+                )
+                ELSE format(
+                    'KPI alert: %s was %s for the %s starting %s (alert threshold %s, target %s).',
+                    b.metric, b.value, b.period, b.period_start, b.alert_threshold, b.target_value
+                )
+            END,
             'metric', b.metric,
             'value', b.value,
             'target_value', b.target_value,
+            'target_met', b.target_met,
             'alert_threshold', b.alert_threshold,
             'period', b.period,
             'period_start', b.period_start
@@ -429,7 +489,7 @@ END;
 $$;
 
 COMMENT ON FUNCTION resonance.check_kpi_alerts(date, text) IS
-'Compares the snapshots covering p_day (default yesterday; daily = that day, weekly = its ISO week, monthly = its month, each only once snapshot_kpis wrote it) with every active target that has an alert_threshold (below it alerts; above it for churn_rate and top_10_concentration). Each breach queues ONE send_message in resonance.outbox to the channel of the server''s report schedule (servers without one get no alert), dedup_key kpi_alert:<server>:<metric>:<period>:<period start>, so reruns never duplicate. Optionally one server. Returns the number of alerts newly queued.';
+'Compares the snapshots covering p_day (default yesterday; daily = that day, weekly = its ISO week, monthly = its month, each only once snapshot_kpis wrote it) with every active target: the bar is alert_threshold when set, else target_value itself (a missed target alerts); below it alerts (above it for churn_rate and top_10_concentration). Each breach queues ONE send_message in resonance.outbox (value, target_value, target_met, alert_threshold) to resonance.kpi_alert_channel: the configured alert channel, else the report schedule''s channel, else the server''s system channel (a server with none of them gets no alert, and set_kpi_target said so), dedup_key kpi_alert:<server>:<metric>:<period>:<period start>, so reruns never duplicate. Optionally one server. Returns the number of alerts newly queued.';
 
 REVOKE ALL ON FUNCTION resonance.check_kpi_alerts(date, text) FROM public, anon, authenticated;
 GRANT EXECUTE ON FUNCTION resonance.check_kpi_alerts(date, text) TO service_role;

@@ -6,7 +6,7 @@
 -- Mon 2026-05-25 .. Sun 2026-05-31 and the month of May.
 BEGIN;
 \ir helpers/setup.psql
-SELECT plan(70);
+SELECT plan(78);
 
 INSERT INTO public.discord_server_configs (server_id, brand_id, is_active) VALUES
 ('k1', 'b1', TRUE),
@@ -188,28 +188,37 @@ SELECT is((SELECT count(*)::integer FROM public.discord_kpi_configs WHERE server
 SELECT lives_ok($$SELECT resonance.set_kpi_target('k1', 'churn_rate', 0.2, 'week', 0.4)$$, 'churn target, weekly');
 SELECT lives_ok($$SELECT resonance.set_kpi_target('k1', 'top_10_concentration', 0.5, 'month', 0.9)$$, 'concentration target, monthly');
 SELECT lives_ok($$SELECT resonance.set_kpi_target('k1', 'voice_participation', 0.2, 'day', 0.05)$$, 'voice target, daily (not breached)');
-SELECT lives_ok($$SELECT resonance.set_kpi_target('k1', 'weekly_active_users', 50, 'day')$$, 'a target without threshold never alerts');
+SELECT lives_ok($$SELECT resonance.set_kpi_target('k1', 'weekly_active_users', 50, 'day')$$, 'a target without threshold alerts when the target is missed');
 SELECT lives_ok($$SELECT resonance.set_kpi_target('k1', 'streak_retention', 0.9, 'day', 0.99, FALSE)$$, 'an inactive target never alerts');
 
--- Alerts need the report channel.
-SELECT is(resonance.check_kpi_alerts('2026-05-31'), 0, 'no report schedule: no channel, no alert');
+-- Alerts need a channel: the alert channel, the report channel or the system channel (none here yet).
+SELECT is(
+    resonance.set_kpi_target('k1', 'churn_rate', 0.2, 'week', 0.4) ->> 'alerts_via', 'none',
+    'set_kpi_target says when its alerts have nowhere to go');
+SELECT is(resonance.check_kpi_alerts('2026-05-31'), 0, 'no channel at all: no alert');
 SELECT throws_ok($$SELECT resonance.set_report_schedule('k1', 'hourly', 'c1')$$, 'RS506', NULL, 'unknown frequency RS506');
 SELECT throws_ok($$SELECT resonance.set_report_schedule('k1', 'weekly', 'c1')$$, 'RS507', NULL, 'weekly without day_of_week RS507');
 SELECT throws_ok($$SELECT resonance.set_report_schedule('k1', 'weekly', 'c1', 7)$$, 'RS507', NULL, 'day_of_week 7 RS507');
 SELECT throws_ok($$SELECT resonance.set_report_schedule('k1', 'daily', NULL)$$, 'RS508', NULL, 'no channel RS508');
 SELECT is(resonance.set_report_schedule('k1', 'weekly', 'reports-chan', 1) ->> 'channel_id', 'reports-chan', 'report schedule set');
 
--- D: DAU 12 < 15 (day), churn 0.5 > 0.4 (week of 05-25), concentration 0.9531 > 0.9 (May); voice 0.0833 >= 0.05.
-SELECT is(resonance.check_kpi_alerts('2026-05-31'), 3, 'three breached thresholds queue three alerts');
+SELECT is(
+    resonance.set_kpi_target('k1', 'churn_rate', 0.2, 'week', 0.4) ->> 'alerts_to', 'reports-chan',
+    'then set_kpi_target names the report channel');
+-- D: DAU 12 < 15 (day), churn 0.5 > 0.4 (week of 05-25), concentration 0.9531 > 0.9 (May); voice 0.0833 >= 0.05;
+-- WAU 13 misses its target 50 (no threshold: the target is the bar).
+SELECT is(resonance.check_kpi_alerts('2026-05-31'), 4, 'three breached thresholds and one missed target queue four alerts');
 SELECT is(resonance.check_kpi_alerts('2026-05-31'), 0, 'a rerun queues nothing more');
--- Saturday 05-30: a new day (DAU 3 < 15, voice 0 < 0.05) but the same week and month: two new alerts.
-SELECT is(resonance.check_kpi_alerts('2026-05-30'), 2, 'the next day alerts for that day only, once per metric and period');
+-- Saturday 05-30: a new day (DAU 3 < 15, voice 0 < 0.05, WAU < 50) but the same week and month: three new alerts.
+SELECT is(resonance.check_kpi_alerts('2026-05-30'), 3, 'the next day alerts for that day only, once per metric and period');
 SELECT set_eq(
     $$SELECT dedup_key FROM resonance.outbox WHERE kind = 'send_message'$$,
     ARRAY[
         'kpi_alert:k1:daily_active_users:day:2026-05-31',
         'kpi_alert:k1:daily_active_users:day:2026-05-30',
         'kpi_alert:k1:voice_participation:day:2026-05-30',
+        'kpi_alert:k1:weekly_active_users:day:2026-05-31',
+        'kpi_alert:k1:weekly_active_users:day:2026-05-30',
         'kpi_alert:k1:churn_rate:week:2026-05-25',
         'kpi_alert:k1:top_10_concentration:month:2026-05-01'
     ],
@@ -224,6 +233,23 @@ SELECT is(
     0.5,
     'the alert carries the value'
 );
+SELECT is(
+    (SELECT payload ->> 'target_met' FROM resonance.outbox WHERE dedup_key = 'kpi_alert:k1:weekly_active_users:day:2026-05-31'),
+    'false', 'the alert says the target was missed');
+-- Without a report schedule the server's system channel (or a configured alert channel) takes them.
+INSERT INTO public.discord_server_configs (server_id, brand_id, config_metadata) VALUES ('k3', 'b1', '{"system_channel_id": "sys-3"}');
+SELECT is(
+    resonance.set_kpi_target('k3', 'daily_active_users', 5, 'day') ->> 'alerts_via', 'system_channel',
+    'a server without report schedule: alerts go to its system channel');
+UPDATE public.discord_server_configs SET config_metadata = config_metadata || '{"kpi_alerts": {"channel_id": "alerts-3"}}' WHERE server_id = 'k3';
+SELECT is(
+    resonance.set_kpi_target('k3', 'daily_active_users', 5, 'day') ->> 'alerts_to', 'alerts-3',
+    'a configured alert channel wins');
+SELECT is(resonance.snapshot_kpis('2026-05-29'), 2, 'snapshot both active servers');
+SELECT is(resonance.check_kpi_alerts('2026-05-29', 'k3'), 1, 'k3''s missed target alerts without any report schedule');
+SELECT is(
+    (SELECT payload ->> 'channel_id' FROM resonance.outbox WHERE dedup_key = 'kpi_alert:k3:daily_active_users:day:2026-05-29'),
+    'alerts-3', 'in the alert channel');
 
 -- Reports.
 CREATE TEMP TABLE r AS SELECT resonance.build_report('k1', 'weekly', '2026-05-31') AS j;

@@ -203,6 +203,9 @@ BEGIN
     IF p_amount IS NULL OR p_amount <= 0 OR p_amount <> trunc(p_amount) THEN
         RAISE EXCEPTION 'a manual reward is a positive whole amount, got %', p_amount USING ERRCODE = 'RS308';
     END IF;
+    IF EXISTS (SELECT FROM public.discord_server_configs AS s WHERE s.server_id = p_server_id AND NOT s.is_active) THEN
+        RETURN jsonb_build_object('status', 'inactive', 'amount', 0);
+    END IF;
 
     INSERT INTO resonance.processed_events (server_id, event_kind, source_id, discord_user_id, occurred_at)
     VALUES (p_server_id, 'event', 'manual_reward:' || v_source, p_user_id, v_at)

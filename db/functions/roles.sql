@@ -264,6 +264,10 @@ DECLARE
     v_row public.discord_role_assignments;
     v_transaction_id uuid;
 BEGIN
+    -- An inactive (unlinked) server sells nothing, like every other entry point.
+    IF EXISTS (SELECT FROM public.discord_server_configs AS s WHERE s.server_id = p_server_id AND NOT s.is_active) THEN
+        RETURN jsonb_build_object('status', 'inactive', 'role_id', p_role_id);
+    END IF;
     SELECT rc.* INTO v_config
     FROM public.discord_role_configs AS rc
     WHERE rc.server_id = p_server_id AND rc.discord_role_id = p_role_id AND rc.is_active;
@@ -324,6 +328,9 @@ BEGIN
     IF NOT EXISTS (SELECT FROM public.discord_server_configs AS s WHERE s.server_id = p_server_id) THEN
         RAISE EXCEPTION 'unknown server %', p_server_id USING ERRCODE = 'RS001';
     END IF;
+    IF EXISTS (SELECT FROM public.discord_server_configs AS s WHERE s.server_id = p_server_id AND NOT s.is_active) THEN
+        RETURN jsonb_build_object('status', 'inactive', 'role_id', p_role_id);
+    END IF;
 
     SELECT rc.* INTO v_config
     FROM public.discord_role_configs AS rc
@@ -346,7 +353,7 @@ END;
 $$;
 
 COMMENT ON FUNCTION resonance.claim_one_time_bonus(text, text, text, text [], timestamptz) IS
-'Pays a role''s one-time bonus (effect one_time_bonus {"amount":N}, or assignment_config.bonus_amount) once to a member who holds the role in Discord (p_role_id in p_role_ids). Statuses: paid (amount), already_claimed (paid before, by this or by a milestone crossing), not_eligible (role not configured/inactive, no bonus, or not held). The payment is apply_reward(event type one_time_bonus, source "<role_id>:<user_id>"). Raises RS001 (unknown server).';
+'Pays a role''s one-time bonus (effect one_time_bonus {"amount":N}, or assignment_config.bonus_amount) once to a member who holds the role in Discord (p_role_id in p_role_ids). Statuses: paid (amount), already_claimed (paid before, by this or by a milestone crossing), not_eligible (role not configured/inactive, no bonus, or not held), inactive (the server is unlinked). The payment is apply_reward(event type one_time_bonus, source "<role_id>:<user_id>"). Raises RS001 (unknown server).';
 
 REVOKE ALL ON FUNCTION resonance.claim_one_time_bonus(text, text, text, text [], timestamptz) FROM public, anon, authenticated;
 GRANT EXECUTE ON FUNCTION resonance.claim_one_time_bonus(text, text, text, text [], timestamptz) TO service_role;

@@ -2,7 +2,7 @@
 -- skeleton, server rules replacing brand rules, channels by id or name, batches, inactive servers.
 BEGIN;
 \ir helpers/setup.psql
-SELECT plan(27);
+SELECT plan(34);
 
 INSERT INTO public.discord_server_configs (server_id, brand_id) VALUES ('k1', 'kb'), ('k2', 'kb');
 INSERT INTO public.discord_server_configs (server_id, brand_id, is_active) VALUES ('koff', 'kb', FALSE);
@@ -114,6 +114,17 @@ SELECT is(resonance.claim_drop(:'doff', 'u1') ->> 'status', 'inactive', 'a drop 
 SELECT is(
     (SELECT claims_count FROM public.discord_drops WHERE drop_id = :'doff'), 0, 'and is not claimed');
 SELECT is(resonance.daily_checkin('koff', 'u1') ->> 'status', 'inactive', 'a check-in on an inactive server answers inactive');
+INSERT INTO public.discord_role_configs (server_id, brand_id, discord_role_id, effect_type, effect_config, assignment_type, assignment_config)
+VALUES ('koff', 'kb', 'shop', 'one_time_bonus', '{"amount": 5}', 'purchase', '{"price": 1}');
+SELECT is(resonance.claim_one_time_bonus('koff', 'u1', 'shop', '{shop}') ->> 'status', 'inactive', 'a one-time bonus on an inactive server answers inactive');
+SELECT is(resonance.purchase_role('koff', 'u1', 'shop') ->> 'status', 'inactive', 'a purchase on an inactive server answers inactive');
+SELECT is(resonance.manual_reward('koff', 'admin', 'u1', 5, 'thanks') ->> 'status', 'inactive', 'a manual reward on an inactive server answers inactive');
+SELECT is(resonance.record_voice('koff', 'u1', 'c', 'vs1', 10) ->> 'status', 'inactive', 'voice on an inactive server answers inactive');
+SELECT is(resonance.record_event('koff', 'u1', 'quiz', 'q1') ->> 'status', 'inactive', 'a custom event on an inactive server answers inactive');
+SELECT is(resonance.record_reaction('koff', 'u1', 'u2', 'c', 'm', 'x') ->> 'status', 'inactive', 'a reaction on an inactive server answers inactive');
+SELECT is(
+    (SELECT count(*)::integer FROM public.discord_user_stats WHERE server_id = 'koff'), 0,
+    'nothing of an inactive server''s events was recorded');
 
 SELECT * FROM finish();
 ROLLBACK;

@@ -62,7 +62,7 @@ class ClaimResult(Outcome):
     status: ClaimStatus
 
 
-BonusStatus = Literal["paid", "already_claimed", "not_eligible"]
+BonusStatus = Literal["paid", "already_claimed", "not_eligible", "inactive"]
 
 
 class BonusResult(Outcome):

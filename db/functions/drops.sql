@@ -2,8 +2,9 @@
 --
 -- Decide first, pay right after (docs/drops-and-milestones.md):
 --   1. resonance.claim_drop DECIDES, in its own short transaction: a plain read of the drop (no lock)
---      answers unknown -> RS401, inactive server, expired/closed, not_eligible, already_claimed and
---      sold_out without waiting on anyone; then ONE statement takes the decision: the claim row
+--      answers unknown -> RS401, inactive server, expired/closed, not_eligible and sold_out (or
+--      already_claimed for a winner clicking a sold-out drop again) without waiting on anyone; a
+--      repeat click on an open drop is answered by the claim row's key, never the drop row; then ONE statement takes the decision: the claim row
 --      (unique_drop_claim, ON CONFLICT DO NOTHING: no subtransaction) and, only for a new claim,
 --      UPDATE discord_drops SET claims_count = claims_count + 1 WHERE ... claims_count < max_claims
 --      AND not expired. Postgres re-checks the WHERE after waiting on the row lock, so claims_count
@@ -191,12 +192,13 @@ BEGIN
         AND NOT (coalesce(p_role_ids, '{}'::text []) && v_drop.required_role_ids) THEN
         RETURN jsonb_build_object('status', 'not_eligible', 'drop_id', p_drop_id, 'required_role_ids', to_jsonb(v_drop.required_role_ids));
     END IF;
-    IF EXISTS (
-        SELECT FROM public.discord_drop_claims AS c WHERE c.drop_id = p_drop_id AND c.discord_user_id = p_user_id
-    ) THEN
-        RETURN jsonb_build_object('status', 'already_claimed', 'drop_id', p_drop_id);
-    END IF;
     IF v_drop.claims_count >= v_drop.max_claims THEN
+        -- Sold out: a winner clicking again still hears already_claimed.
+        IF EXISTS (
+            SELECT FROM public.discord_drop_claims AS c WHERE c.drop_id = p_drop_id AND c.discord_user_id = p_user_id
+        ) THEN
+            RETURN jsonb_build_object('status', 'already_claimed', 'drop_id', p_drop_id);
+        END IF;
         RETURN jsonb_build_object('status', 'sold_out', 'drop_id', p_drop_id);
     END IF;
 

@@ -241,39 +241,53 @@ GRANT EXECUTE ON FUNCTION resonance.manual_reward(text, text, text, numeric, tex
 
 
 -- Loyalteez compatibility: the older doc's names are accepted and normalised on write.
-CREATE OR REPLACE FUNCTION resonance.normalise_loyalteez_names()
+CREATE OR REPLACE FUNCTION resonance.normalise_loyalteez_goal()
 RETURNS trigger
 LANGUAGE plpgsql
 SET search_path = ''
 AS $$
 BEGIN
-    IF TG_TABLE_NAME = 'discord_community_goals' THEN
-        IF NEW.goal_type = 'ltz_distributed' THEN
-            NEW.goal_type := 'rsnc_distributed';
-        END IF;
-    ELSIF TG_TABLE_NAME = 'discord_role_configs' THEN
-        IF NEW.effect_type = 'flat_bonus' THEN
-            NEW.effect_type := 'bonus_flat';
-        END IF;
-        IF NEW.effect_config ? 'effect_value' AND NOT NEW.effect_config ? 'value' THEN
-            NEW.effect_config := (NEW.effect_config - 'effect_value') || jsonb_build_object('value', NEW.effect_config -> 'effect_value');
-        END IF;
+    IF NEW.goal_type = 'ltz_distributed' THEN
+        NEW.goal_type := 'rsnc_distributed';
     END IF;
     RETURN NEW;
 END;
 $$;
 
-COMMENT ON FUNCTION resonance.normalise_loyalteez_names() IS
-'Trigger (BEFORE INSERT OR UPDATE): the older Loyalteez doc''s names become ours on write: goal type ltz_distributed -> rsnc_distributed (discord_community_goals); effect type flat_bonus -> bonus_flat and effect_config.effect_value -> effect_config.value (discord_role_configs). discord_user_stats.ltz_earned mirrors rsnc_earned for old readers.';
+COMMENT ON FUNCTION resonance.normalise_loyalteez_goal() IS
+'Trigger (BEFORE INSERT OR UPDATE on discord_community_goals): the older Loyalteez goal type ltz_distributed is stored as rsnc_distributed.';
 
-REVOKE ALL ON FUNCTION resonance.normalise_loyalteez_names() FROM public, anon, authenticated;
-GRANT EXECUTE ON FUNCTION resonance.normalise_loyalteez_names() TO service_role;
+REVOKE ALL ON FUNCTION resonance.normalise_loyalteez_goal() FROM public, anon, authenticated;
+GRANT EXECUTE ON FUNCTION resonance.normalise_loyalteez_goal() TO service_role;
 
 CREATE OR REPLACE TRIGGER normalise_loyalteez_names BEFORE INSERT OR UPDATE ON public.discord_community_goals
-FOR EACH ROW EXECUTE FUNCTION resonance.normalise_loyalteez_names();
+FOR EACH ROW EXECUTE FUNCTION resonance.normalise_loyalteez_goal();
+
+
+CREATE OR REPLACE FUNCTION resonance.normalise_loyalteez_role()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = ''
+AS $$
+BEGIN
+    IF NEW.effect_type = 'flat_bonus' THEN
+        NEW.effect_type := 'bonus_flat';
+    END IF;
+    IF NEW.effect_config ? 'effect_value' AND NOT NEW.effect_config ? 'value' THEN
+        NEW.effect_config := (NEW.effect_config - 'effect_value') || jsonb_build_object('value', NEW.effect_config -> 'effect_value');
+    END IF;
+    RETURN NEW;
+END;
+$$;
+
+COMMENT ON FUNCTION resonance.normalise_loyalteez_role() IS
+'Trigger (BEFORE INSERT OR UPDATE on discord_role_configs): the older Loyalteez names become ours on write: effect type flat_bonus -> bonus_flat, effect_config.effect_value -> effect_config.value. (discord_user_stats.ltz_earned mirrors rsnc_earned for old readers.)';
+
+REVOKE ALL ON FUNCTION resonance.normalise_loyalteez_role() FROM public, anon, authenticated;
+GRANT EXECUTE ON FUNCTION resonance.normalise_loyalteez_role() TO service_role;
 
 CREATE OR REPLACE TRIGGER normalise_loyalteez_names BEFORE INSERT OR UPDATE ON public.discord_role_configs
-FOR EACH ROW EXECUTE FUNCTION resonance.normalise_loyalteez_names();
+FOR EACH ROW EXECUTE FUNCTION resonance.normalise_loyalteez_role();
 
 
 CREATE OR REPLACE FUNCTION resonance.purge_server(p_server_id text, p_actor_id text)

@@ -128,7 +128,6 @@ DECLARE
     v_day date := (coalesce(p_at, now()) AT TIME ZONE 'UTC')::date;
     v_throttle interval;
     v_goal public.discord_community_goals;
-    v_value numeric;
     v_completed integer := 0;
 BEGIN
     IF p_skip_locked THEN

@@ -244,14 +244,13 @@ BEGIN
         'claim_id', v_claim_id,
         'amount', v_drop.reward_amount,
         'claims_count', v_count,
-        'remaining', CASE WHEN v_drop.max_claims IS NULL THEN NULL ELSE v_drop.max_claims - v_count END,
-        'paid', FALSE
+        'remaining', CASE WHEN v_drop.max_claims IS NULL THEN NULL ELSE v_drop.max_claims - v_count END
     );
 END;
 $$;
 
 COMMENT ON FUNCTION resonance.claim_drop(uuid, text, text [], timestamptz) IS
-'DECIDES a drop claim for a member, in the caller''s (short) transaction; the reward is paid right after by resonance.pay_drop_claim(claim_id) (a job pays any decided claim left unpaid). Statuses: claimed (amount to be paid, claim_id, claims_count, remaining, paid false), already_claimed, sold_out, expired (p_at at or after expires_at, or the drop was closed), not_eligible (the drop requires one of required_role_ids and p_role_ids holds none), inactive (the server is not active). One statement decides (the guarded claims_count UPDATE and the claim row), so claims_count never exceeds max_claims and is exact; unique_drop_claim allows one claim per member; sold-out and repeat clicks are answered from a lock-free read without waiting on the drop row. Raises RS401 (unknown drop), RS404 (no member id).';
+'DECIDES a drop claim for a member, in the caller''s (short) transaction; the reward is paid right after by resonance.pay_drop_claim(claim_id) (a job pays any decided claim left unpaid). Statuses: claimed (amount to be paid, claim_id, claims_count, remaining), already_claimed, sold_out, expired (p_at at or after expires_at, or the drop was closed), not_eligible (the drop requires one of required_role_ids and p_role_ids holds none), inactive (the server is not active). One statement decides (the guarded claims_count UPDATE and the claim row), so claims_count never exceeds max_claims and is exact; unique_drop_claim allows one claim per member; sold-out and repeat clicks are answered from a lock-free read without waiting on the drop row. Raises RS401 (unknown drop), RS404 (no member id).';
 
 REVOKE ALL ON FUNCTION resonance.claim_drop(uuid, text, text [], timestamptz) FROM public, anon, authenticated;
 GRANT EXECUTE ON FUNCTION resonance.claim_drop(uuid, text, text [], timestamptz) TO service_role;

@@ -493,3 +493,34 @@ COMMENT ON FUNCTION resonance.check_kpi_alerts(date, text) IS
 
 REVOKE ALL ON FUNCTION resonance.check_kpi_alerts(date, text) FROM public, anon, authenticated;
 GRANT EXECUTE ON FUNCTION resonance.check_kpi_alerts(date, text) TO service_role;
+
+
+CREATE OR REPLACE FUNCTION resonance.kpi_targets_vs(p_server_id text, p_period text, p_metrics jsonb)
+RETURNS jsonb
+LANGUAGE sql
+STABLE
+SET search_path = ''
+AS $$
+    -- Every active target of the server for this period, against the period's metrics.
+    SELECT coalesce(jsonb_agg(jsonb_build_object(
+        'metric', k.metric,
+        'value', p_metrics -> k.metric,
+        'target_value', k.target_value,
+        'alert_threshold', k.alert_threshold,
+        'target_met', CASE
+            WHEN p_metrics -> k.metric IS NULL OR jsonb_typeof(p_metrics -> k.metric) <> 'number' THEN NULL
+            WHEN k.metric IN ('churn_rate', 'top_10_concentration') THEN (p_metrics ->> k.metric)::numeric <= k.target_value
+            ELSE (p_metrics ->> k.metric)::numeric >= k.target_value
+        END
+    ) ORDER BY k.metric), '[]'::jsonb)
+    FROM public.discord_kpi_configs AS k
+    WHERE k.server_id = p_server_id
+        AND k.is_active
+        AND k.period = CASE p_period WHEN 'daily' THEN 'day' WHEN 'weekly' THEN 'week' WHEN 'monthly' THEN 'month' ELSE p_period END
+$$;
+
+COMMENT ON FUNCTION resonance.kpi_targets_vs(text, text, jsonb) IS
+'The server''s active KPI targets of a period (day|week|month, or daily|weekly|monthly) against that period''s metrics: [{metric, value, target_value, alert_threshold, target_met}] (target_met: value at or above the target, at or below it for churn_rate and top_10_concentration; NULL without a value). Reports show it as "targets".';
+
+REVOKE ALL ON FUNCTION resonance.kpi_targets_vs(text, text, jsonb) FROM public, anon, authenticated;
+GRANT EXECUTE ON FUNCTION resonance.kpi_targets_vs(text, text, jsonb) TO service_role;

@@ -2,7 +2,7 @@
 -- goals from their start (failed goals, announcements), role holdings, Loyalteez names.
 BEGIN;
 \ir helpers/setup.psql
-SELECT plan(30);
+SELECT plan(32);
 
 INSERT INTO public.discord_server_configs (server_id, brand_id, config_metadata) VALUES
     ('e1', 'eb', '{"announcements": {"channel_id": "ann-1"}}'),
@@ -102,6 +102,18 @@ SELECT is(
     (SELECT actor_type FROM public.discord_audit_log WHERE server_id = 'e1' AND action = 'discord_role_configs.insert'
         AND after_state ->> 'discord_role_id' = 'dripper'),
     'bot', 'a change nobody named on the bot''s connection is the bot''s, not system');
+
+SELECT resonance.set_report_schedule('e1', 'daily', 'rep-1', NULL, TRUE, 'admin-80');
+SELECT is(
+    (SELECT actor_type || '/' || actor_id FROM public.discord_audit_log WHERE server_id = 'e1' AND action = 'discord_report_schedules.insert'),
+    'admin/admin-80', '/reports schedule is logged as the admin');
+-- 16.7: reports show each metric against its target.
+SELECT resonance.set_kpi_target('e1', 'daily_active_users', 5, 'day');
+SELECT is(
+    (SELECT t FROM jsonb_array_elements(resonance.build_report('e1', 'daily', '2030-03-02') -> 'targets') AS t
+     WHERE t ->> 'metric' = 'daily_active_users'),
+    '{"metric": "daily_active_users", "value": 2, "target_value": 5, "alert_threshold": null, "target_met": false}'::jsonb,
+    'a daily report shows DAU 2 (idle1, talker) against its target 5, missed');
 
 SELECT * FROM finish();
 ROLLBACK;

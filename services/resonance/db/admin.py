@@ -85,11 +85,13 @@ async def recent_audit(ex: Executor, server_id: str, limit: int = 10) -> list[Ro
 
 async def set_report_schedule(
     ex: Executor, server_id: str, frequency: str, channel_id: str, day_of_week: int | None = None,
-    is_active: bool = True,
+    is_active: bool = True, actor_id: str | None = None,
 ) -> Outcome:
+    """actor_id: the acting admin's Discord id, recorded on the audit rows."""
+    extra: dict[str, Any] = {"actor_id": actor_id} if actor_id else {}
     return await call_named(
         ex, "resonance.set_report_schedule", server_id=server_id, frequency=frequency, channel_id=channel_id,
-        day_of_week=day_of_week, is_active=is_active,
+        day_of_week=day_of_week, is_active=is_active, **extra,
     )
 
 

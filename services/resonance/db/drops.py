@@ -39,7 +39,7 @@ async def claim_drop(
     (autocommit on a pool or a connection outside a transaction), then resonance.pay_drop_claim pays
     a won claim right after, exactly once. `claimed` is only ever answered for a decided claim; when
     the payment fails (a crash, a lost connection) the claim stays decided and the job
-    resonance.pay_unpaid_drop_claims pays it, so `paid` in the answer may be False."""
+    resonance.pay_unpaid_drop_claims pays it: the answer then has no "payment" key."""
     value = await scalar(
         ex,
         "resonance.claim_drop",
@@ -53,7 +53,7 @@ async def claim_drop(
             payment = await pay_drop_claim(ex, claim_id)
         except (asyncpg.PostgresError, OSError):
             return result
-        return ClaimResult.model_validate({**result.model_dump(), "paid": True, "payment": payment})
+        return ClaimResult.model_validate({**result.model_dump(), "payment": payment})
     return result
 
 

@@ -10,15 +10,11 @@ ALTER TABLE public.monitoring_rules DROP CONSTRAINT monitoring_rules_server_id_f
 ALTER TABLE public.monitoring_rules
 ADD CONSTRAINT monitoring_rules_server_id_fkey FOREIGN KEY (server_id) REFERENCES public.discord_server_configs (server_id) ON DELETE RESTRICT NOT VALID;
 
-ALTER TABLE public.monitoring_rules VALIDATE CONSTRAINT monitoring_rules_server_id_fkey;
-
 -- squawk-ignore ban-drop-constraint
 ALTER TABLE public.discord_role_configs DROP CONSTRAINT discord_role_configs_server_id_fkey;
 
 ALTER TABLE public.discord_role_configs
 ADD CONSTRAINT discord_role_configs_server_id_fkey FOREIGN KEY (server_id) REFERENCES public.discord_server_configs (server_id) ON DELETE RESTRICT NOT VALID;
-
-ALTER TABLE public.discord_role_configs VALIDATE CONSTRAINT discord_role_configs_server_id_fkey;
 
 -- squawk-ignore ban-drop-constraint
 ALTER TABLE public.discord_role_assignments DROP CONSTRAINT discord_role_assignments_server_id_fkey;
@@ -26,15 +22,11 @@ ALTER TABLE public.discord_role_assignments DROP CONSTRAINT discord_role_assignm
 ALTER TABLE public.discord_role_assignments
 ADD CONSTRAINT discord_role_assignments_server_id_fkey FOREIGN KEY (server_id) REFERENCES public.discord_server_configs (server_id) ON DELETE RESTRICT NOT VALID;
 
-ALTER TABLE public.discord_role_assignments VALIDATE CONSTRAINT discord_role_assignments_server_id_fkey;
-
 -- squawk-ignore ban-drop-constraint
 ALTER TABLE public.discord_user_stats DROP CONSTRAINT discord_user_stats_server_id_fkey;
 
 ALTER TABLE public.discord_user_stats
 ADD CONSTRAINT discord_user_stats_server_id_fkey FOREIGN KEY (server_id) REFERENCES public.discord_server_configs (server_id) ON DELETE RESTRICT NOT VALID;
-
-ALTER TABLE public.discord_user_stats VALIDATE CONSTRAINT discord_user_stats_server_id_fkey;
 
 -- squawk-ignore ban-drop-constraint
 ALTER TABLE public.discord_user_streaks DROP CONSTRAINT discord_user_streaks_server_id_fkey;
@@ -42,15 +34,11 @@ ALTER TABLE public.discord_user_streaks DROP CONSTRAINT discord_user_streaks_ser
 ALTER TABLE public.discord_user_streaks
 ADD CONSTRAINT discord_user_streaks_server_id_fkey FOREIGN KEY (server_id) REFERENCES public.discord_server_configs (server_id) ON DELETE RESTRICT NOT VALID;
 
-ALTER TABLE public.discord_user_streaks VALIDATE CONSTRAINT discord_user_streaks_server_id_fkey;
-
 -- squawk-ignore ban-drop-constraint
 ALTER TABLE public.discord_drops DROP CONSTRAINT discord_drops_server_id_fkey;
 
 ALTER TABLE public.discord_drops
 ADD CONSTRAINT discord_drops_server_id_fkey FOREIGN KEY (server_id) REFERENCES public.discord_server_configs (server_id) ON DELETE RESTRICT NOT VALID;
-
-ALTER TABLE public.discord_drops VALIDATE CONSTRAINT discord_drops_server_id_fkey;
 
 -- squawk-ignore ban-drop-constraint
 ALTER TABLE public.discord_achievements DROP CONSTRAINT discord_achievements_server_id_fkey;
@@ -58,15 +46,11 @@ ALTER TABLE public.discord_achievements DROP CONSTRAINT discord_achievements_ser
 ALTER TABLE public.discord_achievements
 ADD CONSTRAINT discord_achievements_server_id_fkey FOREIGN KEY (server_id) REFERENCES public.discord_server_configs (server_id) ON DELETE RESTRICT NOT VALID;
 
-ALTER TABLE public.discord_achievements VALIDATE CONSTRAINT discord_achievements_server_id_fkey;
-
 -- squawk-ignore ban-drop-constraint
 ALTER TABLE public.discord_user_achievements DROP CONSTRAINT discord_user_achievements_server_id_fkey;
 
 ALTER TABLE public.discord_user_achievements
 ADD CONSTRAINT discord_user_achievements_server_id_fkey FOREIGN KEY (server_id) REFERENCES public.discord_server_configs (server_id) ON DELETE RESTRICT NOT VALID;
-
-ALTER TABLE public.discord_user_achievements VALIDATE CONSTRAINT discord_user_achievements_server_id_fkey;
 
 -- squawk-ignore ban-drop-constraint
 ALTER TABLE public.discord_community_goals DROP CONSTRAINT discord_community_goals_server_id_fkey;
@@ -74,15 +58,11 @@ ALTER TABLE public.discord_community_goals DROP CONSTRAINT discord_community_goa
 ALTER TABLE public.discord_community_goals
 ADD CONSTRAINT discord_community_goals_server_id_fkey FOREIGN KEY (server_id) REFERENCES public.discord_server_configs (server_id) ON DELETE RESTRICT NOT VALID;
 
-ALTER TABLE public.discord_community_goals VALIDATE CONSTRAINT discord_community_goals_server_id_fkey;
-
 -- squawk-ignore ban-drop-constraint
 ALTER TABLE public.discord_kpi_configs DROP CONSTRAINT discord_kpi_configs_server_id_fkey;
 
 ALTER TABLE public.discord_kpi_configs
 ADD CONSTRAINT discord_kpi_configs_server_id_fkey FOREIGN KEY (server_id) REFERENCES public.discord_server_configs (server_id) ON DELETE RESTRICT NOT VALID;
-
-ALTER TABLE public.discord_kpi_configs VALIDATE CONSTRAINT discord_kpi_configs_server_id_fkey;
 
 -- squawk-ignore ban-drop-constraint
 ALTER TABLE public.discord_kpi_snapshots DROP CONSTRAINT discord_kpi_snapshots_server_id_fkey;
@@ -90,12 +70,9 @@ ALTER TABLE public.discord_kpi_snapshots DROP CONSTRAINT discord_kpi_snapshots_s
 ALTER TABLE public.discord_kpi_snapshots
 ADD CONSTRAINT discord_kpi_snapshots_server_id_fkey FOREIGN KEY (server_id) REFERENCES public.discord_server_configs (server_id) ON DELETE RESTRICT NOT VALID;
 
-ALTER TABLE public.discord_kpi_snapshots VALIDATE CONSTRAINT discord_kpi_snapshots_server_id_fkey;
-
 -- squawk-ignore ban-drop-constraint
 ALTER TABLE public.discord_report_schedules DROP CONSTRAINT discord_report_schedules_server_id_fkey;
 
 ALTER TABLE public.discord_report_schedules
 ADD CONSTRAINT discord_report_schedules_server_id_fkey FOREIGN KEY (server_id) REFERENCES public.discord_server_configs (server_id) ON DELETE RESTRICT NOT VALID;
 
-ALTER TABLE public.discord_report_schedules VALIDATE CONSTRAINT discord_report_schedules_server_id_fkey;

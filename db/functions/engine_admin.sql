@@ -320,7 +320,7 @@ BEGIN
         'resonance.daily_activity', 'resonance.reward_ledger', 'resonance.processed_events', 'resonance.rule_claims',
         'resonance.rule_cooldowns', 'resonance.message_reactors', 'resonance.message_reaction_counts',
         'resonance.message_window', 'resonance.outbox', 'resonance.voice_sessions',
-        'resonance.analytics_stage_messages', 'resonance.analytics_stage_users'
+        'resonance.analytics_stage_messages', 'resonance.analytics_stage_users', 'public.discord_job_errors'
     ] LOOP
         IF to_regclass(v_table) IS NOT NULL THEN
             EXECUTE format('DELETE FROM %s WHERE server_id::text = $1', v_table) USING p_server_id;

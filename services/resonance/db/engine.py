@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from resonance.db import Executor
-from resonance.db._call import rows, scalar
+from resonance.db._call import call
 from resonance.db.models import ActivityResult, CheckinResult, EventResult, LeaderboardEntry
 
 
@@ -23,14 +23,10 @@ async def record_message(
     occurred_at: datetime | None = None,
     channel_name: str | None = None,
 ) -> ActivityResult:
-    value = await scalar(
-        ex,
-        "resonance.record_message",
-        ("text", "text", "text", "text", "text", "text[]", "text", "timestamptz", "text"),
-        server_id, user_id, channel_id, message_id, content, list(role_ids), reply_to_user_id, occurred_at,
-        channel_name,
+    return await call(
+        ex, "resonance.record_message", server_id, user_id, channel_id, message_id, content, list(role_ids), reply_to_user_id, occurred_at,
+        channel_name, casts=("text", "text", "text", "text", "text", "text[]", "text", "timestamptz", "text"), model=ActivityResult,
     )
-    return ActivityResult.model_validate(value)
 
 
 async def record_reaction(
@@ -45,13 +41,10 @@ async def record_reaction(
     occurred_at: datetime | None = None,
     channel_name: str | None = None,
 ) -> ActivityResult:
-    value = await scalar(
-        ex,
-        "resonance.record_reaction",
-        ("text", "text", "text", "text", "text", "text", "text[]", "timestamptz", "text"),
-        server_id, reactor_id, author_id, channel_id, message_id, emoji, list(role_ids), occurred_at, channel_name,
+    return await call(
+        ex, "resonance.record_reaction", server_id, reactor_id, author_id, channel_id, message_id, emoji, list(role_ids), occurred_at,
+        channel_name, casts=("text", "text", "text", "text", "text", "text", "text[]", "timestamptz", "text"), model=ActivityResult,
     )
-    return ActivityResult.model_validate(value)
 
 
 async def record_voice(
@@ -65,13 +58,10 @@ async def record_voice(
     occurred_at: datetime | None = None,
     channel_name: str | None = None,
 ) -> ActivityResult:
-    value = await scalar(
-        ex,
-        "resonance.record_voice",
-        ("text", "text", "text", "text", "integer", "text[]", "timestamptz", "text"),
-        server_id, user_id, channel_id, session_id, minutes, list(role_ids), occurred_at, channel_name,
+    return await call(
+        ex, "resonance.record_voice", server_id, user_id, channel_id, session_id, minutes, list(role_ids), occurred_at,
+        channel_name, casts=("text", "text", "text", "text", "integer", "text[]", "timestamptz", "text"), model=ActivityResult,
     )
-    return ActivityResult.model_validate(value)
 
 
 async def record_event(
@@ -86,14 +76,10 @@ async def record_event(
     occurred_at: datetime | None = None,
     channel_name: str | None = None,
 ) -> EventResult:
-    value = await scalar(
-        ex,
-        "resonance.record_event",
-        ("text", "text", "text", "text", "text[]", "text", "jsonb", "timestamptz", "text"),
-        server_id, user_id, event_type, source_id, list(role_ids), channel_id, payload or {}, occurred_at,
-        channel_name,
+    return await call(
+        ex, "resonance.record_event", server_id, user_id, event_type, source_id, list(role_ids), channel_id, payload or {}, occurred_at,
+        channel_name, casts=("text", "text", "text", "text", "text[]", "text", "jsonb", "timestamptz", "text"), model=EventResult,
     )
-    return EventResult.model_validate(value)
 
 
 def _event_json(event: Mapping[str, Any]) -> dict[str, Any]:
@@ -110,7 +96,7 @@ async def record_messages(ex: Executor, events: Sequence[Mapping[str, Any]]) -> 
     arguments of record_message (server_id, user_id, channel_id, message_id, content, role_ids,
     reply_to_user_id, occurred_at, channel_name); the answers come back in the same order, with the
     same statuses and exactly-once keys as one call each. A bad item raises for the whole batch."""
-    value = await scalar(ex, "resonance.record_messages", ("jsonb",), [_event_json(e) for e in events])
+    value = await call(ex, "resonance.record_messages", [_event_json(e) for e in events], casts=("jsonb",))
     return [ActivityResult.model_validate(v) for v in (value or [])]
 
 
@@ -118,7 +104,7 @@ async def record_reactions(ex: Executor, events: Sequence[Mapping[str, Any]]) ->
     """A burst of reactions in one call (resonance.record_reactions): each item has the keyword
     arguments of record_reaction (server_id, reactor_id, author_id, channel_id, message_id, emoji,
     role_ids, occurred_at, channel_name); answers in the same order."""
-    value = await scalar(ex, "resonance.record_reactions", ("jsonb",), [_event_json(e) for e in events])
+    value = await call(ex, "resonance.record_reactions", [_event_json(e) for e in events], casts=("jsonb",))
     return [ActivityResult.model_validate(v) for v in (value or [])]
 
 
@@ -129,31 +115,17 @@ async def daily_checkin(
     role_ids: Sequence[str] = (),
     at: datetime | None = None,
 ) -> CheckinResult:
-    value = await scalar(
-        ex,
-        "resonance.daily_checkin",
-        ("text", "text", "text[]", "timestamptz"),
-        server_id, user_id, list(role_ids), at,
+    return await call(
+        ex, "resonance.daily_checkin", server_id, user_id, list(role_ids), at,
+        casts=("text", "text", "text[]", "timestamptz"), model=CheckinResult,
     )
-    return CheckinResult.model_validate(value)
 
 
 async def leaderboard(
     ex: Executor, server_id: str, period: str = "all", limit: int = 10, at: datetime | None = None
 ) -> list[LeaderboardEntry]:
     """Top members by RSNC earned in period all|day|week|month (the one containing `at`, default now)."""
-    found = await rows(
-        ex, "resonance.leaderboard", ("text", "text", "integer", "timestamptz"), server_id, period, limit, at
+    return await call(
+        ex, "resonance.leaderboard", server_id, period, limit, at,
+        casts=("text", "text", "integer", "timestamptz"), model=LeaderboardEntry, many=True,
     )
-    entries: list[dict[str, Any]] = []
-    for row in found:
-        if len(row) == 1:
-            (value,) = row.values()
-            if isinstance(value, list):
-                entries.extend(value)
-                continue
-            if isinstance(value, dict):
-                entries.append(value)
-                continue
-        entries.append(row)
-    return [LeaderboardEntry.model_validate(e) for e in entries]

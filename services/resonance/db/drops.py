@@ -7,6 +7,8 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+import asyncpg
+
 from resonance.db import Executor
 from resonance.db._call import call
 from resonance.db.models import BonusResult, ClaimResult, Outcome
@@ -23,8 +25,27 @@ async def create_drop(ex: Executor, server_id: str, **params: Any) -> UUID:
 async def claim_drop(
     ex: Executor, drop_id: UUID | str, user_id: str, role_ids: Sequence[str] = (), at: datetime | None = None,
 ) -> ClaimResult:
-    return await call(ex, "resonance.claim_drop", str(drop_id), user_id, list(role_ids), at,
-                      casts=("uuid", "text", "text[]", "timestamptz"), model=ClaimResult)
+    """Decide, then pay: resonance.claim_drop commits the decision in its own short transaction
+    (autocommit on a pool or a connection outside a transaction), then resonance.pay_drop_claim pays
+    a won claim right after, exactly once. `claimed` is only ever answered for a decided claim; when
+    the payment fails (a crash, a lost connection) the claim stays decided and the job
+    resonance.pay_unpaid_drop_claims pays it: the answer then has no "payment" key."""
+    result = await call(ex, "resonance.claim_drop", str(drop_id), user_id, list(role_ids), at,
+                        casts=("uuid", "text", "text[]", "timestamptz"), model=ClaimResult)
+    claim_id = result.extra.get("claim_id")
+    if result.status == "claimed" and claim_id:
+        try:
+            payment = await pay_drop_claim(ex, claim_id)
+        except (asyncpg.PostgresError, OSError):
+            return result
+        return ClaimResult.model_validate({**result.model_dump(), "payment": payment})
+    return result
+
+
+async def pay_drop_claim(ex: Executor, claim_id: UUID | str) -> dict[str, Any]:
+    """Pay a decided drop claim exactly once (paid, or already_paid)."""
+    value = await call(ex, "resonance.pay_drop_claim", str(claim_id), casts=("uuid",))
+    return dict(value) if isinstance(value, dict) else {"status": None}
 
 
 async def claim_reaction_drop(

@@ -979,11 +979,13 @@ DECLARE
     v_count integer := 0;
 BEGIN
     FOR v_tenant IN
-        SELECT s.tenant_id FROM analytics.servers AS s WHERE p_tenant_id IS NULL OR s.tenant_id = p_tenant_id
+        SELECT p_tenant_id WHERE p_tenant_id IS NOT NULL
         UNION
-        SELECT ic.tenant_id FROM analytics.interaction_counts AS ic WHERE p_tenant_id IS NULL OR ic.tenant_id = p_tenant_id
+        SELECT s.tenant_id FROM analytics.servers AS s WHERE p_tenant_id IS NULL
         UNION
-        SELECT dc.tenant_id FROM analytics.daily_author_counts AS dc WHERE p_tenant_id IS NULL OR dc.tenant_id = p_tenant_id
+        SELECT ic.tenant_id FROM analytics.interaction_counts AS ic WHERE p_tenant_id IS NULL
+        UNION
+        SELECT dc.tenant_id FROM analytics.daily_author_counts AS dc WHERE p_tenant_id IS NULL
         ORDER BY 1
     LOOP
         PERFORM analytics._lock_tenants(ARRAY[v_tenant]);

@@ -175,7 +175,7 @@ async def _sync_members(conn: asyncpg.Connection, guild: GuildLike, tenant_id: s
                 batch = _Batch(tenant_id, guild.id)
     except Unreadable as exc:
         stats.skipped.append(f"member list: {exc}")
-        progress.console.print(f"[yellow]skipped[/yellow] the member list: {exc}")
+        progress.console.print(f"[yellow]skipped[/yellow] the member list: {exc}", soft_wrap=True)
         ids = []  # incomplete: mark nobody as departed
     await _flush(conn, batch, None, stats)
     if ids:  # an empty list means no members intent (or no access), not an empty guild: mark nobody
@@ -228,7 +228,7 @@ async def _sync_guild(conn: asyncpg.Connection, guild: GuildLike, tenant_id: str
             await _flush(conn, batch, channel.id, stats)
             stats.skipped.append(f"#{channel.name} ({channel.id}): {exc}")
             progress.update(task, description=f"#{channel.name} skipped"[:24], total=count, completed=count)
-            progress.console.print(f"[yellow]skipped[/yellow] #{channel.name} ({channel.id}): {exc}")
+            progress.console.print(f"[yellow]skipped[/yellow] #{channel.name} ({channel.id}): {exc}", soft_wrap=True)
             continue
         await _flush(conn, batch, channel.id, stats)
         progress.update(task, total=count, completed=count)

@@ -221,3 +221,25 @@ async def test_an_unknown_live_event_kind_is_refused(db):
     with pytest.raises(asyncpg.PostgresError) as caught:
         await db.fetchval("SELECT analytics.ingest_event('77', 'typing', '{}'::jsonb)")
     assert caught.value.sqlstate == "RA004"
+
+
+async def test_the_bench_ingest_goes_through_the_sync_path(db):
+    from resonance.analytics.benchmark import RAW_MESSAGE_COLUMNS, generate, ingest, ingest_generated
+
+    rows = generate(1_500, tenant_id="bench-t", seed=3)
+    assert len(rows.messages) == 1_500 and len(rows.messages[0]) == len(RAW_MESSAGE_COLUMNS)
+    run = await ingest(db, rows, batch_size=400)
+    assert run.rows == 1_500 and run.rows_per_second > 0
+    assert await db.fetchval("SELECT count(*) FROM analytics.messages WHERE tenant_id = 'bench-t'") == 1_500
+    assert await db.fetchval("SELECT count(*) FROM analytics.reactions WHERE tenant_id = 'bench-t'") == len(rows.reactions)
+    await assert_rollups_match_raw(db, "bench-t")
+    # The same rows again change nothing (idempotent), and another seed is another server.
+    before = await rollups(db, "bench-t")
+    await ingest(db, rows, batch_size=400)
+    assert await rollups(db, "bench-t") == before
+    assert (await ingest_generated(db, 300, tenant_id="bench-u", seed=4)).rows == 300
+    # The raw side: the same tuples COPY into a bare table of the staged shape.
+    await db.execute("CREATE TEMP TABLE bare (LIKE resonance.analytics_stage_messages)")
+    await db.execute("ALTER TABLE bare DROP COLUMN batch_id")
+    await db.copy_records_to_table("bare", columns=RAW_MESSAGE_COLUMNS, records=rows.messages)
+    assert await db.fetchval("SELECT count(*) FROM bare") == 1_500

@@ -261,15 +261,21 @@ async def test_rate_limits_are_waited_out_and_shown(fake, db):
     assert await db.fetchval("SELECT count(*) FROM analytics.messages WHERE tenant_id = 't'") == fake.client.truth.messages
 
 
+MEASURE = ("import resource, subprocess, sys; r = subprocess.run(sys.argv[1:]); "
+           "print('peak-rss-kib', resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, file=sys.stderr); "
+           "sys.exit(r.returncode)")
+
+
 async def peak_rss_kb(fake: Fake, *args: str) -> int:
-    """Run a sync and return its process's peak resident set (KiB), from wait4's rusage."""
-    proc = await fake.start(*args)
-    out = await asyncio.wait_for(proc.stdout.read(), timeout=900)
-    err = await proc.stderr.read()
-    loop = asyncio.get_running_loop()
-    _, status, usage = await loop.run_in_executor(None, os.wait4, proc.pid, 0)
-    assert os.waitstatus_to_exitcode(status) == 0, (out.decode()[-2000:], err.decode()[-2000:])
-    return usage.ru_maxrss
+    """Run a sync and return its process's peak resident set (KiB): the rusage of the one child a
+    small wrapper process waited for."""
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", MEASURE, RESONANCE, "analytics", "sync", *args, env=fake.env(),
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(proc.communicate(), timeout=1800)
+    assert proc.returncode == 0, (out.decode()[-2000:], err.decode()[-2000:])
+    return int(err.decode().split("peak-rss-kib ")[1].split()[0])
 
 
 @pytest.mark.slow

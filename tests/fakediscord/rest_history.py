@@ -112,7 +112,7 @@ class GeneratedChannel:
         self.channel_id, self.count, self.authors, self.seed = channel_id, count, authors, seed
         step = (end - start) / max(count, 1)
         self._times = [start + step * i for i in range(count)]
-        self.ids = [snowflake_at(t, i) for i, t in enumerate(self._times)]
+        self.ids = [snowflake_at(t, (i << 3) | (seed & 7)) for i, t in enumerate(self._times)]  # unique across channels
 
     def _author(self, index: int) -> dict[str, Any]:
         return self.authors[(index * 7919 + self.seed) % len(self.authors)]

@@ -10,6 +10,9 @@ COMMENT ON COLUMN analytics.messages.deleted_at IS 'Added: when the message was 
 
 CREATE INDEX idx_analytics_messages_created ON analytics.messages (tenant_id, created_at);
 
+-- The live messages of a server over a time window (activity_levels; the tenant policies hide deleted rows).
+CREATE INDEX idx_analytics_messages_live ON analytics.messages (tenant_id, server_id, created_at) WHERE deleted_at IS NULL;
+
 -- The tenant views (db/policies/analytics.sql, applied after the migrations: absent in a new
 -- database) read the materialized views; the policies file recreates them.
 DROP VIEW IF EXISTS analytics.tenant_user_interactions;

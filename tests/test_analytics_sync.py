@@ -1,5 +1,5 @@
 """`resonance analytics sync` as a user runs it: the real console script, in its own process, against
-the fake Discord's history routes (tests/fakediscord/rest_history.py) and a migrated database.
+the fake Discord (tests/fakediscord, its history routes in rest_history.py) and a migrated database.
 A full sync lands exactly what an in-process extraction of the same guild lands; an interrupted
 sync resumes; a second sync changes nothing; live edits, deletes and reactions from the bot's path
 are what a later sync finds; forbidden channels are skipped with a line; a bad token, a missing
@@ -15,7 +15,9 @@ from pathlib import Path
 
 import pytest
 from analytics_support import assert_rollups_match_raw
-from fakediscord.rest_history import HistoryWorld, large_guild, put_mock_message, serve
+from fakediscord.rest_history import HistoryWorld, attach, large_guild, put_mock_message
+from fakediscord.server import FakeDiscord
+from fakediscord.state import Message
 
 from resonance.analytics import live
 from resonance.analytics.extractor import run_extraction
@@ -59,24 +61,36 @@ async def xmins(db, tenant: str) -> dict[str, list[tuple]]:
 
 
 class Fake:
-    def __init__(self, world: HistoryWorld, running, database_url: str) -> None:
-        self.world, self.running, self.database_url = world, running, database_url
+    """The fake Discord with a history world attached, and the sync command run against it."""
+
+    def __init__(self, world: HistoryWorld, discord: FakeDiscord, database_url: str) -> None:
+        self.world, self.discord, self.database_url = world, discord, database_url
+
+    @classmethod
+    async def start(cls, world: HistoryWorld, database_url: str) -> Fake:
+        discord = FakeDiscord()
+        attach(discord, world)
+        await discord.start()
+        return cls(world, discord, database_url)
+
+    async def stop(self) -> None:
+        await self.discord.stop()
 
     def env(self, **extra: str) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if k not in ("DISCORD_BOT_TOKEN", "SYNC_DAYS", "FETCH_REACTIONS")}
-        env.update(DISCORD_BOT_TOKEN=self.world.token, DISCORD_API_BASE=self.running.api_base,
+        env.update(DISCORD_BOT_TOKEN=self.discord.state.token, RESONANCE_DISCORD_API_BASE=self.discord.api_base,
                    DATABASE_URL=self.database_url, COLUMNS="120")
         env.update(extra)
         return env
 
-    async def start(self, *args: str, **env: str) -> asyncio.subprocess.Process:
+    async def run(self, *args: str, **env: str) -> asyncio.subprocess.Process:
         return await asyncio.create_subprocess_exec(
             RESONANCE, "analytics", "sync", *args, env=self.env(**env),
             stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
         )
 
     async def sync(self, *args: str, **env: str) -> tuple[int, str, str]:
-        proc = await self.start(*args, **env)
+        proc = await self.run(*args, **env)
         out, err = await asyncio.wait_for(proc.communicate(), timeout=300)
         return proc.returncode, out.decode(), err.decode()
 
@@ -88,14 +102,12 @@ def mock_guild(seed: int = 21, messages: int = 60):
 @pytest.fixture
 async def fake(database_url):
     client = mock_guild()
-    world = HistoryWorld.from_mock(client)
-    running = await serve(world)
+    fake = await Fake.start(HistoryWorld.from_mock(client), database_url)
+    fake.client = client
     try:
-        fake = Fake(world, running, database_url)
-        fake.client = client
         yield fake
     finally:
-        await running.stop()
+        await fake.stop()
 
 
 async def test_a_full_sync_lands_what_an_in_process_extraction_lands(fake, db):
@@ -150,13 +162,12 @@ async def test_a_second_sync_changes_nothing(fake, db):
 
 async def test_an_interrupted_sync_resumes_where_it_stopped(database_url, db):
     client = mock_guild(seed=23, messages=250)  # three pages per channel
-    world = HistoryWorld.from_mock(client)
-    running = await serve(world)
-    fake = Fake(world, running, database_url)
+    fake = await Fake.start(HistoryWorld.from_mock(client), database_url)
+    world = fake.world
     guild = str(client.guilds[0].id)
     try:
         world.stall_after_pages = 2
-        proc = await fake.start("--guild", guild, "--days", "5", "--tenant", "t", "--batch-size", "50")
+        proc = await fake.run("--guild", guild, "--days", "5", "--tenant", "t", "--batch-size", "50")
         await asyncio.wait_for(world.stalled.wait(), timeout=120)
         await asyncio.sleep(0.5)
         proc.send_signal(signal.SIGKILL)  # no clean-up of any kind
@@ -170,7 +181,7 @@ async def test_an_interrupted_sync_resumes_where_it_stopped(database_url, db):
         assert f"{client.truth.messages - partial} messages read" in out  # only what was missing
         assert world.message_pages - pages < 9  # not a full re-read (three pages in each of three channels)
     finally:
-        await running.stop()
+        await fake.stop()
     await run_extraction(client, db, client.guilds[0].id, "ref", sync_days=5, now=client.now)
     got, want = await contents(db, "t"), await contents(db, "ref")
     for table in COMPARED:
@@ -246,7 +257,7 @@ async def test_a_bad_or_missing_token_or_an_unknown_guild_ends_with_one_line(fak
     code, out, err = await fake.sync("--guild", "123", "--tenant", "t")
     assert code == 1 and err.count("\n") == 1 and "Traceback" not in err + out
     assert "the bot is not in guild 123 (Discord answered 404" in err
-    assert f"client_id={fake.world.bot['id']}&scope=bot" in err
+    assert f"client_id={fake.discord.state.bot.id}&scope=bot" in err
     assert await db.fetchval("SELECT count(*) FROM analytics.messages") == 0
 
 
@@ -281,18 +292,47 @@ async def peak_rss_kb(fake: Fake, *args: str) -> int:
 @pytest.mark.slow
 async def test_memory_stays_flat_whatever_the_guilds_size(database_url, db):
     """Ten times the messages, about the same peak RSS: pages are streamed into the database."""
-    world = HistoryWorld()
     small, large = large_guild(3_000, guild_id=880_000_000_000_000_001), large_guild(30_000, guild_id=880_000_000_000_001_001)
-    world.guilds = {small.id: small, large.id: large}
-    running = await serve(world)
-    fake = Fake(world, running, database_url)
+    fake = await Fake.start(HistoryWorld(guilds={small.id: small, large.id: large}), database_url)
     try:
         rss_small = await peak_rss_kb(fake, "--guild", str(small.id), "--tenant", "s", "--quiet")
         rss_large = await peak_rss_kb(fake, "--guild", str(large.id), "--tenant", "l", "--quiet")
     finally:
-        await running.stop()
+        await fake.stop()
     assert await db.fetchval("SELECT count(*) FROM analytics.messages WHERE tenant_id = 'l'") == 30_000
     print(f"peak RSS: {rss_small / 1024:.1f} MiB for 3,000 messages, {rss_large / 1024:.1f} MiB for 30,000")
     assert rss_large - rss_small < 15 * 1024  # 27,000 more messages held at once would cost far more
     await assert_rollups_match_raw(db, "l")
 
+
+
+async def test_the_bot_tests_world_syncs_from_the_same_fake_discord(database_url, db):
+    """One fake Discord: a guild arranged in its own State (as the bot's end-to-end tests arrange
+    theirs) is read by the same history routes."""
+    fake = await Fake.start(HistoryWorld(), database_url)
+    try:
+        world = fake.discord.default_world()
+        state = fake.discord.state
+        first = Message(id=state_snowflake(), channel_id=world.general.id, author=world.alice, content="hello there",
+                        guild_id=world.guild.id)
+        reply = Message(id=state_snowflake(), channel_id=world.general.id, author=world.bob, content="hi alice",
+                        guild_id=world.guild.id, type=19, referenced=first, reactions={"\N{FIRE}": {world.alice.id}})
+        for m in (first, reply):
+            state.messages[m.id] = m
+        world.other_text.bot_can_send = False
+        code, out, err = await fake.sync("--guild", str(world.guild.id), "--tenant", "native")
+        assert (code, err) == (0, "")
+        assert f"skipped #{world.other_text.name}" in out
+    finally:
+        await fake.stop()
+    rows = await db.fetch("SELECT author_id, content, reply_to_author_id FROM analytics.messages WHERE tenant_id = 'native' ORDER BY id")
+    assert [tuple(r) for r in rows] == [(world.alice.id, "hello there", None), (world.bob.id, "hi alice", world.alice.id)]
+    assert await db.fetchval("SELECT count(*) FROM analytics.server_members WHERE tenant_id = 'native'") == len(world.guild.members)
+    assert await db.fetchval("SELECT reactions FROM analytics.user_interactions WHERE tenant_id = 'native' "
+                             "AND from_user_id = $1 AND to_user_id = $2", world.alice.id, world.bob.id) == 1
+
+
+def state_snowflake() -> int:
+    from fakediscord.state import snowflake
+
+    return snowflake()

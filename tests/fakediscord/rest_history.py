@@ -1,6 +1,5 @@
 """The fake Discord's history routes: what `resonance analytics sync` reads over REST.
 
-    GET /users/@me                                             the bot (401 for a bad token)
     GET /guilds/{guild_id}                                     404 when the bot is not in it
     GET /guilds/{guild_id}/channels
     GET /guilds/{guild_id}/members?limit=&after=               by user id
@@ -8,18 +7,20 @@
                                                                403 for a channel the bot cannot read
     GET /channels/{channel_id}/messages/{message_id}/reactions/{emoji}?limit=&after=
 
+(login, GET /users/@me, and the 401 for a bad token are rest_core's and the framework's.)
+
 Discord's shapes: snowflakes as strings, ISO timestamps, `message_reference` plus
 `referenced_message` (null when Discord did not resolve it), reactions as counts with the users
-on their own route. Every `rate_limit_every`-th request is answered 429 with `retry_after` (and the
-`Via` header discord.py checks to tell Discord from Cloudflare).
+on their own route. Every `rate_limit_every`-th history request is answered 429 with `retry_after`
+(and the `Via` header discord.py checks to tell Discord from Cloudflare).
 
-The world is built from the mock generator (`HistoryWorld.from_mock`, so a sync can be compared
-with the generator's truth and with an in-process extraction of the same guild) or generated
-lazily (`GeneratedChannel`: 200,000 messages cost the fake a list of ids, not 200,000 objects).
+What they serve: a `HistoryWorld` attached to the FakeDiscord (`attach(fake, world)`) for guilds
+built from the mock generator (`HistoryWorld.from_mock`: a sync can be compared with the
+generator's truth and with an in-process extraction) or generated lazily (`large_guild`: 200,000
+messages cost a list of ids, not 200,000 objects); any other guild is read from the fake's own
+`State` (the bot tests' world: its guilds, channels, members and messages).
 
-Standalone: `serve(world)` runs these routes on 127.0.0.1 (an aiohttp app with the auth and
-rate-limit middleware). Every handler takes (world, request) so the routes can be registered on the
-shared fake Discord's route table instead.
+By hand: `python tests/fakediscord/rest_history.py PORT MESSAGES` serves a large guild.
 """
 
 from __future__ import annotations
@@ -31,13 +32,18 @@ import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import unquote
 
 from aiohttp import web
 
-API_PREFIX = "/api/v10"
-DISCORD_EPOCH_MS = 1_420_070_400_000
+from fakediscord.rest import RouteTable, error, json_response
+from fakediscord.state import DISCORD_EPOCH_MS
+
+if TYPE_CHECKING:
+    from fakediscord.server import FakeDiscord
+
+routes = RouteTable()
 
 
 def snowflake_at(moment: datetime, increment: int = 0) -> int:
@@ -55,16 +61,6 @@ def user_payload(user_id: int, name: str, *, discriminator: str | None = None, a
     if bot:
         out["bot"] = True
     return out
-
-
-def json_response(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
-    """JSON with the bare content type discord.py's HTTP client requires (it compares it exactly)."""
-    return web.Response(body=json.dumps(data).encode(), status=status,
-                        headers={"Content-Type": "application/json", **(headers or {})})
-
-
-def error(status: int, code: int, message: str) -> web.Response:
-    return json_response({"message": message, "code": code}, status=status)
 
 
 class MessageSource(Protocol):
@@ -171,8 +167,6 @@ class HistoryGuild:
 
 @dataclass
 class HistoryWorld:
-    token: str = "fake-bot-token"
-    bot: dict[str, Any] = field(default_factory=lambda: user_payload(4242, "resonance-bot", bot=True))
     guilds: dict[int, HistoryGuild] = field(default_factory=dict)
     rate_limit_every: int | None = None  # every n-th request is answered 429 first
     retry_after: float = 0.05
@@ -245,146 +239,147 @@ def put_mock_message(listed: ListedChannel, channel_id: int, message: Any) -> No
 
 # --- the routes ------------------------------------------------------------------------------------
 
-Handler = Callable[[HistoryWorld, web.Request], Awaitable[web.StreamResponse]]
-ROUTES: list[tuple[str, str, Handler]] = []
+
+def attach(fake: FakeDiscord, world: HistoryWorld) -> HistoryWorld:
+    """Serve `world`'s guilds from this fake Discord (before or after it started)."""
+    fake.history = world  # type: ignore[attr-defined]
+    return world
 
 
-def route(path: str) -> Callable[[Handler], Handler]:
-    def register(handler: Handler) -> Handler:
-        ROUTES.append(("GET", path, handler))
-        return handler
-
-    return register
+def world_of(fake: FakeDiscord) -> HistoryWorld:
+    world = getattr(fake, "history", None)
+    return world if world is not None else attach(fake, HistoryWorld())
 
 
 def _limit(request: web.Request, default: int, most: int) -> int:
     return max(1, min(most, int(request.query.get("limit", default))))
 
 
-@route("/users/@me")
-async def me(world: HistoryWorld, request: web.Request) -> web.Response:
-    return json_response(world.bot)
+def _rate_limited(world: HistoryWorld) -> web.Response | None:
+    """Every n-th history request: 429, as Discord answers when a bucket is exhausted."""
+    world.requests += 1
+    if world.rate_limit_every and world.requests % world.rate_limit_every == 0:
+        world.rate_limited += 1
+        return json_response({"message": "You are being rate limited.", "retry_after": world.retry_after, "global": False},
+                             429)
+    return None
 
 
-@route("/guilds/{guild_id}")
-async def guild(world: HistoryWorld, request: web.Request) -> web.Response:
-    found = world.guilds.get(int(request.match_info["guild_id"]))
-    return json_response(found.payload()) if found else error(404, 10004, "Unknown Guild")
+def _with_headers(response: web.Response, status: int = 200) -> web.Response:
+    headers = {"X-RateLimit-Limit": "50", "X-RateLimit-Remaining": "49", "X-RateLimit-Reset-After": "1.0",
+               "X-RateLimit-Bucket": "history"}
+    if response.status == 429:
+        headers |= {"Via": "1.1 google", "X-RateLimit-Remaining": "0", "Retry-After": "1"}
+    response.headers.update(headers)
+    return response
 
 
-@route("/guilds/{guild_id}/channels")
-async def guild_channels(world: HistoryWorld, request: web.Request) -> web.Response:
-    found = world.guilds.get(int(request.match_info["guild_id"]))
-    if found is None:
-        return error(404, 10004, "Unknown Guild")
-    return json_response([c.payload(found.id) for c in found.channels])
+def _native_channel(fake: FakeDiscord, channel_id: int) -> Any:
+    channel = fake.state.channels.get(channel_id)
+    return channel if channel is not None and channel.guild_id is not None else None
 
 
-@route("/guilds/{guild_id}/members")
-async def guild_members(world: HistoryWorld, request: web.Request) -> web.Response:
-    found = world.guilds.get(int(request.match_info["guild_id"]))
-    if found is None:
-        return error(404, 10004, "Unknown Guild")
+@routes.get("/guilds/{guild_id}")
+async def guild(fake: FakeDiscord, request: web.Request) -> web.Response:
+    world, guild_id = world_of(fake), int(request.match_info["guild_id"])
+    if (limited := _rate_limited(world)) is not None:
+        return _with_headers(limited)
+    if guild_id in world.guilds:
+        return _with_headers(json_response(world.guilds[guild_id].payload()))
+    native = fake.state.guilds.get(guild_id)
+    if native is None:
+        return _with_headers(error(404, 10004, "Unknown Guild"))
+    data = native.payload()
+    data["approximate_member_count"] = len(native.members)
+    return _with_headers(json_response({k: v for k, v in data.items() if k not in ("members", "channels", "voice_states")}))
+
+
+@routes.get("/guilds/{guild_id}/channels")
+async def guild_channels(fake: FakeDiscord, request: web.Request) -> web.Response:
+    world, guild_id = world_of(fake), int(request.match_info["guild_id"])
+    if (limited := _rate_limited(world)) is not None:
+        return _with_headers(limited)
+    if guild_id in world.guilds:
+        found = world.guilds[guild_id]
+        return _with_headers(json_response([c.payload(found.id) for c in found.channels]))
+    native = fake.state.guilds.get(guild_id)
+    if native is None:
+        return _with_headers(error(404, 10004, "Unknown Guild"))
+    return _with_headers(json_response([c.payload() for c in native.channels.values()]))
+
+
+@routes.get("/guilds/{guild_id}/members")
+async def guild_members(fake: FakeDiscord, request: web.Request) -> web.Response:
+    world, guild_id = world_of(fake), int(request.match_info["guild_id"])
+    if (limited := _rate_limited(world)) is not None:
+        return _with_headers(limited)
+    if guild_id in world.guilds:
+        members = world.guilds[guild_id].members
+    elif guild_id in fake.state.guilds:
+        members = [m.payload() for m in fake.state.guilds[guild_id].members.values()]
+    else:
+        return _with_headers(error(404, 10004, "Unknown Guild"))
     after = int(request.query.get("after", 0))
-    members = sorted((m for m in found.members if int(m["user"]["id"]) > after), key=lambda m: int(m["user"]["id"]))
-    return json_response(members[: _limit(request, 1, 1000)])
+    page = sorted((m for m in members if int(m["user"]["id"]) > after), key=lambda m: int(m["user"]["id"]))
+    return _with_headers(json_response(page[: _limit(request, 1, 1000)]))
 
 
-@route("/channels/{channel_id}/messages")
-async def channel_messages(world: HistoryWorld, request: web.Request) -> web.StreamResponse:
-    found = world.channel(int(request.match_info["channel_id"]))
+def _window(ids: list[int], request: web.Request) -> range:
+    limit = _limit(request, 50, 100)
+    if "after" in request.query:
+        start = bisect.bisect_right(ids, int(request.query["after"]))
+        return range(start, min(len(ids), start + limit))
+    end = bisect.bisect_left(ids, int(request.query["before"])) if "before" in request.query else len(ids)
+    return range(max(0, end - limit), end)
+
+
+@routes.get("/channels/{channel_id}/messages")
+async def channel_messages(fake: FakeDiscord, request: web.Request) -> web.Response:
+    world, channel_id = world_of(fake), int(request.match_info["channel_id"])
+    if (limited := _rate_limited(world)) is not None:
+        return _with_headers(limited)
+    found = world.channel(channel_id)
     if found is None:
-        return error(404, 10003, "Unknown Channel")
+        native = _native_channel(fake, channel_id)
+        if native is None:
+            return _with_headers(error(404, 10003, "Unknown Channel"))
+        if not native.bot_can_send:
+            return _with_headers(error(403, 50001, "Missing Access"))
+        messages = sorted((m for m in fake.state.messages.values() if m.channel_id == channel_id), key=lambda m: m.id)
+        ids = [m.id for m in messages]
+        return _with_headers(json_response([messages[i].payload() for i in reversed(_window(ids, request))]))
     _, channel = found
     if not channel.readable:
-        return error(403, 50001, "Missing Access")
+        return _with_headers(error(403, 50001, "Missing Access"))
     if world.stall_after_pages is not None and world.message_pages >= world.stall_after_pages:
         world.stalled.set()
         await asyncio.sleep(3600)  # the client is killed meanwhile
     world.message_pages += 1
-    ids, limit = channel.source.ids, _limit(request, 50, 100)
-    if "after" in request.query:
-        start = bisect.bisect_right(ids, int(request.query["after"]))
-        window = range(start, min(len(ids), start + limit))
-    else:
-        end = bisect.bisect_left(ids, int(request.query["before"])) if "before" in request.query else len(ids)
-        window = range(max(0, end - limit), end)
-    page = [p for p in (channel.source.payload(i) for i in reversed(window)) if p is not None]
-    return json_response(page)
+    page = [p for p in (channel.source.payload(i) for i in reversed(_window(channel.source.ids, request))) if p is not None]
+    return _with_headers(json_response(page))
 
 
-@route("/channels/{channel_id}/messages/{message_id}/reactions/{emoji}")
-async def reaction_users(world: HistoryWorld, request: web.Request) -> web.Response:
-    found = world.channel(int(request.match_info["channel_id"]))
+@routes.get("/channels/{channel_id}/messages/{message_id}/reactions/{emoji}")
+async def reaction_users(fake: FakeDiscord, request: web.Request) -> web.Response:
+    world, channel_id = world_of(fake), int(request.match_info["channel_id"])
+    if (limited := _rate_limited(world)) is not None:
+        return _with_headers(limited)
+    message_id, emoji = int(request.match_info["message_id"]), unquote(request.match_info["emoji"])
+    found = world.channel(channel_id)
     if found is None:
-        return error(404, 10003, "Unknown Channel")
-    _, channel = found
-    if not channel.readable:
-        return error(403, 50001, "Missing Access")
-    users = channel.source.reactors(int(request.match_info["message_id"]), unquote(request.match_info["emoji"]))
+        native = _native_channel(fake, channel_id)
+        message = fake.state.messages.get(message_id)
+        if native is None or message is None:
+            return _with_headers(error(404, 10008, "Unknown Message"))
+        users = sorted((fake.state.users[u].payload() for u in message.reactions.get(emoji, ())), key=lambda u: int(u["id"]))
+    else:
+        _, channel = found
+        if not channel.readable:
+            return _with_headers(error(403, 50001, "Missing Access"))
+        users = channel.source.reactors(message_id, emoji)
     after = int(request.query.get("after", 0))
     users = [u for u in users if int(u["id"]) > after]
-    return json_response(users[: _limit(request, 25, 100)])
-
-
-# --- standalone ------------------------------------------------------------------------------------
-
-
-def make_app(world: HistoryWorld) -> web.Application:
-    @web.middleware
-    async def edge(request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]) -> web.StreamResponse:
-        world.requests += 1
-        if request.headers.get("Authorization") != f"Bot {world.token}":
-            return error(401, 0, "401: Unauthorized")
-        if world.rate_limit_every and world.requests % world.rate_limit_every == 0:
-            world.rate_limited += 1
-            return json_response(
-                {"message": "You are being rate limited.", "retry_after": world.retry_after, "global": False},
-                status=429,
-                headers={"Via": "1.1 google", "X-RateLimit-Limit": "5", "X-RateLimit-Remaining": "0",
-                         "X-RateLimit-Reset-After": str(world.retry_after), "X-RateLimit-Bucket": "history",
-                         "Retry-After": str(world.retry_after)},
-            )
-        response = await handler(request)
-        response.headers.setdefault("X-RateLimit-Limit", "50")
-        response.headers.setdefault("X-RateLimit-Remaining", "49")
-        response.headers.setdefault("X-RateLimit-Reset-After", "1.0")
-        response.headers.setdefault("X-RateLimit-Bucket", "history")
-        return response
-
-    app = web.Application(middlewares=[edge])
-    for method, path, handler in ROUTES:
-        app.router.add_route(method, API_PREFIX + path, _bind(world, handler))
-    return app
-
-
-def _bind(world: HistoryWorld, handler: Handler) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
-    async def bound(request: web.Request) -> web.StreamResponse:
-        return await handler(world, request)
-
-    return bound
-
-
-@dataclass
-class Running:
-    runner: web.AppRunner
-    port: int
-
-    @property
-    def api_base(self) -> str:
-        return f"http://127.0.0.1:{self.port}{API_PREFIX}"
-
-    async def stop(self) -> None:
-        await self.runner.cleanup()
-
-
-async def serve(world: HistoryWorld, port: int = 0) -> Running:
-    runner = web.AppRunner(make_app(world), access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", port)
-    await site.start()
-    bound = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    return Running(runner, bound)
+    return _with_headers(json_response(users[: _limit(request, 25, 100)]))
 
 
 def large_guild(messages: int, *, channels: int = 4, members: int = 500, days: int = 7,
@@ -408,13 +403,24 @@ def large_guild(messages: int, *, channels: int = 4, members: int = 500, days: i
 
 if __name__ == "__main__":  # python tests/fakediscord/rest_history.py PORT MESSAGES: a large guild to sync by hand
     import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
     async def _main() -> None:
-        world = HistoryWorld()
+        from aiohttp import web as _web
+
+        from fakediscord.server import FakeDiscord
+
+        fake = FakeDiscord()
         big = large_guild(int(sys.argv[2]) if len(sys.argv) > 2 else 200_000)
-        world.guilds[big.id] = big
-        running = await serve(world, int(sys.argv[1]) if len(sys.argv) > 1 else 0)
-        print(f"DISCORD_API_BASE={running.api_base} DISCORD_BOT_TOKEN={world.token} guild {big.id}", flush=True)
+        attach(fake, HistoryWorld(guilds={big.id: big}))
+        runner = _web.AppRunner(fake.build_app(), access_log=None)
+        await runner.setup()
+        await _web.TCPSite(runner, "127.0.0.1", int(sys.argv[1]) if len(sys.argv) > 1 else 0).start()
+        port = int(sys.argv[1]) if len(sys.argv) > 1 else 0
+        print(f"RESONANCE_DISCORD_API_BASE=http://127.0.0.1:{port}/api/v10 DISCORD_BOT_TOKEN={fake.state.token} "
+              f"guild {big.id}", flush=True)
         await asyncio.Event().wait()
 
     asyncio.run(_main())

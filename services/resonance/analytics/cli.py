@@ -115,7 +115,7 @@ async def sync(url: str, args: argparse.Namespace, console: Console) -> int:
     try:
         tenant = await _tenant_for(conn, args.guild, args.tenant)
         try:
-            client = await RestClient.login(token, api_base=os.environ.get("DISCORD_API_BASE"))
+            client = await RestClient.login(token, api_base=os.environ.get("RESONANCE_DISCORD_API_BASE"))
         except discord.LoginFailure as exc:
             raise SyncRefused(
                 "Discord refused DISCORD_BOT_TOKEN (401 Unauthorized): reset the token in the Developer Portal "

@@ -2,7 +2,7 @@
 -- place, live ingest statuses), and the sealed console (tenant fixed, read-only, settings undone).
 BEGIN;
 \ir helpers/setup.psql
-SELECT plan(37);
+SELECT plan(40);
 
 -- Shape: every warehouse table has RLS enabled and forced, with one read policy per reader role.
 SELECT is(
@@ -138,6 +138,16 @@ SELECT throws_ok($$ SELECT analytics.console_query('ta', 'SELECT 1') $$, 'RA002'
 SELECT tests.authenticate_as_brand('tb');
 SELECT results_eq($$ SELECT content FROM analytics.messages $$, $$ VALUES ('SECRET-B plans'::text) $$, 'a brand reads its own tenant''s rows');
 SELECT tests.clear_authentication();
+
+-- Retention: the pg_cron job (where pg_cron lives) and its command.
+SELECT is(
+    (SELECT schedule FROM cron.job WHERE jobname = 'analytics-history-retention'), '40 3 * * *',
+    'the retention job runs daily at 03:40 UTC'
+);
+SELECT lives_ok(
+    (SELECT command FROM cron.job WHERE jobname = 'analytics-history-retention'), 'the retention job''s command runs'
+);
+SELECT is(analytics.history_days('no-such-tenant'), 30, 'the history window is 30 days without a setting');
 
 SELECT * FROM finish();
 ROLLBACK;

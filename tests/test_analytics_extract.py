@@ -414,3 +414,9 @@ async def test_concurrent_syncs_of_one_guild_agree_with_a_single_sync(database_u
     assert strip(single) == strip(storm)
     assert await db.fetchval("SELECT count(*) FROM analytics.reactions WHERE tenant_id = 'storm'") == sum(
         client.truth.reactions_given.values())
+    await assert_rollups_match_raw(db, "storm")
+    single_views = [tuple(r) for r in await db.fetch(
+        "SELECT server_id, from_user_id, to_user_id, total FROM analytics.user_interactions WHERE tenant_id = 'single' ORDER BY 1, 2, 3")]
+    storm_views = [tuple(r) for r in await db.fetch(
+        "SELECT server_id, from_user_id, to_user_id, total FROM analytics.user_interactions WHERE tenant_id = 'storm' ORDER BY 1, 2, 3")]
+    assert single_views == storm_views

@@ -77,7 +77,8 @@ async def ingest_event(db: Executor, server_id: int | str, kind: str, payload: d
     if kind not in KINDS:
         raise ValueError(f"unknown analytics event kind {kind!r}")
     return _json(await db.fetchval(
-        "SELECT analytics.ingest_event($1, $2, $3::jsonb)", str(server_id), kind, json.dumps(payload)
+        # As text: a pool with a jsonb codec (the bot's) would encode a str a second time.
+        "SELECT analytics.ingest_event($1, $2, $3::text::jsonb)", str(server_id), kind, json.dumps(payload)
     ))
 
 
@@ -114,7 +115,7 @@ async def channel(db: Executor, server_id: int, chan: ChannelLike) -> dict[str, 
 async def ingest_message(db: Executor, tenant_id: str, server_id: int, channel_id: int, msg: MessageLike) -> dict[str, Any]:
     """A new or edited message: status inserted, updated or unchanged."""
     return _json(await db.fetchval(
-        "SELECT analytics._ingest_message($1, $2, $3::jsonb)", tenant_id, server_id,
+        "SELECT analytics._ingest_message($1, $2, $3::text::jsonb)", tenant_id, server_id,
         json.dumps(message_payload(channel_id, msg)),
     ))
 

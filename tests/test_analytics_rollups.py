@@ -220,7 +220,7 @@ async def test_an_unknown_live_event_kind_is_refused(db):
     await db.execute("INSERT INTO public.discord_server_configs (server_id, brand_id) VALUES ('77', 'brand-k')")
     with pytest.raises(asyncpg.PostgresError) as caught:
         await db.fetchval("SELECT analytics.ingest_event('77', 'typing', '{}'::jsonb)")
-    assert caught.value.sqlstate == "RA004"
+    assert caught.value.sqlstate == "RA010"
 
 
 async def test_the_bench_ingest_goes_through_the_sync_path(db):

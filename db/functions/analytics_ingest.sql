@@ -959,13 +959,13 @@ BEGIN
             );
             v_result := pg_catalog.jsonb_build_object('status', 'channel_written', 'channel_id', (p_payload ->> 'id')::bigint);
         ELSE
-            RAISE EXCEPTION 'unknown analytics event kind %', p_kind USING ERRCODE = 'RA004';
+            RAISE EXCEPTION 'unknown analytics event kind %', p_kind USING ERRCODE = 'RA010';
     END CASE;
     RETURN v_result || pg_catalog.jsonb_build_object('tenant_id', v_tenant);
 END;
 $$;
 
-COMMENT ON FUNCTION analytics.ingest_event(text, text, jsonb) IS 'The bot''s one call per gateway event: kind message (create or edit), message_delete, reaction_add, reaction_remove, member_join, member_leave or channel (create or update), payload as built by resonance.analytics.live. The server''s tenant is its brand; a server not linked, inactive or with analytics off answers that status and writes nothing. Raises RA004 for another kind.';
+COMMENT ON FUNCTION analytics.ingest_event(text, text, jsonb) IS 'The bot''s one call per gateway event: kind message (create or edit), message_delete, reaction_add, reaction_remove, member_join, member_leave or channel (create or update), payload as built by resonance.analytics.live. The server''s tenant is its brand; a server not linked, inactive or with analytics off answers that status and writes nothing. Raises RA010 for another kind.';
 REVOKE ALL ON FUNCTION analytics.ingest_event(text, text, jsonb) FROM public, anon, authenticated;
 GRANT EXECUTE ON FUNCTION analytics.ingest_event(text, text, jsonb) TO service_role;
 

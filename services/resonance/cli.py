@@ -21,6 +21,7 @@ commands:
   analytics sync|simulate|query  a real guild over Discord REST (DISCORD_BOT_TOKEN) or a seeded mock
                                 guild into the warehouse; the sealed SQL console
   bot [--list-commands]         the Discord bot (DISCORD_TOKEN, DATABASE_URL from the environment)
+  web [--host H] [--port P]     the community dashboard and the SaaS API (docs/web.md)
 """
 
 # command -> module exposing main(argv) -> int; later capabilities add a line here.
@@ -32,6 +33,7 @@ COMMANDS: dict[str, str] = {
     "bench": "resonance.bench",
     "analytics": "resonance.analytics.cli",
     "bot": "resonance.bot.app",
+    "web": "resonance.web.app",
 }
 
 

@@ -336,3 +336,21 @@ def state_snowflake() -> int:
     from fakediscord.state import snowflake
 
     return snowflake()
+
+
+async def test_sync_guild_is_the_same_sync_in_one_call(fake, db):
+    """resonance.analytics.rest.sync_guild (for the web's extraction jobs): one call, the same rows."""
+    import discord
+
+    from resonance.analytics.rest import GuildUnavailable, sync_guild
+
+    guild = fake.client.guilds[0]
+    stats = await sync_guild(fake.discord.state.token, guild.id, db, "one-call", sync_days=5, api_base=fake.discord.api_base)
+    assert stats.messages_inserted == fake.client.truth.messages and stats.skipped == []
+    with pytest.raises(discord.LoginFailure):
+        await sync_guild("wrong", guild.id, db, "one-call", api_base=fake.discord.api_base)
+    with pytest.raises(GuildUnavailable):
+        await sync_guild(fake.discord.state.token, 123, db, "one-call", api_base=fake.discord.api_base)
+    from discord.http import Route
+
+    assert Route.BASE == "https://discord.com/api/v10"  # the fake's address did not outlive the calls

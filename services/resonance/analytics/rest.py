@@ -8,6 +8,8 @@ oldest first), a reaction's users 100 at a time, the member list 1,000 at a time
     client = await RestClient.login(token)          # LoginFailure on a bad token
     guild = await client.fetch_guild(guild_id)      # GuildUnavailable if the bot is not in it
     stats = await run_extraction(client.serving(guild), pool, guild.id, tenant, ...)
+
+or all of it in one call: `await sync_guild(token, guild_id, pool, tenant, sync_days=7)`.
 """
 
 from __future__ import annotations
@@ -195,10 +197,13 @@ class RestClient:
     def __init__(self, http: HTTPClient, me: dict[str, Any]) -> None:
         self.http = http
         self.me = me
+        self._previous_base = Route.BASE
 
     @classmethod
     async def login(cls, token: str, *, api_base: str | None = None) -> RestClient:
-        """Log in over REST (GET /users/@me). Raises discord.LoginFailure for a bad token."""
+        """Log in over REST (GET /users/@me). Raises discord.LoginFailure for a bad token.
+        `api_base` (testing: a fake Discord) replaces discord.py's API root until close()."""
+        previous = Route.BASE
         if api_base:
             Route.BASE = api_base.rstrip("/")
         http = HTTPClient(asyncio.get_running_loop())
@@ -206,8 +211,11 @@ class RestClient:
             me = await http.static_login(token)
         except BaseException:
             await http.close()
+            Route.BASE = previous
             raise
-        return cls(http, dict(me))
+        client = cls(http, dict(me))
+        client._previous_base = previous
+        return client
 
     @property
     def application_id(self) -> int:
@@ -226,6 +234,7 @@ class RestClient:
 
     async def close(self) -> None:
         await self.http.close()
+        Route.BASE = self._previous_base
 
 
 def invite_url(application_id: int) -> str:
@@ -274,4 +283,22 @@ __all__ = [
     "RestReaction",
     "RestUser",
     "invite_url",
+    "sync_guild",
 ]
+
+
+async def sync_guild(token: str, guild_id: int, db: Any, tenant_id: str, *, sync_days: int = 7,
+                     fetch_reactions: bool = True, batch_size: int = 500, full: bool = False,
+                     progress: Any = False, api_base: str | None = None) -> Any:
+    """Log in, fetch the guild and sync it (what `resonance analytics sync` does, for callers such as
+    the web's extraction jobs). Raises discord.LoginFailure (bad token) or GuildUnavailable; returns
+    the extractor's SyncStats (`skipped` lists unreadable channels)."""
+    from resonance.analytics.extractor import run_extraction
+
+    client = await RestClient.login(token, api_base=api_base)
+    try:
+        guild = await client.fetch_guild(guild_id)
+        return await run_extraction(client.serving(guild), db, guild.id, tenant_id, sync_days=sync_days,
+                                    fetch_reactions=fetch_reactions, batch_size=batch_size, full=full, progress=progress)
+    finally:
+        await client.close()

@@ -109,7 +109,7 @@ def test_brand_a_in_the_browser_then_brand_b(stack: WebStack) -> None:
             assert open(csv_path).read() == 'one,two\n1,"x,y"\n'
             page.fill("#sql", "DELETE FROM messages")
             page.click("#run")
-            expect(page.locator("#console-status")).to_contain_text("42P11")
+            expect(page.locator("#console-status")).to_contain_text("42601")
             shot(page, "console")
 
             # Extraction: connect the bot, start a job, watch it run and finish.

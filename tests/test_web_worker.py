@@ -10,7 +10,6 @@ from typing import Any
 
 import asyncpg
 from cryptography.fernet import Fernet
-
 from resonance.web import db
 from resonance.web.jobs import Job, Worker
 from resonance.web.settings import WebSettings

@@ -143,7 +143,8 @@ def test_brand_a_in_the_browser_then_brand_b(stack: WebStack) -> None:
             shot(page, "drops")
             page.click("nav >> text=Billing")
             expect(page.locator("#plan")).to_contain_text("free")
-            expect(page.locator("#usage")).to_contain_text("3 of 1000")  # three queries ran; the refused DELETE counts nothing
+            expect(page.locator("#usage")).to_contain_text("3 of 1000")
+            expect(page.locator("#plans")).to_contain_text("5 GB")  # three queries ran; the refused DELETE counts nothing
             shot(page, "billing")
             # The OpenAPI page runs the vendored Swagger UI, from this server only.
             page.goto(f"{stack.url}/docs")

@@ -50,11 +50,25 @@ class Job:
 
 
 async def sync_guild(pool: asyncpg.Pool, job: Job, settings: WebSettings) -> tuple[dict[str, Any], int]:
-    """Sync the job's guild into its brand's tenant; returns (stats, messages expected)."""
+    """Sync the job's guild into its brand's tenant; returns (stats, messages expected, 0 when unknown).
+
+    Discord: `resonance.analytics.rest.sync_guild` (the REST sync of `resonance analytics sync`,
+    issue 19) with the brand's decrypted bot token. Mock mode: the seeded mock guild through
+    `run_extraction`, the function that sync wraps."""
+    if settings.discord_mode != "mock":
+        try:
+            from resonance.analytics.rest import sync_guild as rest_sync_guild  # type: ignore[import-not-found,unused-ignore]
+        except ImportError as exc:
+            raise RuntimeError("syncing a real Discord guild needs `resonance analytics sync` (issue 19); "
+                               "set RESONANCE_WEB_DISCORD=mock for the mock guild") from exc
+        if not job.token:
+            raise RuntimeError("no bot token stored for this brand")
+        stats = await rest_sync_guild(job.token, job.guild_id, pool, job.brand_id, sync_days=job.sync_days,
+                                      api_base=settings.discord_api_base)
+        return _stats_dict(stats), 0
+
     from resonance.analytics import create_mock_client, run_extraction
 
-    if settings.discord_mode != "mock":
-        raise RuntimeError("syncing a real Discord guild needs `resonance analytics sync` (issue 19); set RESONANCE_WEB_DISCORD=mock for the mock guild")
     seed = mock_seed(job.guild_id)
     if seed is None:
         raise RuntimeError(f"guild {job.guild_id} is not a mock guild (mock guild ids are 10**17 + seed * 10**9 + 1)")
@@ -63,7 +77,11 @@ async def sync_guild(pool: asyncpg.Pool, job: Job, settings: WebSettings) -> tup
     cutoff = datetime.now(UTC) - timedelta(days=job.sync_days)
     expected = sum(1 for ch in client.guilds[0].text_channels for m in ch.messages if m.created_at >= cutoff)
     stats = await run_extraction(client, pool, job.guild_id, tenant_id=job.brand_id, sync_days=job.sync_days, batch_size=100)
-    return asdict(stats) if hasattr(stats, "__dataclass_fields__") else dict(vars(stats)), expected
+    return _stats_dict(stats), expected
+
+
+def _stats_dict(stats: Any) -> dict[str, Any]:
+    return asdict(stats) if hasattr(stats, "__dataclass_fields__") else dict(vars(stats))
 
 
 class Worker:

@@ -23,6 +23,18 @@ from resonance.web.auth import COOKIE, Identity, identify
 from resonance.web.security import check_csrf, csrf_token
 
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+
+
+def _size(n: float) -> str:
+    """500 MB, 5 GB, 2.0 MB: the plans' sizes as the seed writes them."""
+    for unit, div in (("GB", 1024**3), ("MB", 1024**2), ("KB", 1024)):
+        if n >= div:
+            v = n / div
+            return f"{v:.0f} {unit}" if v == int(v) else f"{v:.1f} {unit}"
+    return f"{n:.0f} B"
+
+
+templates.env.filters["size"] = _size
 router = APIRouter(include_in_schema=False)
 
 LOWER_IS_BETTER = {"churn_rate", "top_10_concentration"}

@@ -24,6 +24,8 @@ class WebSettings(BaseSettings):
     token_key: str | None = Field(default=None, alias="DISCORD_TOKEN_ENCRYPTION_KEY")
     # "mock": extraction jobs read the seeded mock guild instead of Discord (demo, tests).
     discord_mode: str = Field(default="discord", alias="RESONANCE_WEB_DISCORD")
+    # Where Discord's REST API is (testing only: the fake Discord), as the bot reads it.
+    discord_api_base: str | None = Field(default=None, alias="RESONANCE_DISCORD_API_BASE")
     stripe_secret_key: str | None = Field(default=None, alias="STRIPE_SECRET_KEY")
     stripe_webhook_secret: str | None = Field(default=None, alias="STRIPE_WEBHOOK_SECRET")
     stripe_price_pro: str | None = Field(default=None, alias="STRIPE_PRICE_PRO")

@@ -194,7 +194,7 @@ BEGIN
     WHERE c.is_active
     ORDER BY c.server_id
     ON CONFLICT (server_id, snapshot_date, snapshot_type) DO UPDATE
-    SET metrics = excluded.metrics, created_at = now();
+    SET metrics = excluded.metrics, created_at = excluded.created_at;
     GET DIAGNOSTICS v_servers = ROW_COUNT;
 
     -- The last day of an ISO week (Sunday) closes the week Monday..Sunday.
@@ -205,7 +205,7 @@ BEGIN
         WHERE c.is_active
         ORDER BY c.server_id
         ON CONFLICT (server_id, snapshot_date, snapshot_type) DO UPDATE
-        SET metrics = excluded.metrics, created_at = now();
+        SET metrics = excluded.metrics, created_at = excluded.created_at;
     END IF;
 
     -- The last day of a month closes the calendar month.
@@ -220,7 +220,7 @@ BEGIN
         WHERE c.is_active
         ORDER BY c.server_id
         ON CONFLICT (server_id, snapshot_date, snapshot_type) DO UPDATE
-        SET metrics = excluded.metrics, created_at = now();
+        SET metrics = excluded.metrics, created_at = excluded.created_at;
     END IF;
 
     RETURN v_servers;

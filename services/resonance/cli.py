@@ -9,6 +9,7 @@ USAGE = """usage: resonance <command> [args]
 
 commands:
   db up|down|status|url|reset   the local Postgres 15 cluster under .resonance/
+  citus build|up|down|status|url   Citus from ../shared/vendor and a local 3-node cluster
   migrate [status] [--database-url URL] [--dry-run]
                                 apply db/local (plain Postgres only), db/migrations, then
                                 db/functions, db/policies and db/jobs
@@ -22,6 +23,7 @@ commands:
 # command -> module exposing main(argv) -> int; later capabilities add a line here.
 COMMANDS: dict[str, str] = {
     "db": "resonance.localdb",
+    "citus": "resonance.citus",
     "migrate": "resonance.migrate",
     "simulate": "resonance.simulate",
     "bench": "resonance.bench",

@@ -182,7 +182,8 @@ BEGIN
         RETURN jsonb_build_object('status', 'not_eligible', 'drop_id', p_drop_id, 'required_role_ids', to_jsonb(v_drop.required_role_ids));
     END IF;
     IF EXISTS (
-        SELECT FROM public.discord_drop_claims AS c WHERE c.drop_id = p_drop_id AND c.discord_user_id = p_user_id
+        SELECT FROM public.discord_drop_claims AS c
+        WHERE c.server_id = v_drop.server_id AND c.drop_id = p_drop_id AND c.discord_user_id = p_user_id
     ) THEN
         RETURN jsonb_build_object('status', 'already_claimed', 'drop_id', p_drop_id);
     END IF;
@@ -213,9 +214,11 @@ BEGIN
 
         -- 3. The one statement that decides, last: the drop row stays locked only until commit.
         -- (The claim row has no foreign key to the drop: it would take KEY SHARE on this hot row.)
+        -- (server_id: on Citus, where drops are distributed by server, this runs on one shard.)
         UPDATE public.discord_drops AS d
         SET claims_count = d.claims_count + 1
-        WHERE d.drop_id = p_drop_id
+        WHERE d.server_id = v_drop.server_id
+            AND d.drop_id = p_drop_id
             AND (d.max_claims IS NULL OR d.claims_count < d.max_claims)
             AND d.closed_at IS NULL
             AND (d.expires_at IS NULL OR d.expires_at > v_at)
@@ -227,7 +230,7 @@ BEGIN
     EXCEPTION
         WHEN SQLSTATE 'RS490' THEN
             -- 4. Lost the race: the member's reward and everything it did are rolled back.
-            SELECT d.* INTO v_drop FROM public.discord_drops AS d WHERE d.drop_id = p_drop_id;
+            SELECT d.* INTO v_drop FROM public.discord_drops AS d WHERE d.server_id = v_drop.server_id AND d.drop_id = p_drop_id;
             IF v_drop.closed_at IS NOT NULL OR v_at >= v_drop.expires_at THEN
                 RETURN jsonb_build_object('status', 'expired', 'drop_id', p_drop_id);
             END IF;

@@ -298,7 +298,7 @@ BEGIN
     SET target_value = excluded.target_value,
         alert_threshold = excluded.alert_threshold,
         is_active = excluded.is_active,
-        updated_at = now()
+        updated_at = excluded.updated_at  -- the column default, now(): Citus refuses now() here
     RETURNING k.* INTO v_row;
 
     RETURN to_jsonb(v_row);

@@ -253,7 +253,9 @@ def _start(node: Node) -> None:
         user = pwd.getpwnam(localdb.OS_USER)
         os.chown(conf, user.pw_uid, user.pw_gid)
     if localdb.is_running(c):
-        return
+        if _running_port(c) == c.port:
+            return
+        localdb._pg_ctl(c, "stop", "-m", "fast", "-w")  # started on other ports before: move it
     localdb._clear_stale_pid(c)
     if localdb._port_in_use(c.port):
         raise ClusterError(f"port {c.port} ({node.name}) is in use by another process; set RESONANCE_CITUS_PORTS")
@@ -267,6 +269,13 @@ def _start(node: Node) -> None:
     if started.returncode != 0:
         tail = "\n".join(c.log_file.read_text(errors="replace").splitlines()[-15:])
         raise ClusterError(f"{node.name} did not start:\n{started.stderr.strip()}\n--- {c.log_file} ---\n{tail}")
+
+
+def _running_port(c: Cluster) -> int | None:
+    try:
+        return int((c.data_dir / "postmaster.pid").read_text().splitlines()[3])
+    except (OSError, ValueError, IndexError):
+        return None
 
 
 def _sql(node: Node, database: str, sql: str) -> str:
@@ -284,6 +293,16 @@ def create_database(name: str = DB_NAME) -> str:
             _sql(node, "postgres", f'CREATE DATABASE "{name}"')
         _sql(node, name, "CREATE EXTENSION IF NOT EXISTS citus")
     coord, workers = all_nodes[0], all_nodes[1:]
+    # The nodes moved to other ports since this database registered them: follow them.
+    known = _sql(coord, name, "SELECT string_agg(nodeid || ':' || nodeport, ',' ORDER BY nodeid) FROM pg_dist_node WHERE groupid > 0")
+    moved = False
+    for (nodeid, port), worker in zip((item.split(":") for item in known.split(",") if item), workers):
+        if int(port) != worker.port:
+            _sql(coord, name, f"SELECT citus_update_node({nodeid}, '127.0.0.1', {worker.port})")
+            moved = True
+    if moved:
+        for worker in workers:
+            _sql(coord, name, f"SELECT start_metadata_sync_to_node('127.0.0.1', {worker.port})")
     _sql(coord, name, f"SELECT citus_set_coordinator_host('127.0.0.1', {coord.port})")
     for worker in workers:
         _sql(

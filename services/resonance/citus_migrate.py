@@ -344,6 +344,14 @@ async def _distribute(conn: asyncpg.Connection, log) -> dict[str, int]:
             f"DO $$ BEGIN IF EXISTS (SELECT FROM pg_roles WHERE rolname = '{role}' AND NOT rolcanlogin) "
             f"THEN ALTER ROLE {role} LOGIN; END IF; END $$"
         )
+    # RLS runs on the shards: the brand lookup of a policy (private.brand_server_ids) reads the local
+    # copy of a reference table from inside a shard query, which Citus allows only with nested
+    # execution on. Only for the API roles' sessions (their worker connections carry the role's settings).
+    for role in API_ROLES:
+        await conn.execute(
+            f"DO $$ BEGIN IF EXISTS (SELECT FROM pg_roles WHERE rolname = '{role}') THEN "
+            f"ALTER ROLE {role} IN DATABASE \"{database}\" SET citus.allow_nested_distributed_execution = on; END IF; END $$"
+        )
     unplaced = await unplaced_tables(conn)
     if unplaced:
         raise CitusPlanError(
@@ -385,7 +393,7 @@ async def _distribute(conn: asyncpg.Connection, log) -> dict[str, int]:
         await conn.execute(f"ALTER TABLE {con.table} ADD CONSTRAINT {_ident(con.name)} {con.definition}")
     stats["tables"] = placed
     stats["propagated"] = await propagate_functions(conn)
-    stats["triggers"] = await once_on_reference_tables(conn)
+    stats["triggers"] = await audit_where_the_log_is(conn)
     stats["functions"] = await delegate_functions(conn)
     log(
         f"  citus: {placed} tables placed ({sum(p.kind == 'distributed' for p in PLAN.values())} distributed, "
@@ -421,25 +429,34 @@ async def propagate_functions(conn: asyncpg.Connection) -> int:
     return done
 
 
-async def once_on_reference_tables(conn: asyncpg.Connection) -> int:
-    """A trigger on a reference table fires on every node's copy: the ones that write elsewhere (the
-    audit trail) fire on the coordinator's copy only, so a change is recorded once."""
+async def audit_where_the_log_is(conn: asyncpg.Connection) -> int:
+    """A trigger on a reference table fires on every node's copy. The audit trigger (ONCE_TRIGGERS) is
+    split into one trigger per operation whose WHEN clause holds only on the node that holds the audit
+    log's shard for the row's server: one audit row per change, written by local execution in the
+    same transaction. (engine_audit.sql re-creates the original trigger whenever it is re-applied;
+    this runs after every migrate and splits it again.)"""
     rows = await conn.fetch(
         """
-        SELECT t.tgname, t.tgrelid::regclass::text AS tbl, pg_catalog.pg_get_triggerdef(t.oid) AS def
+        SELECT t.tgname, t.tgrelid::regclass::text AS tbl, pg_catalog.pg_get_triggerdef(t.oid) AS def,
+               EXISTS (SELECT FROM pg_catalog.pg_attribute AS a WHERE a.attrelid = t.tgrelid AND a.attname = 'brand_id'
+                       AND NOT a.attisdropped) AS has_brand
         FROM pg_catalog.pg_trigger AS t JOIN pg_dist_partition AS p ON p.logicalrelid = t.tgrelid
         WHERE NOT t.tgisinternal AND p.repmodel = 't' AND t.tgfoid = ANY($1::regproc[])
-            AND pg_catalog.pg_get_triggerdef(t.oid) NOT LIKE '%citus_is_coordinator%'
+            AND t.tgname NOT LIKE '%\\_on\\_insert' AND t.tgname NOT LIKE '%\\_on\\_update' AND t.tgname NOT LIKE '%\\_on\\_delete'
         """,
         list(ONCE_TRIGGERS),
     )
     for r in rows:
         if " WHEN (" in r["def"]:
-            definition = r["def"].replace(" WHEN (", " WHEN (pg_catalog.citus_is_coordinator() AND ", 1)
-        else:
-            definition = re.sub(r"\s(FOR EACH (?:ROW|STATEMENT))\s", r" \1 WHEN (pg_catalog.citus_is_coordinator()) ", r["def"], count=1)
+            raise CitusPlanError(f"{r['tbl']}.{r['tgname']} has a WHEN clause; the Citus audit split does not handle it")
+        execute = r["def"][r["def"].index(" EXECUTE FUNCTION ") :]
+        for op, row in (("insert", "NEW"), ("update", "NEW"), ("delete", "OLD")):
+            key = f"coalesce({row}.server_id, 'brand:' || coalesce({row}.brand_id, '?'))" if r["has_brand"] else f"{row}.server_id"
+            await conn.execute(
+                f"CREATE OR REPLACE TRIGGER {_ident(r['tgname'] + '_on_' + op)} AFTER {op.upper()} ON {r['tbl']} FOR EACH ROW "
+                f"WHEN (private.citus_shard_is_local('public.discord_audit_log'::regclass, {key})){execute}"
+            )
         await conn.execute(f"DROP TRIGGER {_ident(r['tgname'])} ON {r['tbl']}")
-        await conn.execute(definition)
     return len(rows)
 
 

@@ -25,7 +25,9 @@ from test_engine_replay import test_concurrent_copies_of_each_event_count_once  
 
 # Money conserved to 1e-8 under a storm of tips between members on both workers; replays move money once.
 from test_ledger_storm import test_concurrent_replays_move_money_once, test_tip_storm_conserves_money  # noqa: F401
-from test_security_isolation import OWN_ROWS_VISIBLE, leaks, marker, seed
+from test_security_isolation import OWN_ROWS_VISIBLE, SCHEMAS, SEED, leaks, marker
+
+from resonance.migrate import split_statements
 
 SERVER, BRAND, ROLE = "citus-s1", "citus-b1", "og"
 
@@ -71,7 +73,7 @@ async def test_an_event_runs_on_the_one_worker_that_holds_its_server(db: asyncpg
         """SELECT n.nodeport FROM pg_dist_shard AS s JOIN pg_dist_placement AS p USING (shardid)
            JOIN pg_dist_node AS n USING (groupid)
            WHERE s.logicalrelid = 'public.discord_user_stats'::regclass
-             AND s.shardid = get_shard_id_for_distribution_column('public.discord_user_stats', $1)""",
+             AND s.shardid = get_shard_id_for_distribution_column('public.discord_user_stats', $1::text)""",
         SERVER,
     )
     assert "Task Count: 1" in plan and f"port={holder}" in plan, plan
@@ -98,6 +100,23 @@ async def test_a_one_time_bonus_clicked_20_times_at_once_pays_once(db: asyncpg.C
     assert statuses.count("paid") == 1 and statuses.count("already_claimed") == 19, statuses
     assert await db.fetchval("SELECT tipping.balance('og-member', 'RSNC')") == 100
     assert await db.fetchval("SELECT count(*) FROM resonance.reward_ledger WHERE event_type = 'one_time_bonus'") == 1
+
+
+async def seed(conn: asyncpg.Connection) -> list[str]:
+    """The security seed, one statement at a time (Citus 13.2 trips over some multi-statement strings
+    that touch many shards: "another command is already in progress"); returns every table and view
+    of ours (not Citus's own views in public, citus_tables and citus_schemas)."""
+    for _line, statement in split_statements(SEED):
+        await conn.execute(statement)
+    rows = await conn.fetch(
+        """SELECT format('%I.%I', n.nspname, c.relname) AS name
+           FROM pg_catalog.pg_class AS c JOIN pg_catalog.pg_namespace AS n ON n.oid = c.relnamespace
+           WHERE n.nspname = ANY($1::text[]) AND c.relkind IN ('r', 'p', 'v', 'm')
+               AND NOT EXISTS (SELECT FROM pg_catalog.pg_depend AS d WHERE d.objid = c.oid AND d.deptype = 'e')
+           ORDER BY 1""",
+        list(SCHEMAS),
+    )
+    return [r["name"] for r in rows]
 
 
 async def read_all_as(conn: asyncpg.Connection, tables: list[str], role: str, brand: str | None) -> dict[str, list[str]]:

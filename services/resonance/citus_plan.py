@@ -116,3 +116,11 @@ API_ROLES = ("anon", "authenticated", "service_role", "analytics_console")
 # Trigger functions that write to other tables: on a reference table they fire on the coordinator's
 # copy only (else once per node).
 ONCE_TRIGGERS = ("resonance.audit_config_change",)
+
+# Foreign keys Citus cannot enforce with these placements, dropped on Citus only (docs/scaling.md):
+# the journal's member references; tipping.post_transaction creates the member row in the same
+# transaction, so a journal row never names a member that does not exist.
+DROPPED_FOREIGN_KEYS = (
+    "tipping.transactions.transactions_sender_id_fkey",
+    "tipping.transactions.transactions_recipient_id_fkey",
+)

@@ -9,10 +9,14 @@ USAGE = """usage: resonance <command> [args]
 
 commands:
   db up|down|status|url|reset   the local Postgres 15 cluster under .resonance/
-  citus build|up|down|status|url   Citus from ../shared/vendor and a local 3-node cluster
+  db supabase up|reset|url|down the Supabase-like cluster (Supabase's init scripts replayed)
+  citus build|up|down|status|url
+                                Citus from ../shared/vendor and a local 3-node cluster (docs/scaling.md)
   migrate [status] [--database-url URL] [--dry-run]
                                 apply db/local (plain Postgres only), db/migrations, then
                                 db/functions, db/policies and db/jobs
+  export supabase DIR           a Supabase CLI project (config.toml, timestamped migrations, pgTAP
+                                tests) in DIR/supabase/; re-export writes only what changed
   simulate [--members N] [--days N] [--seed N] [--database-url URL]
                                 a seeded community driven end to end, then a report and a chart
   bench [--seconds N]           pgbench: our hot paths vs the ceiling and a naive peer
@@ -25,6 +29,7 @@ COMMANDS: dict[str, str] = {
     "db": "resonance.localdb",
     "citus": "resonance.citus",
     "migrate": "resonance.migrate",
+    "export": "resonance.export_supabase",
     "simulate": "resonance.simulate",
     "bench": "resonance.bench",
     "analytics": "resonance.analytics.cli",

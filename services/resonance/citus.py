@@ -2,7 +2,8 @@
 3-node cluster (a coordinator and two workers on 127.0.0.1) under `.resonance/citus/`.
 
 Citus is not packaged by Debian. When the system's Postgres 15 has no `citus` extension, we build it
-once from `../shared/vendor/citus-13.2.2.tar.gz` (or RESONANCE_CITUS_TARBALL) in a cache directory
+once from `../shared/vendor/citus-13.2.2.tar.gz` (the nearest `shared/vendor` above the checkout, or
+RESONANCE_CITUS_TARBALL) in a cache directory
 outside the checkout (RESONANCE_CACHE, default ~/.cache/resonance) and `make install` it; later runs
 find it installed. The nodes reuse the single-node cluster's helpers (localdb): same OS user, same
 initdb, same pg_ctl. Ports come from RESONANCE_CITUS_PORTS ("coordinator,worker,worker"), else the
@@ -46,6 +47,11 @@ def tarball() -> Path:
     explicit = os.environ.get("RESONANCE_CITUS_TARBALL")
     if explicit:
         return Path(explicit)
+    # ../shared/vendor beside the checkout (CI), or beside a folder of worktrees (../../shared/vendor).
+    for folder in project_root().parents:
+        candidate = folder / "shared" / "vendor" / TARBALL_NAME
+        if candidate.exists():
+            return candidate
     return project_root().parent / "shared" / "vendor" / TARBALL_NAME
 
 

@@ -45,7 +45,7 @@ BEGIN
         v_transaction_id := tipping.credit_reward(
             p_user_id, v_amount, v_brand_id, p_server_id, format('reward:%s', v_reward_id), p_event_type
         );
-        UPDATE resonance.reward_ledger SET transaction_id = v_transaction_id WHERE id = v_reward_id;
+        UPDATE resonance.reward_ledger SET transaction_id = v_transaction_id WHERE server_id = p_server_id AND id = v_reward_id;
     END IF;
 
     INSERT INTO public.discord_user_stats AS st (server_id, discord_user_id, rsnc_earned, first_seen_at, last_active_at)

@@ -240,6 +240,7 @@ def _settings(node: Node) -> str:
             "timezone = 'UTC'",
             "log_timezone = 'UTC'",
             "citus.enable_statistics_collection = off",
+            "citus.enable_stat_counters = on",
             "citus.stat_statements_track = 'all'",
             "",
         ]
@@ -260,6 +261,7 @@ def _start(node: Node) -> None:
         os.chown(conf, user.pw_uid, user.pw_gid)
     if localdb.is_running(c):
         if _running_port(c) == c.port:
+            localdb._pg_ctl(c, "reload")  # resonance.conf may have changed
             return
         localdb._pg_ctl(c, "stop", "-m", "fast", "-w")  # started on other ports before: move it
     localdb._clear_stale_pid(c)

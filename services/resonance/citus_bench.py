@@ -53,7 +53,8 @@ async def _node_readings(pattern: str) -> dict[str, dict[str, int]]:
 
 
 def _delta(before: dict[str, dict[str, int]], after: dict[str, dict[str, int]]) -> dict[str, dict[str, int]]:
-    return {n: {k: after[n][k] - before[n].get(k, 0) for k in after[n]} for n in after}
+    # pg_stat_statements may evict and re-create an entry during a run: a count never goes below 0.
+    return {n: {k: max(0, after[n][k] - before[n].get(k, 0)) for k in after[n]} for n in after}
 
 
 async def prepare(log) -> str:

@@ -11,8 +11,12 @@ module. What it adapts, and only on Citus:
 - keys: a primary key or unique constraint of a distributed table that lacks the distribution column
   gets it prepended (same name); a foreign key Citus cannot enforce across placements is dropped
   (docs/scaling.md lists them and what enforces the rule instead);
-- roles: the API roles get LOGIN, because Citus opens its connections to the workers as the current role;
-- the tables, by citus_plan.PLAN, then the hot functions by their server argument (DELEGATED).
+- roles: the API roles get LOGIN, because Citus opens its connections to the workers as the current
+  role, and nested execution in their sessions (a policy's brand lookup reads a reference table from
+  inside a shard query);
+- the audit trigger of a reference table fires only on the node holding the row's audit shard;
+- the tables, by citus_plan.PLAN; every function of ours on every node; the hot functions delegated
+  by their server argument (DELEGATED).
 
 Every step is idempotent: running migrate again distributes only what is not yet distributed.
 """

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-SCHEMAS = ("public", "resonance", "tipping", "analytics")
+SCHEMAS = ("public", "resonance", "tipping", "analytics", "saas")
 
 
 @dataclass(frozen=True)
@@ -53,6 +53,7 @@ PLAN: dict[str, Placement] = {
     "public.discord_community_goals": SERVER,
     "public.discord_kpi_snapshots": SERVER,
     "public.discord_audit_log": SERVER,
+    "public.discord_job_errors": SERVER,
     "resonance.daily_activity": SERVER,
     "resonance.processed_events": SERVER,
     "resonance.reward_ledger": SERVER,
@@ -64,6 +65,7 @@ PLAN: dict[str, Placement] = {
     "resonance.voice_sessions": SERVER,
     # queues and job bookkeeping: drained across servers (FOR UPDATE SKIP LOCKED needs one placement)
     "resonance.outbox": COORDINATOR,
+    "resonance.bot_interactions": COORDINATOR,  # keyed by Discord interaction id; server_id may be NULL
     "resonance.ledger_checks": COORDINATOR,
     "resonance.analytics_console_grants": COORDINATOR,
     "resonance.analytics_stage_messages": COORDINATOR,
@@ -79,6 +81,13 @@ PLAN: dict[str, Placement] = {
     "tipping.registration_nonces": COORDINATOR,
     "tipping.verifications": COORDINATOR,
     "tipping.tickets": COORDINATOR,
+    # the SaaS accounts of the web tier: per brand, small, read by the web tier on the coordinator
+    "saas.plans": COORDINATOR,
+    "saas.subscriptions": COORDINATOR,
+    "saas.query_usage": COORDINATOR,
+    "saas.stripe_events": COORDINATOR,
+    "saas.bot_connections": COORDINATOR,
+    "saas.extraction_jobs": COORDINATOR,
     # the analytics warehouse: by tenant
     "analytics.servers": TENANT,
     "analytics.users": TENANT,

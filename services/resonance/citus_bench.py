@@ -113,7 +113,7 @@ async def run_citus(seconds: int, log) -> dict[str, Any]:
     conn = await asyncpg.connect(url)
     try:
         await init_connection(conn)
-        drop_id = await make_drop(conn, 100_000_000)
+        drop_id = await make_drop(conn, 100_000)  # the largest drop the schema allows
     finally:
         await conn.close()
     before = await _node_readings("%resonance.claim_drop%")

@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 RESONANCE := $(BIN)/resonance
 SQL_TESTS := $(sort $(wildcard db/tests/*.sql))
 
-.PHONY: install db migrate test pgtap pgtap-supabase pytest lint demo bench clean-db
+.PHONY: install db migrate test pgtap pgtap-supabase pytest test-citus lint demo bench clean-db
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,11 @@ pgtap-supabase: install
 
 pytest: db
 	$(BIN)/pytest
+
+# The invariants on a local Citus cluster (docs/scaling.md); also collected by `pytest` above. Builds
+# Citus once from ../shared/vendor when it is not installed; skipped, with the reason, without either.
+test-citus: install
+	$(BIN)/pytest tests/citus
 
 lint: install
 	$(BIN)/sqlfluff lint db/ --processes 2 --disable-progress-bar

@@ -48,7 +48,7 @@ AS $$
     VALUES (p_tenant_id, p_server_id, p_name, p_icon, p_owner_id, p_member_count)
     ON CONFLICT (tenant_id, id) DO UPDATE
     SET name = excluded.name, icon = excluded.icon, owner_id = excluded.owner_id,
-        member_count = excluded.member_count, synced_at = pg_catalog.now()
+        member_count = excluded.member_count, synced_at = excluded.synced_at
     WHERE (s.name, s.icon, s.owner_id, s.member_count)
         IS DISTINCT FROM (excluded.name, excluded.icon, excluded.owner_id, excluded.member_count)
 $$;

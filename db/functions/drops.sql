@@ -195,7 +195,8 @@ BEGIN
     IF v_drop.claims_count >= v_drop.max_claims THEN
         -- Sold out: a winner clicking again still hears already_claimed.
         IF EXISTS (
-            SELECT FROM public.discord_drop_claims AS c WHERE c.drop_id = p_drop_id AND c.discord_user_id = p_user_id
+            SELECT FROM public.discord_drop_claims AS c
+            WHERE c.server_id = v_drop.server_id AND c.drop_id = p_drop_id AND c.discord_user_id = p_user_id
         ) THEN
             RETURN jsonb_build_object('status', 'already_claimed', 'drop_id', p_drop_id);
         END IF;
@@ -213,9 +214,11 @@ BEGIN
     ),
 
     won AS (
+        -- (server_id: on Citus, where drops are distributed by server, this runs on one shard.)
         UPDATE public.discord_drops AS d
         SET claims_count = d.claims_count + 1
-        WHERE d.drop_id = p_drop_id
+        WHERE d.server_id = v_drop.server_id
+            AND d.drop_id = p_drop_id
             AND EXISTS (SELECT FROM claimed)
             AND (d.max_claims IS NULL OR d.claims_count < d.max_claims)
             AND d.closed_at IS NULL
@@ -230,8 +233,8 @@ BEGIN
     IF v_count IS NULL THEN
         -- Sold out or expired since the read: the claim row goes again, in this same transaction
         -- (nobody else ever sees it).
-        DELETE FROM public.discord_drop_claims AS c WHERE c.claim_id = v_claim_id;
-        SELECT d.* INTO v_drop FROM public.discord_drops AS d WHERE d.drop_id = p_drop_id;
+        DELETE FROM public.discord_drop_claims AS c WHERE c.server_id = v_drop.server_id AND c.claim_id = v_claim_id;
+        SELECT d.* INTO v_drop FROM public.discord_drops AS d WHERE d.server_id = v_drop.server_id AND d.drop_id = p_drop_id;
         IF v_drop.closed_at IS NOT NULL OR v_at >= v_drop.expires_at THEN
             RETURN jsonb_build_object('status', 'expired', 'drop_id', p_drop_id);
         END IF;

@@ -191,15 +191,16 @@ SET search_path = ''
 AS $$
 DECLARE
     v_value numeric := resonance.goal_value(p_goal, p_at);
+    v_now timestamptz := clock_timestamp();  -- a value, not a volatile call in the UPDATE (Citus refuses those)
 BEGIN
     IF v_value IS NULL THEN
         RETURN 0;
     END IF;
     UPDATE public.discord_community_goals AS g
     SET current_value = v_value,
-        refreshed_at = clock_timestamp(),
+        refreshed_at = v_now,
         completed_at = CASE WHEN v_value >= g.target_value THEN p_at END
-    WHERE g.goal_id = p_goal.goal_id AND g.completed_at IS NULL AND g.failed_at IS NULL;
+    WHERE g.server_id = p_goal.server_id AND g.goal_id = p_goal.goal_id AND g.completed_at IS NULL AND g.failed_at IS NULL;
     IF FOUND AND v_value >= p_goal.target_value THEN
         PERFORM resonance.announce(
             p_goal.server_id,

@@ -313,7 +313,7 @@ BEGIN
         VALUES (p_rule.id, p_server_id, p_user_id, p_at)
         ON CONFLICT (rule_id, server_id, discord_user_id) DO UPDATE
         SET last_at = excluded.last_at
-        WHERE cd.last_at + v_cooldown <= excluded.last_at
+        WHERE excluded.last_at - cd.last_at >= v_cooldown  -- (immutable operators: Citus evaluates this on the shard)
         RETURNING 1 INTO v_hit;
         IF v_hit IS NULL THEN
             IF p_rule.max_claims_per_user IS NOT NULL THEN

@@ -35,7 +35,7 @@ BEGIN
     ON CONFLICT (job, server_id) WHERE resolved_at IS NULL DO UPDATE
     SET error_code = excluded.error_code,
         error_message = excluded.error_message,
-        last_failed_at = now(),
+        last_failed_at = excluded.last_failed_at,  -- the column default, now(): Citus refuses now() here
         failures = e.failures + 1;
     RAISE WARNING 'job % failed for server %: % %', p_job, p_server_id, p_error_code, p_error_message;
 END;

@@ -217,7 +217,7 @@ BEGIN
     INSERT INTO public.discord_kpi_snapshots AS s (server_id, snapshot_date, snapshot_type, metrics)
     VALUES (p_server_id, p_day, 'daily', v_daily)
     ON CONFLICT (server_id, snapshot_date, snapshot_type) DO UPDATE
-    SET metrics = excluded.metrics, created_at = now();
+    SET metrics = excluded.metrics, created_at = excluded.created_at;
 
     -- The last day of an ISO week (Sunday) closes the week Monday..Sunday; its window metrics are
     -- the day's (the same 7-day windows), so only the week's own rows are read again.
@@ -225,7 +225,7 @@ BEGIN
         INSERT INTO public.discord_kpi_snapshots AS s (server_id, snapshot_date, snapshot_type, metrics)
         VALUES (p_server_id, p_day - 6, 'weekly', resonance.compute_kpis_reusing(p_server_id, p_day - 6, p_day, v_daily))
         ON CONFLICT (server_id, snapshot_date, snapshot_type) DO UPDATE
-        SET metrics = excluded.metrics, created_at = now();
+        SET metrics = excluded.metrics, created_at = excluded.created_at;
     END IF;
 
     -- The last day of a month closes the calendar month.
@@ -236,7 +236,7 @@ BEGIN
             resonance.compute_kpis_for_period(p_server_id, date_trunc('month', p_day)::date, p_day)
         )
         ON CONFLICT (server_id, snapshot_date, snapshot_type) DO UPDATE
-        SET metrics = excluded.metrics, created_at = now();
+        SET metrics = excluded.metrics, created_at = excluded.created_at;
     END IF;
 END;
 $$;
@@ -364,7 +364,7 @@ BEGIN
     SET target_value = excluded.target_value,
         alert_threshold = excluded.alert_threshold,
         is_active = excluded.is_active,
-        updated_at = now()
+        updated_at = excluded.updated_at  -- the column default, now(): Citus refuses now() here
     RETURNING k.* INTO v_row;
 
     SELECT ch.channel_id, ch.source INTO v_channel, v_source FROM resonance.kpi_alert_channel(p_server_id) AS ch;

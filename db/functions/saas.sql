@@ -356,7 +356,7 @@ BEGIN
         stripe_customer_id = coalesce(excluded.stripe_customer_id, s.stripe_customer_id),
         stripe_subscription_id = coalesce(excluded.stripe_subscription_id, s.stripe_subscription_id),
         current_period_end = coalesce(excluded.current_period_end, s.current_period_end),
-        updated_at = now();
+        updated_at = excluded.updated_at;  -- now(), from VALUES: Citus refuses now() here
     RETURN jsonb_build_object('status', 'applied', 'event_id', p_event_id, 'brand_id', p_brand_id, 'plan', p_plan);
 END;
 $$;

@@ -840,7 +840,12 @@ def main(argv: list[str]) -> int:
         "--only", default=None,
         help=f"comma-separated phases to run ({', '.join(PHASES)}); default all. E.g. --only ceilings,drops",
     )
+    parser.add_argument("--citus", action="store_true", help="record_message and claim_drop on the local Citus cluster (docs/scaling.md)")
     args = parser.parse_args(argv)
+    if args.citus:
+        from resonance.citus_bench import main as citus_main
+
+        return citus_main(args.seconds, args.out)
     only = None
     if args.only:
         only = {p.strip() for p in args.only.split(",") if p.strip()}

@@ -17,7 +17,8 @@ commands:
                                 tests) in DIR/supabase/; re-export writes only what changed
   simulate [--members N] [--days N] [--seed N] [--database-url URL]
                                 a seeded community driven end to end, then a report and a chart
-  bench [--seconds N]           pgbench: our hot paths vs the ceiling and a naive peer
+  bench [--seconds N] [--citus] pgbench: our hot paths vs the ceiling and a naive peer;
+                                --citus: record_message and claim_drop on the Citus cluster
   analytics sync|simulate|query  a real guild over Discord REST (DISCORD_BOT_TOKEN) or a seeded mock
                                 guild into the warehouse; the sealed SQL console
   bot [--list-commands]         the Discord bot (DISCORD_TOKEN, DATABASE_URL from the environment)

@@ -462,7 +462,12 @@ async def migrate(url: str, *, dry_run: bool = False, root: Path | None = None, 
             if dry_run:
                 return plan
             await conn.execute(BOOTSTRAP)
+            from resonance import citus_migrate  # a Citus coordinator only: docs/scaling.md
+
+            citus = await citus_migrate.prepare(conn, plan)
             await apply_plan(conn, plan, log=log, root=root)
+            if citus:
+                await citus_migrate.distribute(conn, log=log)
             return plan
         finally:
             await conn.execute("SELECT pg_advisory_unlock($1)", LOCK_KEY)

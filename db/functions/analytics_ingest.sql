@@ -116,9 +116,11 @@ GRANT EXECUTE ON FUNCTION analytics._lock_tenants(text []) TO service_role;
 
 CREATE OR REPLACE FUNCTION analytics._bump_interactions(p_deltas analytics.interaction_delta [])
 RETURNS void
-LANGUAGE sql
+LANGUAGE plpgsql
 SET search_path = ''
 AS $$
+BEGIN
+    -- plpgsql, not sql: on Citus a parameterised statement of an inlined sql body cannot be planned.
     WITH d AS (
         SELECT x.tenant_id, x.server_id, x.from_user_id, x.to_user_id,
             sum(x.replies) AS replies, sum(x.reactions) AS reactions, sum(x.mentions) AS mentions
@@ -149,7 +151,8 @@ AS $$
         WHERE ic.tenant_id = d.tenant_id AND ic.server_id = d.server_id
             AND ic.from_user_id = d.from_user_id AND ic.to_user_id = d.to_user_id
     )
-    ORDER BY d.tenant_id, d.server_id, d.from_user_id, d.to_user_id
+    ORDER BY d.tenant_id, d.server_id, d.from_user_id, d.to_user_id;
+END;
 $$;
 
 COMMENT ON FUNCTION analytics._bump_interactions(analytics.interaction_delta []) IS 'Apply signed changes to analytics.interaction_counts: net per key, rows reaching zero deleted, net-zero keys untouched; a count going negative violates a CHECK (a bug, never data). Called by the rollup triggers under the tenant''s lock.';
@@ -158,9 +161,11 @@ GRANT EXECUTE ON FUNCTION analytics._bump_interactions(analytics.interaction_del
 
 CREATE OR REPLACE FUNCTION analytics._bump_daily(p_deltas analytics.daily_delta [])
 RETURNS void
-LANGUAGE sql
+LANGUAGE plpgsql
 SET search_path = ''
 AS $$
+BEGIN
+    -- plpgsql, not sql: on Citus a parameterised statement of an inlined sql body cannot be planned.
     WITH d AS (
         SELECT x.tenant_id, x.server_id, x.day, x.channel_id, x.author_id, sum(x.messages) AS messages
         FROM pg_catalog.unnest(p_deltas) AS x
@@ -190,7 +195,8 @@ AS $$
         WHERE dc.tenant_id = d.tenant_id AND dc.server_id = d.server_id AND dc.day = d.day
             AND dc.channel_id = d.channel_id AND dc.author_id = d.author_id
     )
-    ORDER BY d.tenant_id, d.server_id, d.day, d.channel_id, d.author_id
+    ORDER BY d.tenant_id, d.server_id, d.day, d.channel_id, d.author_id;
+END;
 $$;
 
 COMMENT ON FUNCTION analytics._bump_daily(analytics.daily_delta []) IS 'Apply signed changes to analytics.daily_author_counts: net per key, rows reaching zero deleted, net-zero keys untouched; a count going to or below zero without its row violates a CHECK (a bug, never data). Called by the rollup triggers under the tenant''s lock.';

@@ -265,6 +265,8 @@ SET search_path = ''
 AS $$
 DECLARE
     v_claim public.discord_drop_claims;
+    v_server_id text;
+    v_paid_at timestamptz := now();  -- a value: Citus refuses now() in a distributed UPDATE's SET
     v_drop record;
     v_brand_id text;
     v_closed jsonb;
@@ -272,8 +274,12 @@ BEGIN
     IF p_claim_id IS NULL THEN
         RETURN jsonb_build_object('status', 'no_claim');
     END IF;
-    -- The claim row serialises its payers (the bot right after the decision, the repair job).
-    SELECT c.* INTO v_claim FROM public.discord_drop_claims AS c WHERE c.claim_id = p_claim_id FOR UPDATE;
+    -- The claim row serialises its payers (the bot right after the decision, the repair job). It
+    -- is locked by its server too, so that on Citus the lock is one shard's (a plain read finds it).
+    SELECT c.server_id INTO v_server_id FROM public.discord_drop_claims AS c WHERE c.claim_id = p_claim_id;
+    SELECT c.* INTO v_claim FROM public.discord_drop_claims AS c
+    WHERE c.server_id = v_server_id AND c.claim_id = p_claim_id
+    FOR UPDATE;
     IF v_claim.claim_id IS NULL THEN
         RAISE EXCEPTION 'unknown drop claim %', p_claim_id USING ERRCODE = 'RS410';
     END IF;
@@ -281,7 +287,8 @@ BEGIN
         RETURN jsonb_build_object('status', 'already_paid', 'claim_id', p_claim_id, 'paid_at', v_claim.paid_at);
     END IF;
     -- Plain reads (no lock on the hot drop row).
-    SELECT d.rule_id, d.event_id INTO v_drop FROM public.discord_drops AS d WHERE d.drop_id = v_claim.drop_id;
+    SELECT d.rule_id, d.event_id INTO v_drop FROM public.discord_drops AS d
+    WHERE d.server_id = v_claim.server_id AND d.drop_id = v_claim.drop_id;
     SELECT s.brand_id INTO v_brand_id FROM public.discord_server_configs AS s WHERE s.server_id = v_claim.server_id;
 
     v_closed := resonance.close_event(
@@ -294,7 +301,8 @@ BEGIN
         )),
         jsonb_build_array(jsonb_build_object('user_id', v_claim.discord_user_id, 'drops_claimed', 1, 'actions', 1))
     );
-    UPDATE public.discord_drop_claims AS c SET paid_at = now() WHERE c.claim_id = p_claim_id;
+    UPDATE public.discord_drop_claims AS c SET paid_at = v_paid_at
+    WHERE c.server_id = v_claim.server_id AND c.claim_id = p_claim_id;
 
     RETURN jsonb_build_object(
         'status', CASE WHEN v_closed -> 'rules' -> 0 ->> 'status' = 'rewarded' THEN 'paid' ELSE 'already_paid' END,
@@ -318,13 +326,13 @@ DECLARE
     v_claim_id uuid;
     v_paid integer := 0;
 BEGIN
-    -- Claims being paid right now are locked by their payer: skip them.
+    -- A plain read (on Citus a lock over every shard is refused): pay_drop_claim locks each claim
+    -- and answers already_paid for one its payer finished meanwhile.
     FOR v_claim_id IN
         SELECT c.claim_id FROM public.discord_drop_claims AS c
         WHERE c.paid_at IS NULL
         ORDER BY c.claimed_at
         LIMIT p_limit
-        FOR UPDATE SKIP LOCKED
     LOOP
         IF resonance.pay_drop_claim(v_claim_id) ->> 'status' = 'paid' THEN
             v_paid := v_paid + 1;
@@ -335,7 +343,7 @@ END;
 $$;
 
 COMMENT ON FUNCTION resonance.pay_unpaid_drop_claims(integer) IS
-'Job (every minute): pays every decided drop claim that is still unpaid (a crash between resonance.claim_drop''s decision and resonance.pay_drop_claim), at most p_limit per run, skipping claims being paid right now. Returns how many it paid; exactly once per claim (claim row lock, paid_at, the reward''s idempotency key).';
+'Job (every minute): pays every decided drop claim that is still unpaid (a crash between resonance.claim_drop''s decision and resonance.pay_drop_claim), at most p_limit per run (a claim being paid right now is waited for, then found paid). Returns how many it paid; exactly once per claim (claim row lock, paid_at, the reward''s idempotency key).';
 
 REVOKE ALL ON FUNCTION resonance.pay_unpaid_drop_claims(integer) FROM public, anon, authenticated;
 GRANT EXECUTE ON FUNCTION resonance.pay_unpaid_drop_claims(integer) TO service_role;

@@ -186,6 +186,8 @@ def _fk_allowed(table: str, placement: Placement, fk: Constraint) -> bool:
         return target.kind == "reference"
     if placement.kind == "coordinator":
         return target.kind in ("reference", "coordinator")
+    if placement.kind == "postgres" or target.kind == "postgres":
+        return placement.kind == target.kind  # plain tables reference only each other
     if target.kind == "reference":
         return True
     return target.kind == "distributed" and target.group == placement.group and placement.column in fk.columns
@@ -250,6 +252,9 @@ async def _placed(conn: asyncpg.Connection, table: str) -> bool:
         """,
         table,
     )
+    if PLAN[table].kind == "postgres":
+        # Left as a plain table: Citus has no metadata for it at all.
+        return not await conn.fetchval("SELECT EXISTS (SELECT FROM pg_dist_partition WHERE logicalrelid = $1::regclass)", table)
     return kind == PLAN[table].kind
 
 
@@ -401,7 +406,8 @@ async def _distribute(conn: asyncpg.Connection, log) -> dict[str, int]:
     stats["functions"] = await delegate_functions(conn)
     log(
         f"  citus: {placed} tables placed ({sum(p.kind == 'distributed' for p in PLAN.values())} distributed, "
-        f"{sum(p.kind == 'reference' for p in PLAN.values())} reference, {sum(p.kind == 'coordinator' for p in PLAN.values())} on the coordinator), "
+        f"{sum(p.kind == 'reference' for p in PLAN.values())} reference, {sum(p.kind == 'coordinator' for p in PLAN.values())} on the coordinator, "
+        f"{sum(p.kind == 'postgres' for p in PLAN.values())} plain), "
         f"{stats['functions']} functions delegated"
     )
     return stats

@@ -1,11 +1,12 @@
 """Where every Resonance table lives on a Citus cluster: the distribution plan, as data.
 
-Four placements:
+Five placements:
 - REFERENCE: small configuration every node reads locally (a full copy on each node; writes go to all);
 - SERVER: hash-distributed by `server_id`, one colocation group, so everything one Discord server
   touches lives on one worker and the hot functions run there;
 - TENANT: the analytics warehouse, hash-distributed by `tenant_id` (the brand), colocated;
 - MEMBER: the tipping balances, hash-distributed by member (`user_id`), colocated;
+- POSTGRES: plain tables on the coordinator, unknown to Citus (the analytics warehouse for now);
 - COORDINATOR: Citus local tables (one copy, on the coordinator, reachable from every node): tables
   whose keys cannot include a distribution column (a global idempotency key, two independent unique
   columns) or that only jobs and rare admin paths touch.
@@ -23,13 +24,14 @@ SCHEMAS = ("public", "resonance", "tipping", "analytics", "saas")
 
 @dataclass(frozen=True)
 class Placement:
-    kind: str  # reference | distributed | coordinator
+    kind: str  # reference | distributed | coordinator | postgres
     column: str | None = None
     group: str | None = None  # colocation group (distributed only)
 
 
 REFERENCE = Placement("reference")
 COORDINATOR = Placement("coordinator")
+POSTGRES = Placement("postgres")
 SERVER = Placement("distributed", "server_id", "server")
 TENANT = Placement("distributed", "tenant_id", "tenant")
 MEMBER = Placement("distributed", "user_id", "member")
@@ -88,16 +90,23 @@ PLAN: dict[str, Placement] = {
     "saas.stripe_events": COORDINATOR,
     "saas.bot_connections": COORDINATOR,
     "saas.extraction_jobs": COORDINATOR,
-    # the analytics warehouse: by tenant
-    "analytics.servers": TENANT,
-    "analytics.users": TENANT,
-    "analytics.channels": TENANT,
-    "analytics.emojis": TENANT,
-    "analytics.messages": TENANT,
-    "analytics.message_mentions": TENANT,
-    "analytics.reactions": TENANT,
-    "analytics.server_members": TENANT,
-    "analytics.sync_state": TENANT,
+    # the analytics warehouse: plain tables on the coordinator for now. Its rollups are maintained by
+    # statement triggers reading transition tables: on the shards of a tenant-distributed warehouse
+    # they crashed a Citus 13.2.2 worker at COMMIT PREPARED (signal 11), and as Citus local tables
+    # Citus cannot plan them ("unrecognized RTE kind": the transition table). TENANT is the intended
+    # placement once the rollups are maintained another way (docs/scaling.md).
+    "analytics.servers": POSTGRES,
+    "analytics.users": POSTGRES,
+    "analytics.channels": POSTGRES,
+    "analytics.emojis": POSTGRES,
+    "analytics.messages": POSTGRES,
+    "analytics.message_mentions": POSTGRES,
+    "analytics.reactions": POSTGRES,
+    "analytics.server_members": POSTGRES,
+    "analytics.sync_state": POSTGRES,
+    "analytics.interaction_counts": POSTGRES,
+    "analytics.daily_author_counts": POSTGRES,
+    "analytics.tenant_settings": POSTGRES,
 }
 
 # Functions delegated to the worker holding their first argument's shard: one Discord event, one
@@ -132,4 +141,8 @@ ONCE_TRIGGERS = ("resonance.audit_config_change",)
 DROPPED_FOREIGN_KEYS = (
     "tipping.transactions.transactions_sender_id_fkey",
     "tipping.transactions.transactions_recipient_id_fkey",
+    # A reward decision (distributed by server) names its journal transaction (on the coordinator):
+    # Citus allows no foreign key from a distributed table to a local one. Written in one statement
+    # with its transaction (resonance.close_event), and tipping.reconcile() compares the two.
+    "resonance.reward_ledger.reward_ledger_transaction_fkey",
 )

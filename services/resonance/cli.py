@@ -10,6 +10,8 @@ USAGE = """usage: resonance <command> [args]
 commands:
   db up|down|status|url|reset   the local Postgres 15 cluster under .resonance/
   db supabase up|reset|url|down the Supabase-like cluster (Supabase's init scripts replayed)
+  citus build|up|down|status|url
+                                Citus from ../shared/vendor and a local 3-node cluster (docs/scaling.md)
   migrate [status] [--database-url URL] [--dry-run]
                                 apply db/local (plain Postgres only), db/migrations, then
                                 db/functions, db/policies and db/jobs
@@ -28,6 +30,7 @@ commands:
 # command -> module exposing main(argv) -> int; later capabilities add a line here.
 COMMANDS: dict[str, str] = {
     "db": "resonance.localdb",
+    "citus": "resonance.citus",
     "migrate": "resonance.migrate",
     "export": "resonance.export_supabase",
     "simulate": "resonance.simulate",

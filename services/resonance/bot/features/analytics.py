@@ -10,6 +10,7 @@ writes nothing; an outage queues the call for replay like every listener's.
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import discord
@@ -17,16 +18,24 @@ from discord.ext import commands
 
 from resonance.analytics import live
 from resonance.analytics.discord_adapter import DiscordChannel, DiscordMember, DiscordMessage, EmojiInfo
-from resonance.bot.runtime import Feature
+from resonance.bot.runtime import Feature, Runtime
 
 HISTORY_CHANNEL_TYPES = (discord.ChannelType.text, discord.ChannelType.news)  # what the sync reads
 
 
 class Analytics(Feature):
+    def __init__(self, rt: Runtime) -> None:
+        super().__init__(rt)
+        self._lanes: dict[int, asyncio.Lock] = {}
+
     async def handle(self, what: str, server_id: int, kind: str, payload: dict[str, Any]) -> dict[str, Any] | None:
-        """The one call behind every listener below."""
-        result: dict[str, Any] | None = await self.rt.listen(
-            what, str(server_id), lambda: live.ingest_event(self.rt.pool, server_id, kind, payload))
+        """The one call behind every listener below. discord.py runs each event in a task of its own,
+        so a reaction could reach the database before the message it is on; one lane per guild (a
+        FIFO lock taken before the first await) keeps the guild's events in gateway order."""
+        lane = self._lanes.setdefault(server_id, asyncio.Lock())
+        async with lane:
+            result: dict[str, Any] | None = await self.rt.listen(
+                what, str(server_id), lambda: live.ingest_event(self.rt.pool, server_id, kind, payload))
         return result
 
     @staticmethod

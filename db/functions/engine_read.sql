@@ -199,13 +199,13 @@ BEGIN
         least(100, round(100 * coalesce(g.current_value, 0) / g.target_value, 1)),
         g.deadline, g.completed_at
     FROM public.discord_community_goals AS g
-    WHERE g.server_id = p_server_id
+    WHERE g.server_id = p_server_id AND g.is_active
     ORDER BY g.completed_at IS NOT NULL, g.deadline NULLS LAST, g.created_at;
 END;
 $$;
 
 COMMENT ON FUNCTION resonance.list_goals(text) IS
-'The server''s community goals with current value and percent of target (capped at 100); open goals first. Values are as last refreshed (every reward refreshes them; resonance.refresh_goals forces it). Raises RS001.';
+'The server''s active community goals (resonance.disable_goal hides one) with current value and percent of target (capped at 100); open goals first. Values are as last refreshed (every reward refreshes them; resonance.refresh_goals forces it). Raises RS001.';
 
 REVOKE ALL ON FUNCTION resonance.list_goals(text) FROM public, anon, authenticated;
 GRANT EXECUTE ON FUNCTION resonance.list_goals(text) TO service_role;

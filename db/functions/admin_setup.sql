@@ -373,7 +373,7 @@ BEGIN
                 'fix', '/role effect'
             ),
             jsonb_build_object(
-                'key', 'drops_channel', 'done', v_server.config_metadata -> 'channels' ? 'drops',
+                'key', 'drops_channel', 'done', coalesce(v_server.config_metadata -> 'channels' ? 'drops', FALSE),
                 'detail', v_server.config_metadata -> 'channels' ->> 'drops',
                 'fix', '/setup channel kind:drops'
             ),
@@ -392,3 +392,45 @@ COMMENT ON FUNCTION resonance.setup_checklist(text) IS
 
 REVOKE ALL ON FUNCTION resonance.setup_checklist(text) FROM public, anon, authenticated;
 GRANT EXECUTE ON FUNCTION resonance.setup_checklist(text) TO service_role;
+
+
+CREATE OR REPLACE FUNCTION resonance.set_anti_farming(
+    p_server_id text,
+    p_actor_id text,
+    p_similarity numeric DEFAULT 0.9,
+    p_min_words integer DEFAULT 0,
+    p_window_minutes integer DEFAULT 30,
+    p_enabled boolean DEFAULT TRUE
+)
+RETURNS jsonb
+LANGUAGE plpgsql
+SET search_path = ''
+AS $$
+DECLARE
+    v_settings jsonb;
+BEGIN
+    PERFORM resonance.server_brand(p_server_id);
+    IF p_similarity IS NULL OR p_similarity <= 0 OR p_similarity > 1 THEN
+        RAISE EXCEPTION 'similarity must be above 0 and at most 1, got %', p_similarity USING ERRCODE = 'RS742';
+    ELSIF p_min_words IS NULL OR p_min_words NOT BETWEEN 0 AND 100 THEN
+        RAISE EXCEPTION 'min_words must be 0 .. 100, got %', p_min_words USING ERRCODE = 'RS742';
+    ELSIF p_window_minutes IS NULL OR p_window_minutes NOT BETWEEN 1 AND 10080 THEN
+        RAISE EXCEPTION 'window_minutes must be 1 .. 10080 (a week), got %', p_window_minutes USING ERRCODE = 'RS742';
+    END IF;
+    PERFORM resonance.admin_act(p_actor_id);
+    v_settings := jsonb_build_object(
+        'similarity', p_similarity, 'min_words', p_min_words, 'window_minutes', p_window_minutes,
+        'enabled', coalesce(p_enabled, TRUE)
+    );
+    UPDATE public.discord_server_configs AS s
+    SET config_metadata = coalesce(s.config_metadata, '{}'::jsonb) || jsonb_build_object('anti_farming', v_settings)
+    WHERE s.server_id = p_server_id;
+    RETURN jsonb_build_object('status', 'set', 'anti_farming', v_settings);
+END;
+$$;
+
+COMMENT ON FUNCTION resonance.set_anti_farming(text, text, numeric, integer, integer, boolean) IS
+'Sets a server''s anti-farming thresholds (config_metadata.anti_farming, read by record_message), audited with admin p_actor_id: similarity (pg_trgm, above 0 and at most 1) to one of the member''s recent messages in the last window_minutes (1..10080) marks a message farmed, as do fewer than min_words (0..100) words; enabled FALSE switches the check off. {"status":"set","anti_farming"}. Raises RS001, RS742 (out of range), RS301/RS705 (actor).';
+
+REVOKE ALL ON FUNCTION resonance.set_anti_farming(text, text, numeric, integer, integer, boolean) FROM public, anon, authenticated;
+GRANT EXECUTE ON FUNCTION resonance.set_anti_farming(text, text, numeric, integer, integer, boolean) TO service_role;

@@ -5,7 +5,7 @@
 -- this file is one transaction), so each audit assertion proves that call named its own actor.
 BEGIN;
 \ir helpers/setup.psql
-SELECT plan(174);
+SELECT plan(180);
 
 CREATE TEMP TABLE t_audit_mark AS SELECT coalesce(max(id), 0) AS id FROM public.discord_audit_log;
 
@@ -123,8 +123,8 @@ SELECT is(
     '["drops_channel", "report_channel", "roles", "rules"]'::jsonb, 'the checklist has its four items'
 );
 SELECT is(
-    (SELECT count(*) FROM t_setup, jsonb_array_elements(r -> 'checklist' -> 'items') AS i WHERE (i ->> 'done')::boolean),
-    0::bigint, 'nothing is configured on a fresh server'
+    (SELECT count(*) FROM t_setup, jsonb_array_elements(r -> 'checklist' -> 'items') AS i WHERE i -> 'done' = 'false'::jsonb),
+    4::bigint, 'nothing is configured on a fresh server (each item says done false)'
 );
 SELECT is(resonance.setup_server('3001', 'Guild Three', '9202') ->> 'status', 'already_linked', '/setup again: already_linked');
 SELECT is(resonance.setup_server('2001', 'Guild Two', '9203') ->> 'brand_id', 'brandC', '/setup without a code keeps the brand a guild has');
@@ -142,6 +142,20 @@ SELECT is(resonance.set_server_channel('3001', '9204', 'alerts', NULL) ->> 'stat
 SELECT throws_ok($$SELECT resonance.set_server_channel('3001', '9204', 'memes', '1')$$, 'RS741', NULL, 'unknown channel kind raises RS741');
 SELECT throws_ok($$SELECT resonance.set_server_channel('3001', '9204', 'drops', '#general')$$, 'RS741', NULL, 'a channel name instead of an id raises RS741');
 SELECT throws_ok($$SELECT resonance.set_server_channel('4040', '9204', 'drops', '1')$$, 'RS001', NULL, 'unknown server raises RS001');
+
+-- anti-farming
+SELECT is(
+    resonance.set_anti_farming('3001', '9205', 0.8, 3, 60) -> 'anti_farming',
+    '{"similarity": 0.8, "min_words": 3, "window_minutes": 60, "enabled": true}'::jsonb, 'set_anti_farming sets the thresholds'
+);
+SELECT is(
+    (SELECT config_metadata -> 'channels' ->> 'drops' FROM public.discord_server_configs WHERE server_id = '3001'), '555',
+    'other settings are kept'
+);
+SELECT ok(pg_temp.audited('3001', 'discord_server_configs.update', '9205'), 'anti-farming changes are audited');
+SELECT throws_ok($$SELECT resonance.set_anti_farming('3001', 'a', 1.5)$$, 'RS742', NULL, 'similarity above 1 raises RS742');
+SELECT throws_ok($$SELECT resonance.set_anti_farming('3001', 'a', 0.9, -1)$$, 'RS742', NULL, 'negative min_words raise RS742');
+SELECT throws_ok($$SELECT resonance.set_anti_farming('3001', 'a', 0.9, 0, 0)$$, 'RS742', NULL, 'an empty window raises RS742');
 
 -- ------------------------------------------------------------------------------ event rules
 CREATE TEMP TABLE t_rule AS SELECT resonance.set_event_rule('3001', '9301', 'channel_message', 5, 0) AS r;

@@ -97,12 +97,18 @@ def cluster() -> Cluster:
 # ---------------------------------------------------------------- packages and the OS user
 
 
-def missing_packages() -> list[str]:
-    return [pkg for pkg, marker in REQUIRED_PACKAGES.items() if not marker.exists()]
+def missing_packages(packages: dict[str, Path] | None = None) -> list[str]:
+    wanted = REQUIRED_PACKAGES if packages is None else packages
+    return [pkg for pkg, marker in wanted.items() if not marker.exists()]
 
 
-def ensure_packages() -> None:
-    missing = missing_packages()
+def ensure_packages(packages: dict[str, Path] | None = None) -> None:
+    """Install the Debian packages whose marker file is missing (apt-get as root, or sudo -n).
+
+    `packages` maps a package name to a file it installs; the default is the cluster's own set.
+    Other features (Citus build, the browser tests) pass their own map, so there is one installer.
+    """
+    missing = missing_packages(packages)
     if not missing:
         return
     apt = shutil.which("apt-get")
@@ -120,9 +126,11 @@ def ensure_packages() -> None:
         )
     print(f"resonance: installing {' '.join(missing)} ...", flush=True)
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    update = subprocess.run([*prefix, "apt-get", "update", "-qq"], env=env)
-    install = subprocess.run([*prefix, "apt-get", "install", "-y", "-qq", *missing], env=env)
-    still = missing_packages()
+    # Wait for a concurrent apt/dpkg (another checkout's `make test`) instead of failing on its lock.
+    wait_for_lock = ["-o", "DPkg::Lock::Timeout=600"]
+    update = subprocess.run([*prefix, "apt-get", *wait_for_lock, "update", "-qq"], env=env)
+    install = subprocess.run([*prefix, "apt-get", *wait_for_lock, "install", "-y", "-qq", *missing], env=env)
+    still = missing_packages(packages)
     if update.returncode or install.returncode or still:
         raise ClusterError(
             "Could not install " + " ".join(still or missing) + f"; install them by hand: apt-get install -y {' '.join(still or missing)}"

@@ -133,3 +133,13 @@ async def test_currencies_and_ticket_triage(apool: asyncpg.Pool) -> None:
     assert [r.get("id") for r in await setup.staff_list_tickets(apool, "open")] == [ticket_id]
     updated = await setup.update_ticket(apool, ticket_id, staff_id=ADMIN, status="resolved", priority="high")
     assert updated.status == "updated" and updated.get("ticket")["handled_by"] == ADMIN
+
+
+async def test_terms_and_reputation(apool: asyncpg.Pool) -> None:
+    assert (await setup.verification_status(apool, "701")).status == "not_accepted"
+    assert (await setup.accept_terms(apool, "701", "2026-01")).status == "accepted"
+    assert (await setup.accept_terms(apool, "701", "2026-01")).status == "already_accepted"
+    status = await setup.verification_status(apool, "701")
+    assert status.status == "accepted" and status.get("terms_version") == "2026-01"
+    badge = await setup.reputation(apool, "701")
+    assert badge.get("discord_id") == "701" and badge.get("reputation_score") is not None

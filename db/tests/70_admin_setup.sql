@@ -5,7 +5,7 @@
 -- this file is one transaction), so each audit assertion proves that call named its own actor.
 BEGIN;
 \ir helpers/setup.psql
-SELECT plan(180);
+SELECT plan(184);
 
 CREATE TEMP TABLE t_audit_mark AS SELECT coalesce(max(id), 0) AS id FROM public.discord_audit_log;
 
@@ -404,6 +404,12 @@ SELECT is(
     (SELECT count(*) FROM tipping.list_tickets(NULL, 'in_progress') WHERE id = (SELECT id FROM t_ticket17)), 1::bigint,
     'staff list tickets by status'
 );
+
+-- ------------------------------------------------------------------------------ /terms
+SELECT is(tipping.verification_status('556000') ->> 'status', 'not_accepted', 'verification_status before the terms: not_accepted');
+SELECT is(tipping.accept_terms('556000', 'v1') ->> 'status', 'accepted', 'accept_terms');
+SELECT is(tipping.verification_status('556000') ->> 'terms_version', 'v1', 'verification_status after: the version accepted');
+SELECT throws_ok($$SELECT tipping.verification_status(' ')$$, 'RT006', NULL, 'no member raises RT006');
 
 SELECT * FROM finish();
 ROLLBACK;

@@ -262,3 +262,22 @@ async def update_ticket(
     server_id: str | None = None,
 ) -> Outcome:
     return await call_one(ex, "tipping.update_ticket", ticket_id, status, priority, staff_id, server_id)
+
+
+# --- the member side of JustTheTip: /terms and /reputation ------------------------------------------
+
+
+async def accept_terms(ex: Executor, user_id: str, terms_version: str, user_name: str | None = None) -> Outcome:
+    """accepted or already_accepted; verified once a wallet is registered too."""
+    return await call_one(ex, "tipping.accept_terms", user_id, terms_version, user_name, None)
+
+
+async def verification_status(ex: Executor, user_id: str) -> Outcome:
+    """not_accepted, accepted or verified, with the terms version and wallet."""
+    return await call_one(ex, "tipping.verification_status", user_id)
+
+
+async def reputation(ex: Executor, user_id: str) -> Outcome:
+    """The member's trust badge, recomputed from ledger facts: reputation_score and the facts behind it.
+    Raises RT006 for a member the ledger does not know."""
+    return await call_one(ex, "tipping.recompute_trust_badge", user_id, None)

@@ -9,6 +9,9 @@ import pytest
 
 from resonance import testing
 
+# The fake Discord's fixtures (fake_discord, world, bot_runner): tests/fakediscord/fixtures.py.
+pytest_plugins = ("fakediscord.fixtures",)
+
 
 @pytest.fixture(scope="session")
 def admin_url() -> str:

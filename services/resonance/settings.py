@@ -36,6 +36,9 @@ class Settings(BaseSettings):
     db_pool_size: int = Field(default=10, ge=1, validation_alias="RESONANCE_DB_POOL_SIZE")
     log_format: str = Field(default="json", pattern="^(json|kv)$", validation_alias="RESONANCE_LOG_FORMAT")
     log_level: str = Field(default="INFO", validation_alias="RESONANCE_LOG_LEVEL")
+    # Testing only: the REST base of a fake Discord (e.g. http://127.0.0.1:PORT/api/v10). The bot then
+    # sends every REST call there and connects to the gateway URL its GET /gateway/bot returns.
+    discord_api_base: str | None = Field(default=None, validation_alias="RESONANCE_DISCORD_API_BASE")
 
     @property
     def guild_ids(self) -> list[int]:

@@ -9,7 +9,9 @@ import sys
 from typing import Any
 
 import discord
+import yarl
 from discord import app_commands
+from discord.gateway import DiscordWebSocket
 from discord.ext import commands
 
 from resonance.bot.cogs import AdminCommands, ClientTarget, DropButton, Listeners, MemberCommands, Workers
@@ -51,6 +53,11 @@ class ResonanceBot(commands.Bot):
 
     async def setup_hook(self) -> None:
         from resonance.db import create_pool
+
+        if self.settings.discord_api_base:
+            # Testing against a fake Discord: connect to the gateway its GET /gateway/bot names.
+            _, url, _ = await self.http.get_bot_gateway()
+            DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(url)
 
         if self.pool is None:
             self.pool = await create_pool(self.settings.database_url or _local_url(),
@@ -145,6 +152,8 @@ def main(argv: list[str] | None = None) -> int:
         print("resonance bot: DISCORD_TOKEN is not set. Create a bot in the Discord developer portal and export "
               "DISCORD_TOKEN=<its token> (see the README, 'Run the bot').", file=sys.stderr)
         return 2
+    if settings.discord_api_base:
+        discord.http.Route.BASE = settings.discord_api_base.rstrip("/")
     bot = ResonanceBot(settings)
     try:
         bot.run(settings.discord_token.get_secret_value(), log_handler=None)

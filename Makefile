@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 RESONANCE := $(BIN)/resonance
 SQL_TESTS := $(sort $(wildcard db/tests/*.sql))
 
-.PHONY: install db migrate test pgtap pytest lint demo bench clean-db
+.PHONY: install db migrate test pgtap pgtap-supabase pytest lint demo bench clean-db
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,10 +25,19 @@ migrate: db
 	$(RESONANCE) migrate
 
 test: migrate
-	$(MAKE) --no-print-directory pgtap pytest lint
+	$(MAKE) --no-print-directory pgtap pgtap-supabase pytest lint
 
 pgtap: migrate
 	pg_prove --failures -d "$$($(RESONANCE) db url)" $(SQL_TESTS)
+
+# The same suite where users deploy: a new Supabase-like project (Supabase's own init scripts
+# replayed), migrated as the non-superuser postgres, migrated again (must change nothing), tested
+# as postgres.
+pgtap-supabase: install
+	$(RESONANCE) db supabase reset
+	$(RESONANCE) migrate --database-url "$$($(RESONANCE) db supabase url)"
+	$(RESONANCE) migrate --database-url "$$($(RESONANCE) db supabase url)" --require-no-op
+	pg_prove --failures -d "$$($(RESONANCE) db supabase url)" $(SQL_TESTS)
 
 pytest: db
 	$(BIN)/pytest

@@ -78,3 +78,44 @@ async def test_bot_login_role_acts_as_service_role(database_url: str) -> None:
         assert '"rewarded"' in paid
     finally:
         await bot.close()
+
+
+def test_busy_default_port_moves_to_a_free_one_that_is_recorded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two checkouts (or a demo left running): a cluster whose default port is taken starts on a free
+    port, records it under .resonance/, and every later command finds it there."""
+    (tmp_path / "db" / "migrations").mkdir(parents=True)
+    monkeypatch.setenv("RESONANCE_ROOT", str(tmp_path))
+    monkeypatch.delenv("RESONANCE_PORTTEST_PORT", raising=False)
+    with socket.socket() as squatter:
+        squatter.bind(("127.0.0.1", 0))
+        squatter.listen()
+        busy = squatter.getsockname()[1]
+        kind = localdb.Kind(name="porttest", default_port=busy, port_env="RESONANCE_PORTTEST_PORT", subdir="porttest")
+        c = localdb.start_cluster(kind, quiet=True)
+        try:
+            assert localdb.is_running(c) and c.port != busy
+            assert localdb.port_file(kind) == tmp_path / ".resonance" / "porttest.port"
+            assert localdb.port_file(kind).read_text().strip() == str(c.port)
+            assert localdb.cluster(kind).port == c.port
+            # An explicit port variable still wins over the recorded one.
+            monkeypatch.setenv("RESONANCE_PORTTEST_PORT", "1")
+            assert localdb.cluster(kind).port == 1
+            monkeypatch.delenv("RESONANCE_PORTTEST_PORT")
+        finally:
+            localdb.down(kind)
+            import shutil
+
+            shutil.rmtree(c.data_dir.parent, ignore_errors=True)
+
+
+def test_db_url_reports_the_recorded_port(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "db" / "migrations").mkdir(parents=True)
+    (tmp_path / ".resonance").mkdir()
+    monkeypatch.setenv("RESONANCE_ROOT", str(tmp_path))
+    monkeypatch.delenv("RESONANCE_PG_PORT", raising=False)
+    (tmp_path / ".resonance" / "plain.port").write_text("61234\n")
+    assert localdb.main(["url"]) == 0
+    assert ":61234/" in capsys.readouterr().out
+    monkeypatch.setenv("RESONANCE_PG_PORT", "61999")
+    assert localdb.main(["url"]) == 0
+    assert ":61999/" in capsys.readouterr().out

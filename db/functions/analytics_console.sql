@@ -87,7 +87,11 @@ BEGIN
 END;
 $$;
 
+-- A non-superuser deploy role (Supabase's postgres, a member of analytics_console since 1000) may
+-- give the function away only while the new owner may CREATE in the schema: for this statement only.
+GRANT CREATE ON SCHEMA analytics TO analytics_console;
 ALTER FUNCTION analytics.console_run(text, integer) OWNER TO analytics_console;
+REVOKE CREATE ON SCHEMA analytics FROM analytics_console;
 COMMENT ON FUNCTION analytics.console_run(text, integer) IS 'Runs tenant SQL as analytics_console (SECURITY DEFINER owned by that unprivileged role: a privilege drop). Call it only through analytics.console_query.';
 REVOKE ALL ON FUNCTION analytics.console_run(text, integer) FROM public, anon, authenticated;
 GRANT EXECUTE ON FUNCTION analytics.console_run(text, integer) TO service_role;

@@ -93,7 +93,7 @@ SELECT
 FROM pg_catalog.pg_proc AS p
 INNER JOIN pg_catalog.pg_namespace AS n ON n.oid = p.pronamespace
 WHERE n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast', 'tap', 'tests')
-    AND n.nspname NOT IN ('auth', 'storage', 'realtime', 'graphql', 'extensions', 'vault', 'pgsodium', 'supabase_functions', 'cron', 'net', 'pgbouncer')
+    AND n.nspname NOT IN ('auth', 'storage', 'realtime', 'graphql', 'extensions', 'vault', 'pgsodium', 'supabase_functions', 'cron', 'net', 'pgbouncer', 'graphql_public', 'realtime')
     AND p.prokind IN ('f', 'p')
     AND NOT EXISTS (
         SELECT FROM pg_catalog.pg_depend AS d
@@ -236,6 +236,7 @@ USING (brand_id = auth.jwt() -> 'app_metadata' ->> 'brand_id');
 CREATE POLICY probe_for_everyone ON public.lint_probe FOR SELECT USING (secret = current_setting('app.secret', TRUE));
 CREATE FUNCTION resonance.lint_probe() RETURNS integer LANGUAGE sql AS 'SELECT 1';
 CREATE FUNCTION public.lint_probe_definer() RETURNS integer LANGUAGE sql SECURITY DEFINER SET search_path = '' AS 'SELECT 1';
+REVOKE EXECUTE ON FUNCTION public.lint_probe_definer() FROM anon;  -- public's default privileges grant it, as on Supabase
 GRANT EXECUTE ON FUNCTION public.lint_probe_definer() TO authenticated;
 CREATE FUNCTION private.lint_probe_open() RETURNS integer LANGUAGE sql SET search_path = '' AS 'SELECT 1';
 GRANT EXECUTE ON FUNCTION private.lint_probe_open() TO public;

@@ -45,6 +45,7 @@ SELECT tests.clear_authentication();
 -- The bot's login role is a member of service_role; membership does not carry BYPASSRLS, so the
 -- service_role policies are what let it work.
 CREATE ROLE tap_ledger_bot NOLOGIN INHERIT IN ROLE service_role;
+GRANT tap_ledger_bot TO current_user;  -- SET ROLE needs membership unless we are a superuser (Supabase's postgres is not)
 SET LOCAL ROLE tap_ledger_bot;
 SELECT lives_ok($$SELECT tipping.mint('bot-a', 3, 'RSNC', 'bot')$$, 'a member of service_role mints under forced RLS');
 SELECT lives_ok($$SELECT tipping.tip('bot-a', 'bot-b', 1, 'RSNC')$$, 'and tips');

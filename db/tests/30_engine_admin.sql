@@ -106,9 +106,13 @@ SELECT is(
 SELECT set_config('resonance.actor_type', '', TRUE);
 
 -- A Partner Portal write (a role that cannot write the audit log) is audited, as the JWT subject.
-CREATE ROLE tests_engine_audit_probe BYPASSRLS;
+-- (No BYPASSRLS: only a superuser may create such a role, and Supabase's postgres is none; a policy
+-- of its own lets the probe write. The runner joins it so that SET ROLE is allowed there too.)
+CREATE ROLE tests_engine_audit_probe;
+GRANT tests_engine_audit_probe TO current_user;
 GRANT USAGE ON SCHEMA public TO tests_engine_audit_probe;
 GRANT INSERT ON public.discord_kpi_configs TO tests_engine_audit_probe;
+CREATE POLICY tests_engine_audit_probe_writes ON public.discord_kpi_configs FOR INSERT TO tests_engine_audit_probe WITH CHECK (TRUE);
 SELECT set_config('request.jwt.claims', '{"sub": "portal-user-7", "role": "authenticated"}', TRUE);
 SET LOCAL ROLE tests_engine_audit_probe;
 INSERT INTO public.discord_kpi_configs (server_id, metric, target_value) VALUES ('s1', 'daily_active_users', 50);

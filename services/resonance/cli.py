@@ -9,9 +9,12 @@ USAGE = """usage: resonance <command> [args]
 
 commands:
   db up|down|status|url|reset   the local Postgres 15 cluster under .resonance/
+  db supabase up|reset|url|down the Supabase-like cluster (Supabase's init scripts replayed)
   migrate [status] [--database-url URL] [--dry-run]
                                 apply db/local (plain Postgres only), db/migrations, then
                                 db/functions, db/policies and db/jobs
+  export supabase DIR           a Supabase CLI project (config.toml, timestamped migrations, pgTAP
+                                tests) in DIR/supabase/; re-export writes only what changed
   simulate [--members N] [--days N] [--seed N] [--database-url URL]
                                 a seeded community driven end to end, then a report and a chart
   bench [--seconds N]           pgbench: our hot paths vs the ceiling and a naive peer
@@ -23,6 +26,7 @@ commands:
 COMMANDS: dict[str, str] = {
     "db": "resonance.localdb",
     "migrate": "resonance.migrate",
+    "export": "resonance.export_supabase",
     "simulate": "resonance.simulate",
     "bench": "resonance.bench",
     "analytics": "resonance.analytics.cli",

@@ -3,6 +3,11 @@
 The cluster carries pg_cron (preloaded, bound to our database), pgTAP and pg_stat_statements.
 Postgres refuses to run as root, so when we are root the server runs as the unprivileged OS
 user `resonance`, created on first use.
+
+Every kind of local cluster (the plain one here, the Supabase-like one of `resonance.supabase_env`,
+those later features add) is started by `start_cluster(kind)`: its own directory under
+`.resonance/`, its default port or, when that is busy, a free one, recorded in
+`.resonance/<kind>.port` so every later command finds it. An explicit port variable always wins.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ import shutil
 import socket
 import subprocess
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from resonance.paths import state_dir
@@ -34,7 +39,24 @@ REQUIRED_PACKAGES = {
     "postgresql-15-pgtap": PG_SHARE / "extension" / "pgtap.control",
     "postgresql-15-cron": PG_SHARE / "extension" / "pg_cron.control",
     "libtap-parser-sourcehandler-pgtap-perl": Path("/usr/bin/pg_prove"),
+    "postgresql-15-plpgsql-check": PG_SHARE / "extension" / "plpgsql_check.control",
 }
+
+
+@dataclass(frozen=True)
+class Kind:
+    """One kind of local cluster: where it lives, its default port and who its bootstrap superuser is."""
+
+    name: str
+    default_port: int
+    port_env: str
+    superuser: str = SUPERUSER
+    database: str = DB_NAME  # the database pg_cron is bound to
+    subdir: str = ""  # under .resonance/; "" is the plain cluster's historical place
+    settings: tuple[str, ...] = field(default_factory=tuple)
+
+
+PLAIN = Kind(name="plain", default_port=DEFAULT_PORT, port_env="RESONANCE_PG_PORT")
 
 
 class ClusterError(RuntimeError):
@@ -47,23 +69,53 @@ class Cluster:
     run_dir: Path
     log_file: Path
     port: int
+    kind: Kind = PLAIN
 
     @property
     def host(self) -> str:
         return "127.0.0.1"
 
-    def url(self, database: str = DB_NAME, user: str = SUPERUSER) -> str:
+    @property
+    def superuser(self) -> str:
+        return self.kind.superuser
+
+    def url(self, database: str | None = None, user: str | None = None) -> str:
+        database = database or self.kind.database
+        user = user or self.kind.superuser
         if user == BOT_ROLE:
             return f"postgresql://{BOT_ROLE}:{BOT_PASSWORD}@{self.host}:{self.port}/{database}"
         return f"postgresql://{user}@{self.host}:{self.port}/{database}"
 
 
-def _port() -> int:
-    raw = os.environ.get("RESONANCE_PG_PORT", str(DEFAULT_PORT))
+def _explicit_port(kind: Kind) -> int | None:
+    raw = os.environ.get(kind.port_env)
+    if not raw:
+        return None
     try:
         return int(raw)
     except ValueError as exc:
-        raise ClusterError(f"RESONANCE_PG_PORT must be a port number, got {raw!r}") from exc
+        raise ClusterError(f"{kind.port_env} must be a port number, got {raw!r}") from exc
+
+
+def port_file(kind: Kind = PLAIN) -> Path:
+    return state_dir() / f"{kind.name}.port"
+
+
+def _port(kind: Kind = PLAIN) -> int:
+    """The explicit port variable, else the port recorded when the cluster last started, else the default."""
+    explicit = _explicit_port(kind)
+    if explicit is not None:
+        return explicit
+    try:
+        return int(port_file(kind).read_text().strip())
+    except (OSError, ValueError):
+        return kind.default_port
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
 
 def _running_as_root() -> bool:
@@ -83,7 +135,7 @@ def _server_user_can_reach(path: Path) -> bool:
     return probe.returncode == 0
 
 
-def cluster() -> Cluster:
+def cluster(kind: Kind = PLAIN) -> Cluster:
     """The cluster of this checkout; when root's checkout is out of the server user's reach
     (say under /root), its data lives under /var/lib/resonance/<checkout hash> instead."""
     home = state_dir()
@@ -91,7 +143,9 @@ def cluster() -> Cluster:
     if _running_as_root() and _user_exists(OS_USER) and not _server_user_can_reach(home.parent):
         digest = hashlib.sha256(str(home).encode()).hexdigest()[:12]
         base = Path("/var/lib/resonance") / digest
-    return Cluster(data_dir=base / "data", run_dir=base / "run", log_file=base / "postgres.log", port=_port())
+    if kind.subdir:
+        base = base / kind.subdir
+    return Cluster(data_dir=base / "data", run_dir=base / "run", log_file=base / "postgres.log", port=_port(kind), kind=kind)
 
 
 # ---------------------------------------------------------------- packages and the OS user
@@ -214,12 +268,13 @@ def _settings(c: Cluster) -> str:
             "listen_addresses = '127.0.0.1'",
             f"unix_socket_directories = '{c.run_dir}'",
             "shared_preload_libraries = 'pg_cron,pg_stat_statements'",
-            f"cron.database_name = '{DB_NAME}'",
+            f"cron.database_name = '{c.kind.database}'",
             "max_connections = 300",
             "shared_buffers = 256MB",
             "synchronous_commit = off",
             "timezone = 'UTC'",
             "log_timezone = 'UTC'",
+            *c.kind.settings,
             "",
         ]
     )
@@ -232,7 +287,7 @@ def _initdb(c: Cluster) -> None:
     print(f"resonance: initialising a Postgres {PG_MAJOR} cluster in {c.data_dir}")
     result = subprocess.run(
         _as_server_user(
-            [str(PG_BIN / "initdb"), "-D", str(c.data_dir), "-U", SUPERUSER, "--auth=trust", "-E", "UTF8", "--no-locale"]
+            [str(PG_BIN / "initdb"), "-D", str(c.data_dir), "-U", c.superuser, "--auth=trust", "-E", "UTF8", "--no-locale"]
         ),
         capture_output=True,
         text=True,
@@ -244,29 +299,39 @@ def _initdb(c: Cluster) -> None:
         fh.write("\ninclude_if_exists = 'resonance.conf'\n")
 
 
-def up(*, quiet: bool = False) -> Cluster:
-    """Install what is missing, initialise and start the cluster, create our database and roles."""
+def start_cluster(kind: Kind = PLAIN, *, quiet: bool = False) -> Cluster:
+    """Install what is missing, initialise (once) and start a cluster of this kind; return it.
+
+    The port: the kind's explicit variable when set (busy is then an error), else the recorded or
+    default port, else, when that one is busy, a free port; the chosen port is recorded."""
     ensure_packages()
     ensure_os_user()
-    c = cluster()
+    c = cluster(kind)
     state_dir().mkdir(parents=True, exist_ok=True)
     if not (c.data_dir / "PG_VERSION").exists():
         _initdb(c)
+    running = is_running(c)
+    if not running:
+        _clear_stale_pid(c)
+        if _port_in_use(c.port):
+            if _explicit_port(kind) is not None:
+                raise ClusterError(
+                    f"Port {c.port} is already in use by another process. Stop it, or choose another port: "
+                    f"{kind.port_env}=<port> resonance db up"
+                )
+            moved = _free_port()
+            if not quiet:
+                print(f"resonance: port {c.port} is busy; the {kind.name} cluster takes port {moved}")
+            c = Cluster(data_dir=c.data_dir, run_dir=c.run_dir, log_file=c.log_file, port=moved, kind=kind)
     (c.data_dir / "resonance.conf").write_text(_settings(c))
     if _running_as_root():
         user = pwd.getpwnam(OS_USER)
         os.chown(c.data_dir / "resonance.conf", user.pw_uid, user.pw_gid)
     _own(c.run_dir)
-    if is_running(c):
+    if running:
         if not quiet:
             print(f"resonance: Postgres already running on port {c.port}")
     else:
-        _clear_stale_pid(c)
-        if _port_in_use(c.port):
-            raise ClusterError(
-                f"Port {c.port} is already in use by another process. Stop it, or choose another port: "
-                f"RESONANCE_PG_PORT=<port> resonance db up"
-            )
         c.log_file.touch()
         if _running_as_root():
             user = pwd.getpwnam(OS_USER)
@@ -277,16 +342,27 @@ def up(*, quiet: bool = False) -> Cluster:
             raise ClusterError(f"Postgres did not start:\n{started.stderr.strip()}\n--- {c.log_file} ---\n{tail}")
         if not quiet:
             print(f"resonance: Postgres {PG_MAJOR} started on 127.0.0.1:{c.port}")
+    if _explicit_port(kind) is None:
+        port_file(kind).write_text(f"{c.port}\n")
+    return c
+
+
+def up(*, quiet: bool = False) -> Cluster:
+    """Install what is missing, initialise and start the cluster, create our database and roles."""
+    c = start_cluster(PLAIN, quiet=quiet)
     _ensure_database_and_roles(c)
     return c
 
 
-def _psql(c: Cluster, database: str, sql: str) -> subprocess.CompletedProcess[str]:
+def _psql(c: Cluster, database: str, sql: str, user: str | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        ["psql", "-X", "-q", "-tA", "-v", "ON_ERROR_STOP=1", "-h", c.host, "-p", str(c.port), "-U", SUPERUSER, "-d", database, "-c", sql],
+        [
+            "psql", "-X", "-q", "-tA", "-v", "ON_ERROR_STOP=1", "-h", c.host, "-p", str(c.port),
+            "-U", user or c.superuser, "-d", database, "-c", sql,
+        ],
         capture_output=True,
         text=True,
-    )
+    )  # fmt: skip
 
 
 def _ensure_database_and_roles(c: Cluster) -> None:
@@ -318,8 +394,8 @@ def _ensure_database_and_roles(c: Cluster) -> None:
         raise ClusterError(bot.stderr.strip())
 
 
-def down() -> None:
-    c = cluster()
+def down(kind: Kind = PLAIN) -> None:
+    c = cluster(kind)
     if not is_running(c):
         print("resonance: Postgres is not running")
         return
@@ -359,6 +435,10 @@ def default_url() -> str:
 
 def main(argv: list[str]) -> int:
     action = argv[0] if argv else "status"
+    if action == "supabase":
+        from resonance import supabase_env
+
+        return supabase_env.main(argv[1:])
     try:
         if action == "up":
             up()
@@ -371,7 +451,7 @@ def main(argv: list[str]) -> int:
         elif action == "reset":
             reset()
         else:
-            print(f"unknown action {action!r}: use up, down, status, url or reset", file=sys.stderr)
+            print(f"unknown action {action!r}: use up, down, status, url, reset or supabase ...", file=sys.stderr)
             return 2
     except ClusterError as exc:
         print(f"resonance: {exc}", file=sys.stderr)

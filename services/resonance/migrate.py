@@ -3,12 +3,20 @@
 Discipline (after graphile/worker's migrate): one session advisory lock serialises runners, so ten
 runners on an empty database queue, the first does the work and the others find nothing pending.
 Each file runs in its own transaction whose first statement writes its ledger row; a failure rolls
-the whole file back and names the file, the statement number and its line.
+the whole file back and names the file, the statement number and its line. Files are split into
+statements by Postgres's own parser (pglast, libpg_query), and function bodies are checked as they are
+created (check_function_bodies stays on).
+
+Shared projects (Supabase, with the Partner Portal beside us): before anything changes, the runner
+stops when a table a pending migration creates already exists; and the privileges of objects in
+`public` that no file of ours creates are restored after every migration, so a blanket GRANT or
+REVOKE of ours never reaches them.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import re
 import sys
@@ -16,6 +24,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import asyncpg
+from pglast import ast, parse_sql
+from pglast.parser import ParseError
 
 from resonance.paths import db_dir
 
@@ -67,6 +77,11 @@ def _read(path: Path, root: Path) -> SqlFile:
 
 def versioned_files(root: Path | None = None) -> list[Versioned]:
     root = root or db_dir()
+    if not (root / "migrations").is_dir():
+        raise MigrationError(
+            f"{root / 'migrations'} does not exist: this is not a Resonance checkout. "
+            "Run from the repository (or set RESONANCE_ROOT to it)."
+        )
     found: list[Versioned] = []
     seen: dict[str, Path] = {}
     for path in sorted((root / "migrations").glob("*.sql")):
@@ -97,68 +112,79 @@ def local_files(root: Path | None = None) -> list[SqlFile]:
 
 # ---------------------------------------------------------------- splitting SQL into statements
 
-_DOLLAR_TAG = re.compile(r"\$(?:[A-Za-z_][A-Za-z0-9_]*)?\$")
+
+class SqlSyntaxError(MigrationError):
+    """A file Postgres's parser rejects; carries the 1-based line of the error."""
+
+    def __init__(self, message: str, line: int) -> None:
+        super().__init__(message)
+        self.line = line
+
+
+@functools.lru_cache(maxsize=512)
+def _parse(sql: str) -> tuple:
+    try:
+        return tuple(parse_sql(sql))
+    except ParseError as exc:
+        message, index = (exc.args + (0,))[:2]
+        line = sql.count("\n", 0, int(index)) + 1
+        raise SqlSyntaxError(f"line {line}: {message}", line) from exc
 
 
 def split_statements(sql: str) -> list[tuple[int, str]]:
-    """Split a script into (first line, statement) pairs, honouring quotes, dollar quotes and comments."""
+    """Split a script into (first line, statement) pairs with Postgres's own parser (libpg_query via
+    pglast): quotes, dollar quotes, nested comments and BEGIN ATOMIC bodies are what Postgres says."""
     out: list[tuple[int, str]] = []
-    i, n, start = 0, len(sql), 0
-    while i < n:
-        ch = sql[i]
-        if ch == "-" and sql.startswith("--", i):
-            nl = sql.find("\n", i)
-            i = n if nl < 0 else nl + 1
-        elif ch == "/" and sql.startswith("/*", i):
-            depth, i = 1, i + 2
-            while i < n and depth:
-                if sql.startswith("/*", i):
-                    depth, i = depth + 1, i + 2
-                elif sql.startswith("*/", i):
-                    depth, i = depth - 1, i + 2
-                else:
-                    i += 1
-        elif ch in ("'", '"'):
-            i += 1
-            while i < n:
-                if sql[i] == ch:
-                    if i + 1 < n and sql[i + 1] == ch:
-                        i += 2
-                        continue
-                    break
-                i += 1
-            i += 1
-        elif ch == "$" and (m := _DOLLAR_TAG.match(sql, i)) and not (i > 0 and (sql[i - 1].isalnum() or sql[i - 1] == "_")):
-            tag = m.group(0)
-            end = sql.find(tag, m.end())
-            i = n if end < 0 else end + len(tag)
-        elif ch == ";":
-            _emit(sql, start, i, out)
-            i += 1
-            start = i
-        else:
-            i += 1
-    _emit(sql, start, n, out)
+    for raw in _parse(sql):
+        begin = raw.stmt_location or 0
+        text = sql[begin : begin + raw.stmt_len] if raw.stmt_len else sql[begin:]
+        lead = len(text) - len(text.lstrip())
+        out.append((sql.count("\n", 0, begin + lead) + 1, text.strip()))
     return out
 
 
-def _emit(sql: str, start: int, end: int, out: list[tuple[int, str]]) -> None:
-    chunk = sql[start:end]
-    if not _has_code(chunk):
-        return
-    lead = _LEADING_NOISE.match(chunk)
-    offset = lead.end() if lead else 0
-    line = sql.count("\n", 0, start + offset) + 1
-    out.append((line, chunk[offset:].strip()))
+def _relation_name(rv: ast.RangeVar) -> tuple[str, str]:
+    return (rv.schemaname or "public", rv.relname)
 
 
-_LEADING_NOISE = re.compile(r"(?:\s+|--[^\n]*\n?|/\*.*?\*/)*", re.S)
+def created_objects(sql: str) -> tuple[list[tuple[str, str, bool]], list[tuple[str, str]]]:
+    """What a script creates: relations as (schema, name, if_not_exists) and functions as (schema, name).
+    Unqualified names count as public (our files qualify every name)."""
+    relations: list[tuple[str, str, bool]] = []
+    functions: list[tuple[str, str]] = []
+    for raw in _parse(sql):
+        stmt = raw.stmt
+        if isinstance(stmt, ast.CreateStmt):
+            relations.append((*_relation_name(stmt.relation), bool(stmt.if_not_exists)))
+        elif isinstance(stmt, ast.CreateTableAsStmt):
+            relations.append((*_relation_name(stmt.into.rel), bool(stmt.if_not_exists)))
+        elif isinstance(stmt, ast.ViewStmt):
+            relations.append((*_relation_name(stmt.view), bool(stmt.replace)))
+        elif isinstance(stmt, ast.CreateSeqStmt):
+            relations.append((*_relation_name(stmt.sequence), bool(stmt.if_not_exists)))
+        elif isinstance(stmt, ast.CreateFunctionStmt):
+            names = [n.sval for n in stmt.funcname]
+            functions.append((names[0] if len(names) > 1 else "public", names[-1]))
+    return relations, functions
 
 
-def _has_code(chunk: str) -> bool:
-    stripped = re.sub(r"--[^\n]*", "", chunk)
-    stripped = re.sub(r"/\*.*?\*/", "", stripped, flags=re.S)
-    return bool(stripped.strip())
+def file_objects(f: SqlFile) -> tuple[list[tuple[str, str, bool]], list[tuple[str, str]]]:
+    try:
+        return created_objects(f.text)
+    except SqlSyntaxError as exc:
+        raise MigrationError(f"{f.relpath}:{exc.line}: Postgres's parser rejects the file: {exc}") from exc
+
+
+def public_names(files: list[SqlFile]) -> tuple[list[str], list[str]]:
+    """Names of the relations and functions in schema public that our files create: everything
+    else in public belongs to someone else (the Partner Portal) and is never touched."""
+    rels: set[str] = set()
+    funcs: set[str] = set()
+    for f in files:
+        relations, functions = file_objects(f)
+        rels.update(name for schema, name, _ in relations if schema == "public")
+        funcs.update(name for schema, name in functions if schema == "public")
+    return sorted(rels), sorted(funcs)
 
 
 # ---------------------------------------------------------------- the runner
@@ -184,8 +210,20 @@ COMMENT ON TABLE {META_SCHEMA}.repeatable_files IS 'Checksums of db/local, db/fu
 """
 
 
+SUPABASE_PROBE = """
+SELECT EXISTS (
+    SELECT FROM pg_catalog.pg_roles AS r
+    INNER JOIN pg_catalog.pg_namespace AS n ON n.nspowner = r.oid
+    WHERE r.rolname = 'supabase_admin' AND r.rolsuper AND n.nspname = 'auth'
+)
+"""
+
+
 async def is_supabase(conn: asyncpg.Connection) -> bool:
-    return bool(await conn.fetchval("SELECT EXISTS (SELECT FROM pg_roles WHERE rolname = 'supabase_admin')"))
+    """Supabase builds every project with a superuser supabase_admin that owns schema auth (its init
+    scripts create auth AUTHORIZATION supabase_admin). A role of that name alone proves nothing: on a
+    plain cluster db/local's schema auth belongs to whoever ran it."""
+    return bool(await conn.fetchval(SUPABASE_PROBE))
 
 
 async def _applied(conn: asyncpg.Connection) -> tuple[dict[str, asyncpg.Record], dict[str, str]]:
@@ -197,7 +235,8 @@ async def _applied(conn: asyncpg.Connection) -> tuple[dict[str, asyncpg.Record],
     return versions, repeatables
 
 
-async def build_plan(conn: asyncpg.Connection, root: Path | None = None) -> Plan:
+async def build_plan(conn: asyncpg.Connection, root: Path | None = None, warn=None) -> Plan:
+    warn = warn or (lambda m: print(m, file=sys.stderr))
     supabase = await is_supabase(conn)
     versions, repeatables = await _applied(conn)
     plan = Plan(supabase=supabase)
@@ -210,6 +249,13 @@ async def build_plan(conn: asyncpg.Connection, root: Path | None = None) -> Plan
                 f"{m.relpath} was changed after it was applied (checksum differs). "
                 "Applied migrations are immutable: revert the edit and add a new migration."
             )
+    newest = max((int(v) for v in versions), default=None)
+    for m in plan.versioned:
+        if newest is not None and int(m.version) < newest:
+            warn(
+                f"migrate: warning: {m.relpath} is older than version {newest:04d}, which is applied already; "
+                "it runs now, after the newer ones (a merged branch?). Check that it does not assume their absence."
+            )
     if not supabase:
         plan.local = [f for f in local_files(root) if repeatables.get(f.relpath) != f.checksum]
     changed = [f for f in repeatable_files(root) if repeatables.get(f.relpath) != f.checksum]
@@ -218,25 +264,152 @@ async def build_plan(conn: asyncpg.Connection, root: Path | None = None) -> Plan
     return plan
 
 
-async def _run_file(conn: asyncpg.Connection, sql_file: SqlFile, ledger_sql: str, ledger_args: tuple) -> None:
-    statements = split_statements(sql_file.text)
+async def preflight(conn: asyncpg.Connection, plan: Plan) -> None:
+    """Stop before changing anything when a table a pending migration creates exists already (on a
+    shared Supabase project, another application's): name it, its owner and what to do."""
+    clashes: list[str] = []
+    for m in plan.versioned:
+        relations, _functions = file_objects(m)
+        for schema, name, if_not_exists in relations:
+            if if_not_exists:
+                continue
+            owner = await conn.fetchval(
+                """SELECT pg_catalog.pg_get_userbyid(c.relowner) FROM pg_catalog.pg_class AS c
+                   WHERE c.relnamespace = pg_catalog.to_regnamespace($1) AND c.relname = $2""",
+                schema,
+                name,
+            )
+            if owner is not None:
+                clashes.append(f"  {schema}.{name} (owner {owner}) exists already; {m.relpath} creates it")
+    if clashes:
+        raise MigrationError(
+            "nothing was changed: tables that Resonance creates exist already, made by another application:\n"
+            + "\n".join(clashes)
+            + "\nResonance owns these (documented) tables and will not adopt or alter someone else's. Move them "
+            "aside first, e.g. ALTER TABLE public.<name> SET SCHEMA portal_legacy (or drop them if they are "
+            "leftovers), run `resonance migrate` again, then copy any rows you need into the new tables. "
+            "See docs/supabase.md, 'Sharing a project'."
+        )
+
+
+# ---------------------------------------------------------------- objects we do not own
+
+ACL_SNAPSHOT = """
+SELECT format('%s public.%I', CASE c.relkind WHEN 'S' THEN 'SEQUENCE' ELSE 'TABLE' END, c.relname) AS target,
+       c.oid::int8 AS oid,
+       coalesce(c.relacl, pg_catalog.acldefault((CASE c.relkind WHEN 'S' THEN 's' ELSE 'r' END)::"char", c.relowner))::text[] AS acl
+FROM pg_catalog.pg_class AS c
+WHERE c.relnamespace = 'public'::pg_catalog.regnamespace
+    AND c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S')
+    AND NOT c.relname = ANY($1::text[])
+    AND NOT EXISTS (  -- a sequence that belongs to one of our tables is ours
+        SELECT FROM pg_catalog.pg_depend AS d
+        INNER JOIN pg_catalog.pg_class AS t ON t.oid = d.refobjid
+        WHERE d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.objid = c.oid
+            AND d.deptype IN ('a', 'i') AND t.relname = ANY($1::text[])
+    )
+UNION ALL
+SELECT format('%s public.%I(%s)', CASE p.prokind WHEN 'p' THEN 'PROCEDURE' ELSE 'FUNCTION' END, p.proname, pg_catalog.pg_get_function_identity_arguments(p.oid)),
+       p.oid::int8,
+       coalesce(p.proacl, pg_catalog.acldefault('f'::"char", p.proowner))::text[]
+FROM pg_catalog.pg_proc AS p
+WHERE p.pronamespace = 'public'::pg_catalog.regnamespace
+    AND p.prokind IN ('f', 'p')
+    AND NOT p.proname = ANY($2::text[])
+"""
+
+_PRIVILEGES = {
+    "r": "SELECT", "w": "UPDATE", "a": "INSERT", "d": "DELETE", "D": "TRUNCATE", "x": "REFERENCES",
+    "t": "TRIGGER", "X": "EXECUTE", "U": "USAGE", "C": "CREATE", "c": "CONNECT", "T": "TEMPORARY", "m": "MAINTAIN",
+}  # fmt: skip
+
+
+def _acl_items(acl: list[str]) -> set[tuple[str, str, bool]]:
+    """aclitem texts ('grantee=privs/grantor') as (grantee, privilege, grantable); '' is PUBLIC."""
+    items: set[tuple[str, str, bool]] = set()
+    for item in acl:
+        grantee, _, rest = item.rpartition("=")
+        privs = rest.split("/")[0]
+        for i, letter in enumerate(privs):
+            if letter == "*":
+                continue
+            grantable = i + 1 < len(privs) and privs[i + 1] == "*"
+            items.add((grantee or "PUBLIC", _PRIVILEGES[letter], grantable))
+    return items
+
+
+def acl_restore_statements(target: str, before: list[str], after: list[str]) -> list[str]:
+    """GRANT/REVOKE statements that take an object's ACL from `after` back to `before`."""
+    old, new = _acl_items(before), _acl_items(after)
+    statements = [
+        f"REVOKE {priv} ON {target} FROM {grantee}" for grantee, priv, grantable in sorted(new - old) if (grantee, priv, not grantable) not in old
+    ]
+    statements += [
+        f"REVOKE GRANT OPTION FOR {priv} ON {target} FROM {grantee}"
+        for grantee, priv, grantable in sorted(new - old)
+        if grantable and (grantee, priv, False) in old
+    ]
+    statements += [
+        f"GRANT {priv} ON {target} TO {grantee}" + (" WITH GRANT OPTION" if grantable else "")
+        for grantee, priv, grantable in sorted(old - new)
+    ]
+    return statements
+
+
+# ---------------------------------------------------------------- running files
+
+
+def _error_line(statement_line: int, statement: str, exc: asyncpg.PostgresError) -> int:
+    position = getattr(exc, "position", None)
+    try:
+        offset = int(position) - 1 if position else -1
+    except (TypeError, ValueError):
+        offset = -1
+    return statement_line + statement.count("\n", 0, offset) if offset >= 0 else statement_line
+
+
+async def _run_file(
+    conn: asyncpg.Connection,
+    sql_file: SqlFile,
+    ledger_sql: str,
+    ledger_args: tuple,
+    foreign: tuple[list[str], list[str]] | None = None,
+    log=print,
+) -> None:
+    try:
+        statements = split_statements(sql_file.text)
+    except SqlSyntaxError as exc:
+        raise MigrationError(f"{sql_file.relpath}:{exc.line}: Postgres's parser rejects the file: {exc}") from exc
     async with conn.transaction():
-        await conn.execute("SET LOCAL check_function_bodies = off")
+        # check_function_bodies stays on: a function whose body does not compile fails its file.
+        await conn.execute("SET LOCAL check_function_bodies = on")
         await conn.execute("SET LOCAL lock_timeout = '30s'")
         await conn.execute("SET LOCAL statement_timeout = '10min'")
         await conn.execute(ledger_sql, *ledger_args)
+        before = await conn.fetch(ACL_SNAPSHOT, *foreign) if foreign else []
         for number, (line, statement) in enumerate(statements, start=1):
             try:
                 await conn.execute(statement)
             except asyncpg.PostgresError as exc:
                 first = statement.splitlines()[0][:120]
+                at = _error_line(line, statement, exc)
                 raise MigrationError(
-                    f"{sql_file.relpath}: statement {number} (line {line}) failed and the file was rolled back:\n"
+                    f"{sql_file.relpath}:{at}: statement {number} (line {line}) failed and the file was rolled back:\n"
                     f"  {first}\n  {exc.sqlstate}: {exc}"
                 ) from exc
+        if foreign:
+            after = {r["oid"]: r for r in await conn.fetch(ACL_SNAPSHOT, *foreign)}
+            for row in before:
+                now = after.get(row["oid"])
+                if now is None or list(now["acl"]) == list(row["acl"]):
+                    continue
+                for statement in acl_restore_statements(now["target"], list(row["acl"]), list(now["acl"])):
+                    await conn.execute(statement)
+                log(f"  kept the privileges on {now['target']} (not ours) as they were before {sql_file.relpath}")
 
 
-async def apply_plan(conn: asyncpg.Connection, plan: Plan, log=print) -> None:
+async def apply_plan(conn: asyncpg.Connection, plan: Plan, log=print, root: Path | None = None) -> None:
+    foreign = public_names([*versioned_files(root), *repeatable_files(root)]) if plan.versioned else None
     for f in plan.local:
         await _run_file(
             conn,
@@ -252,6 +425,8 @@ async def apply_plan(conn: asyncpg.Connection, plan: Plan, log=print) -> None:
             m,
             f"INSERT INTO {META_SCHEMA}.schema_migrations (version, name, checksum) VALUES ($1, $2, $3)",
             (m.version, m.name, m.checksum),
+            foreign=foreign,
+            log=log,
         )
         log(f"  applied {m.relpath}")
     for f in plan.repeatable:
@@ -271,12 +446,12 @@ async def migrate(url: str, *, dry_run: bool = False, root: Path | None = None, 
     try:
         await conn.execute("SELECT pg_advisory_lock($1)", LOCK_KEY)
         try:
-            if not dry_run:
-                await conn.execute(BOOTSTRAP)
             plan = await build_plan(conn, root)
+            await preflight(conn, plan)
             if dry_run:
                 return plan
-            await apply_plan(conn, plan, log=log)
+            await conn.execute(BOOTSTRAP)
+            await apply_plan(conn, plan, log=log, root=root)
             return plan
         finally:
             await conn.execute("SELECT pg_advisory_unlock($1)", LOCK_KEY)
@@ -346,9 +521,13 @@ def main(argv: list[str]) -> int:
     parser.add_argument("action", nargs="?", choices=["up", "status"], default="up")
     parser.add_argument("--database-url", help="target database (default: $DATABASE_URL, else the local cluster)")
     parser.add_argument("--dry-run", action="store_true", help="print the plan, change nothing")
+    parser.add_argument(
+        "--require-no-op", action="store_true", help="fail (exit 1) when anything was pending: proves a rerun changes nothing"
+    )
     args = parser.parse_args(argv)
     url = args.database_url or default_url()
     try:
+        versioned_files()  # refuses a root without db/migrations before touching any database
         if args.action == "status":
             for path, state in asyncio.run(status(url)):
                 print(f"{state:32} {path}")
@@ -358,6 +537,9 @@ def main(argv: list[str]) -> int:
             return 0
         plan = asyncio.run(migrate(url))
         print("migrate: up to date" if plan.empty else f"migrate: applied {len(plan.local) + len(plan.versioned) + len(plan.repeatable)} file(s)")
+        if args.require_no_op and not plan.empty:
+            print("migrate: --require-no-op: this run was expected to change nothing", file=sys.stderr)
+            return 1
         return 0
     except MigrationError as exc:
         print(f"migrate: {exc}", file=sys.stderr)

@@ -130,6 +130,11 @@ class BotProcess:
         with contextlib.suppress(Exception):
             await self.wait_exit(10)
 
+    def problems(self) -> list[str]:
+        """Error/critical log records and tracebacks: a healthy run has none."""
+        bad = [json.dumps(r) for r in self.logs if r.get("level") in ("error", "critical")]
+        return bad + [line for line in self.lines if "Traceback" in line]
+
     @property
     def output(self) -> str:
         return "\n".join(self.stdout + self.lines)
@@ -153,6 +158,7 @@ class BotRunner:
             "RESONANCE_OUTBOX_INTERVAL": "0.2",
             "RESONANCE_OUTBOX_PACE": "0",
             "PYTHONUNBUFFERED": "1",
+            "RESONANCE_GUILD_READY_TIMEOUT": "0.2",
         })
         for key, value in overrides.items():
             if value is None:

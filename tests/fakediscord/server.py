@@ -283,7 +283,7 @@ class FakeDiscord:
         self.state.interactions[record.id] = record
         return record
 
-    async def slash(self, command: str, user: User, channel: Channel, **options: Any) -> InteractionRecord:
+    async def slash(self, command: str, user: User, channel: Channel, /, **options: Any) -> InteractionRecord:
         """INTERACTION_CREATE for a chat-input command: `command` may be "drop create" (group + subcommand).
 
         Option values: str/int/float/bool as is; a User, Role or Channel becomes a resolved snowflake.

@@ -15,7 +15,7 @@ EXPECTED = {
     "/checkin", "/balance", "/leaderboard", "/stats", "/tip", "/history", "/wallet register", "/wallet verify",
     "/achievements", "/goals", "/buy role", "/ticket open", "/ticket list", "/ticket close",
     "/drop create", "/config events list", "/config events set", "/roles effect", "/milestone create",
-    "/reward", "/kpi", "/reports schedule", "/audit",
+    "/reward", "/kpi", "/reports schedule", "/audit", "/help",
 }
 ADMIN = {"/drop create", "/config events list", "/config events set", "/roles effect", "/milestone create",
          "/reward", "/kpi", "/reports schedule", "/audit"}
@@ -59,9 +59,27 @@ def test_cli_list_commands_without_token_or_network() -> None:
 
 def test_cli_without_token_says_so_and_exits_non_zero() -> None:
     done = _run(token=None)
-    assert done.returncode != 0
-    assert "DISCORD_TOKEN" in done.stderr
-    assert _run(token="   ").returncode != 0
+    assert done.returncode == 2
+    assert "DISCORD_TOKEN" in done.stderr and "Traceback" not in done.stderr
+    assert _run(token="   ").returncode == 2
+
+
+def test_every_feature_module_is_registered_and_no_import_cycle() -> None:
+    """Features import plumbing only; the app imports the registry; nothing imports the app."""
+    import ast
+    from pathlib import Path
+
+    from resonance.bot import features
+
+    bot_dir = Path(features.__file__).parent.parent
+    modules = {p.stem for p in (bot_dir / "features").glob("*.py") if p.stem != "__init__"}
+    assert modules == set(features.FEATURES)
+    for path in [*bot_dir.glob("*.py"), *bot_dir.glob("features/*.py")]:
+        imported = {node.module for node in ast.walk(ast.parse(path.read_text()))
+                    if isinstance(node, ast.ImportFrom) and node.module}
+        assert "resonance.bot.app" not in imported, path
+        if path.parent.name == "features":
+            assert not {m for m in imported if m.startswith("resonance.bot.features.")}, path
 
 
 def test_settings_from_environment(monkeypatch) -> None:
@@ -93,8 +111,8 @@ def test_every_call_a_handler_or_worker_makes_exists_in_the_api_seam() -> None:
     from resonance.bot import api
 
     bot_dir = Path(api.__file__).parent
-    source = (bot_dir / "handlers.py").read_text() + (bot_dir / "outbox.py").read_text()
-    names = set(re.findall(r'_call\(\s*"([a-z_]+)"', source)) | set(re.findall(r"self\.api\.([a-z_]+)", source))
+    source = "".join(p.read_text() for p in [*bot_dir.glob("*.py"), *bot_dir.glob("features/*.py")])
+    names = set(re.findall(r'call\(\s*"([a-z_]+)"', source)) | set(re.findall(r"\.api\.([a-z_]+)", source))
     assert len(names) > 30
     assert sorted(n for n in names if not callable(getattr(api, n, None))) == []
 

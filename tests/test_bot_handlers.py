@@ -15,10 +15,20 @@ import pytest
 from resonance.bot import api
 from resonance.bot.errors import APOLOGY, BUG
 from resonance.bot.fakes import FakeResponder
-from resonance.bot.handlers import Handlers
-from resonance.bot.models import CommandContext, MemberJoin, MessageEvent, ReactionEvent, VoiceChange, time_snowflake
+from bot_support import Handlers, NoTransaction
+from resonance.bot.features.voice import counting
+from resonance.bot.models import (
+    CommandContext,
+    MemberJoin,
+    MessageEvent,
+    ReactionEvent,
+    VoiceMember,
+    VoiceSnapshot,
+    time_snowflake,
+)
+from resonance.db.models import BotServer
 from resonance.db import create_pool
-from resonance.db.member import Outcome
+from resonance.db.models import Outcome
 
 SERVER = "900000000000000001"
 BRAND = "brand-bot"
@@ -40,6 +50,11 @@ def recorder(result: Any = None, calls: list | None = None):
 
     fn.calls = calls  # type: ignore[attr-defined]
     return fn
+
+
+def claims() -> dict[str, Any]:
+    """Interaction claims that always claim (the typed layer is faked)."""
+    return {"claim_interaction": recorder(Outcome(status="claimed")), "finish_interaction": recorder(None)}
 
 
 def ctx(user: str = "111", *, admin: bool = False, server: str | None = SERVER, **kw: Any) -> CommandContext:
@@ -67,13 +82,19 @@ async def test_message_listener_passes_roles_reply_author_and_snowflake_time() -
     call = recorder(Outcome(status="rewarded", amount=5))
     h = Handlers(None, api=api_with(record_message=call))
     message_id = str(time_snowflake(T0, low=7))
-    await h.on_message(MessageEvent(server_id=SERVER, channel_id="10", message_id=message_id, user_id="111",
+    await h.handle_message(MessageEvent(server_id=SERVER, channel_id="10", message_id=message_id, user_id="111",
                                     content="hello there", role_ids=["r1", "r2"], reply_to_user_id="222"))
     (args, _), = call.calls
     assert args == (SERVER, "111", "10", message_id, "hello there", ["r1", "r2"], "222", T0)
-    await h.on_message(MessageEvent(server_id=SERVER, channel_id="10", message_id=message_id, user_id="9",
-                                    author_is_bot=True))
-    assert len(call.calls) == 1, "bots are ignored"
+    base = dict(server_id=SERVER, channel_id="10", message_id=message_id, user_id="9", content="hello there")
+    await h.handle_message(MessageEvent(**base, author_is_bot=True))
+    await h.handle_message(MessageEvent(**base, author_is_system=True))
+    await h.handle_message(MessageEvent(**base, webhook_id="42"))
+    await h.handle_message(MessageEvent(**base | {"content": "alice joined the server"}, type=7))
+    await h.handle_message(MessageEvent(**base | {"content": "  "}))
+    assert len(call.calls) == 1, "bots, system users, webhooks, join notices and text-less messages never count"
+    await h.handle_message(MessageEvent(**base, type=19))
+    assert len(call.calls) == 2, "a reply is a member's message"
 
 
 async def test_reaction_listener_takes_author_from_event_and_ignores_bots_and_self() -> None:
@@ -81,21 +102,22 @@ async def test_reaction_listener_takes_author_from_event_and_ignores_bots_and_se
     drop = recorder(Outcome(status="no_drop"))
     h = Handlers(None, api=api_with(record_reaction=call, claim_reaction_drop=drop))
     base = dict(server_id=SERVER, channel_id="10", message_id="77", emoji="🔥", role_ids=["r1"])
-    await h.on_reaction(ReactionEvent(reactor_id="111", author_id="222", **base))
-    await h.on_reaction(ReactionEvent(reactor_id="111", author_id="111", **base))
-    await h.on_reaction(ReactionEvent(reactor_id="333", author_id="222", reactor_is_bot=True, **base))
+    await h.handle_reaction(ReactionEvent(reactor_id="111", author_id="222", **base))
+    await h.handle_reaction(ReactionEvent(reactor_id="111", author_id="111", **base))
+    await h.handle_reaction(ReactionEvent(reactor_id="333", author_id="222", reactor_is_bot=True, **base))
+    await h.handle_reaction(ReactionEvent(reactor_id="111", author_id="444", author_is_bot=True, **base))
     (args, _), = call.calls
     assert args[:6] == (SERVER, "111", "222", "10", "77", "🔥")
-    # record_reaction claims a reaction drop itself; only the self-reaction (which it would ignore)
-    # goes straight to claim_reaction_drop, so the drop's author can claim too.
+    # record_reaction claims a reaction drop itself; a reaction on a bot's message (our drop messages)
+    # pays nobody "reaction received" and goes straight to claim_reaction_drop.
     assert [a[:4] for a, _ in drop.calls] == [(SERVER, "77", "🔥", "111")]
 
 
 async def test_member_join_records_one_event_per_member() -> None:
     call = recorder(Outcome(status="no_rule"))
     h = Handlers(None, api=api_with(record_event=call))
-    await h.on_member_join(MemberJoin(server_id=SERVER, user_id="111", joined_at=T0))
-    await h.on_member_join(MemberJoin(server_id=SERVER, user_id="999", joined_at=T0, is_bot=True))
+    await h.handle_member_join(MemberJoin(server_id=SERVER, user_id="111", joined_at=T0))
+    await h.handle_member_join(MemberJoin(server_id=SERVER, user_id="999", joined_at=T0, is_bot=True))
     (args, _), = call.calls
     assert args[:4] == (SERVER, "111", "member_join", "join:111") and args[-1] == T0
 
@@ -111,62 +133,78 @@ async def test_listener_outage_queues_the_event_and_replays_it() -> None:
         return Outcome(status="rewarded")
 
     h = Handlers(None, api=api_with(record_message=flaky), retry_delays=(0.01,))
-    event = MessageEvent(server_id=SERVER, channel_id="10", message_id=str(time_snowflake(T0)), user_id="111")
-    assert await h.on_message(event) is None  # no crash
-    assert len(h.pending) == 1
-    assert await h.replay_pending() == 0 and len(h.pending) == 1  # still down
+    event = MessageEvent(server_id=SERVER, channel_id="10", message_id=str(time_snowflake(T0)), user_id="111",
+                         content="hello there")
+    assert await h.handle_message(event) is None  # no crash
+    assert len(h.rt.pending) == 1
+    assert await h.rt.replay_pending() == 0 and len(h.rt.pending) == 1  # still down
     state["down"] = False
-    assert await h.replay_pending() == 1
-    assert not h.pending and len(seen) == 1
+    assert await h.rt.replay_pending() == 1
+    assert not h.rt.pending and len(seen) == 1
 
 
 # --- voice (real database: the bot's session table) ---------------------------------------------------
 
 
-async def test_voice_session_join_move_leave_credits_once(bot_pool: asyncpg.Pool) -> None:
+def snap(at: datetime, *members: tuple[str, str] | VoiceMember, afk: str | None = None) -> VoiceSnapshot:
+    ms = [m if isinstance(m, VoiceMember) else VoiceMember(user_id=m[0], channel_id=m[1]) for m in members]
+    return VoiceSnapshot(server_id=SERVER, afk_channel_id=afk, members=ms, at=at)
+
+
+def test_only_counting_voice_time_counts() -> None:
+    s = snap(T0, ("1", "v1"), ("2", "v1"), ("3", "v2"), ("4", "afk"), ("5", "afk"),
+             VoiceMember(user_id="6", channel_id="v3", self_deaf=True), ("7", "v3"),
+             VoiceMember(user_id="8", channel_id="v2", is_bot=True), afk="afk")
+    assert sorted(counting(s, None)) == ["1", "2"], "alone (bots don't count), AFK and deafened earn nothing"
+    policy = BotServer(server_id=SERVER, voice_count_alone=True, voice_count_deafened=True)
+    assert sorted(counting(s, policy)) == ["1", "2", "3", "6", "7"], "a server may count alone and deafened time"
+
+
+async def test_voice_sessions_follow_counting_time_and_credit_once(bot_pool: asyncpg.Pool) -> None:
     credit = recorder(Outcome(status="rewarded", amount=10))
     h = Handlers(bot_pool, api=api_with(record_voice=credit))
-    change = dict(server_id=SERVER, user_id="111", role_ids=["r1"])
-    await h.on_voice(VoiceChange(before_channel_id=None, after_channel_id="v1", at=T0, **change))
-    await h.on_voice(VoiceChange(before_channel_id="v1", after_channel_id="v2", at=T0 + timedelta(minutes=5), **change))
-    await h.on_voice(VoiceChange(before_channel_id="v2", after_channel_id=None, at=T0 + timedelta(minutes=25, seconds=40),
-                                 **change))
-    # A replayed leave (a second replica, a duplicate gateway event) finds nothing open.
-    await h.on_voice(VoiceChange(before_channel_id="v2", after_channel_id=None, at=T0 + timedelta(minutes=30), **change))
-    (args, _), = credit.calls
-    assert args[0:3] == (SERVER, "111", "v1") and args[4] == 25 and args[-1] == T0 + timedelta(minutes=25, seconds=40)
+    await h.handle_snapshot(snap(T0, ("1", "v1")))  # alone: nothing opens
+    assert await bot_pool.fetchval("SELECT count(*) FROM resonance.voice_sessions") == 0
+    await h.handle_snapshot(snap(T0 + timedelta(minutes=1), ("1", "v1"), ("2", "v1")))
+    await h.handle_snapshot(snap(T0 + timedelta(minutes=5), ("1", "v2"), ("2", "v2")))  # both moved: same sessions
+    deaf = VoiceMember(user_id="2", channel_id="v2", self_deaf=True)
+    await h.handle_snapshot(snap(T0 + timedelta(minutes=26, seconds=40), ("1", "v2"), deaf))
+    assert sorted((a[1], a[4]) for a, _ in credit.calls) == [("1", 25), ("2", 25)], "deafened: both stop counting"
+    # The same state again (a duplicate gateway event) credits nothing more.
+    await h.handle_snapshot(snap(T0 + timedelta(minutes=30), ("1", "v2"), deaf))
+    assert len(credit.calls) == 2
     assert await bot_pool.fetchval("SELECT count(*) FROM resonance.voice_sessions") == 0
 
 
 async def test_voice_two_replicas_leaving_at_once_credit_one_session(bot_pool: asyncpg.Pool) -> None:
     credit = recorder(Outcome(status="rewarded"))
     replicas = [Handlers(bot_pool, api=api_with(record_voice=credit)) for _ in range(2)]
-    join = VoiceChange(server_id=SERVER, user_id="111", before_channel_id=None, after_channel_id="v1", at=T0)
-    await asyncio.gather(*(r.on_voice(join) for r in replicas))
-    leave = join.model_copy(update={"before_channel_id": "v1", "after_channel_id": None,
-                                    "at": T0 + timedelta(minutes=12)})
-    await asyncio.gather(*(r.on_voice(leave) for r in replicas))
-    assert len(credit.calls) == 1 and credit.calls[0][0][4] == 12
+    joined = snap(T0, ("1", "v1"), ("2", "v1"))
+    await asyncio.gather(*(r.handle_snapshot(joined) for r in replicas))
+    left = snap(T0 + timedelta(minutes=12))
+    await asyncio.gather(*(r.handle_snapshot(left) for r in replicas))
+    assert sorted((a[1], a[4]) for a, _ in credit.calls) == [("1", 12), ("2", 12)]
 
 
-async def test_voice_recovery_after_restart(bot_pool: asyncpg.Pool) -> None:
+async def test_voice_recovery_credits_only_observed_time(bot_pool: asyncpg.Pool) -> None:
     credit = recorder(Outcome(status="rewarded"))
     h = Handlers(bot_pool, api=api_with(record_voice=credit))
-    for user, channel in (("1", "v1"), ("2", "v1"), ("3", "v2")):
-        await h.on_voice(VoiceChange(server_id=SERVER, user_id=user, before_channel_id=None,
-                                     after_channel_id=channel, at=T0))
+    await h.handle_snapshot(snap(T0, ("1", "v1"), ("2", "v1"), ("3", "v2"), ("5", "v2")))
+    await api.voice_checkpoint(bot_pool, [SERVER], T0 + timedelta(minutes=7))
     # A crash after ending a session but before crediting it:
     await api.voice_session_leave(bot_pool, SERVER, "3", T0 + timedelta(minutes=3))
-    # The bot restarts: member 1 is still in voice, 2 left while it was away, 4 joined while it was away.
-    now = T0 + timedelta(minutes=40)
-    counts = await h.recover_voice(SERVER, {"1": "v1", "4": "v2"}, now)
-    assert counts == {"credited": 2, "closed": 1, "opened": 1}
-    minutes = sorted((a[1], a[4]) for a, _ in credit.calls)
-    assert minutes == [("2", 40), ("3", 3)]
+    # The bot was down from minute 7 to 480: 1 is still in voice (with 4, who joined meanwhile);
+    # 2 and 5 left while it was away and are paid until the last checkpoint, not the restart.
+    now = T0 + timedelta(hours=8)
+    restarted = Handlers(bot_pool, api=api_with(record_voice=credit))
+    counts = await restarted.recover(snap(now, ("1", "v1"), ("4", "v1")))
+    assert counts == {"credited": 3, "closed": 2, "opened": 1, "kept": 1}
+    assert sorted((a[1], a[4]) for a, _ in credit.calls) == [("2", 7), ("3", 3), ("5", 7)]
     open_now = await bot_pool.fetch("SELECT discord_user_id, started_at FROM resonance.voice_sessions ORDER BY 1")
     assert [(r["discord_user_id"], r["started_at"]) for r in open_now] == [("1", T0), ("4", now)]
     # Recovery twice is harmless.
-    assert await h.recover_voice(SERVER, {"1": "v1", "4": "v2"}, now) == {"credited": 0, "closed": 0, "opened": 0}
+    again = await Handlers(bot_pool, api=api_with(record_voice=credit)).recover(snap(now, ("1", "v1"), ("4", "v1")))
+    assert again == {"credited": 0, "closed": 0, "opened": 0, "kept": 2}
 
 
 # --- answers: acknowledgement, statuses, errors, outages -----------------------------------------------
@@ -194,7 +232,7 @@ async def test_checkin_defers_then_answers_status(status: str, expected: str) ->
 async def test_drop_button_statuses_are_friendly_and_ephemeral(status: str, needle: str) -> None:
     h = Handlers(None, api=api_with(claim_drop=recorder(Outcome(status=status, amount=25))))
     r = FakeResponder()
-    await h.claim_drop_button(ctx(), r, uuid4())
+    await h.claim(ctx(), r, uuid4())
     assert needle in r.last.text and r.last.ephemeral
 
 
@@ -244,7 +282,7 @@ async def test_a_bug_is_logged_and_answered_not_raised() -> None:
 async def test_tip_input_checked_before_the_database() -> None:
     call = recorder(uuid4())
     h = Handlers(None, api=api_with(tip=call))
-    for amount, receiver, needle in (("-1", "222", "positive"), ("abc", "222", "positive"),
+    for amount, receiver, needle in (("-1", "222", "above 0"), ("abc", "222", "above 0"), ("1e9", "222", "at most"),
                                      ("5", "111", "yourself")):
         r = FakeResponder()
         await h.tip(ctx(), r, receiver, amount)
@@ -268,24 +306,26 @@ async def test_admin_commands_refuse_non_admins_and_dms() -> None:
 
 async def test_drop_create_posts_persistent_button_carrying_the_drop_id() -> None:
     drop_id = uuid4()
-    create = recorder(Outcome(status="created", drop_id=str(drop_id)))
+    create = recorder(drop_id)
     attach = recorder(Outcome(status="attached"))
-    h = Handlers(None, api=api_with(create_drop=create, attach_drop_message=attach))
+    h = Handlers(NoTransaction(), api=api_with(create_drop=create, attach_drop_message=attach, **claims()))
     r = FakeResponder()
-    await h.drop_create(ctx(admin=True), r, 25, 3, 30)
+    await h.create(ctx(admin=True), r, 25, 3, 30)
     (post,) = r.posts
     assert post["button"].custom_id == f"resonance:drop:{drop_id}" and post["channel_id"] == "555"
+    assert "3 of 3" in post["embed"].fields[0].value and "<t:" in post["embed"].fields[1].value
     assert attach.calls == [((drop_id, "555", post["message_id"]), {})]
     (args, kwargs), = create.calls
-    assert args == (SERVER, 25, 3, T0 + timedelta(minutes=30)) and kwargs["drop_type"] == "button"
+    assert args == (SERVER,) and kwargs["drop_type"] == "button" and kwargs["reward_amount"] == 25
+    assert kwargs["max_claims"] == 3 and kwargs["expires_at"] == T0 + timedelta(minutes=30)
     assert str(drop_id) in r.last.text
 
 
 async def test_reaction_drop_posts_first_then_creates_with_the_message_id() -> None:
-    create = recorder(Outcome(status="created", drop_id=str(uuid4())))
-    h = Handlers(None, api=api_with(create_drop=create))
+    create = recorder(uuid4())
+    h = Handlers(NoTransaction(), api=api_with(create_drop=create, **claims()))
     r = FakeResponder()
-    await h.drop_create(ctx(admin=True), r, 25, 3, 30, kind="reaction", emoji="🎉")
+    await h.create(ctx(admin=True), r, 25, 3, 30, kind="reaction", emoji="🎉")
     (post,) = r.posts
     assert post["reaction"] == "🎉" and post["button"] is None
     assert create.calls[0][1]["message_id"] == post["message_id"] and create.calls[0][1]["emoji"] == "🎉"

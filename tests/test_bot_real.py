@@ -14,8 +14,18 @@ import pytest
 from nacl.signing import SigningKey
 
 from resonance.bot.fakes import FakeGuild, FakeResponder
-from resonance.bot.handlers import Handlers
-from resonance.bot.models import CommandContext, MemberJoin, MessageEvent, ReactionEvent, VoiceChange, time_snowflake
+from bot_support import Handlers
+from resonance.bot import api
+from resonance.bot.models import (
+    CommandContext,
+    MemberJoin,
+    MessageEvent,
+    ReactionEvent,
+    RolesChanged,
+    VoiceMember,
+    VoiceSnapshot,
+    time_snowflake,
+)
 from resonance.bot.outbox import OutboxWorker, ReportWorker
 from resonance.db import create_pool
 
@@ -76,8 +86,8 @@ async def test_message_listener_rewards_once_at_the_snowflake_time(pool: asyncpg
     h = Handlers(pool)
     event = MessageEvent(server_id=SERVER, channel_id="20", message_id=str(time_snowflake(T0, 1)), user_id=ALICE,
                          content="hello everyone, how are you today?", reply_to_user_id=BOB)
-    first = await h.on_message(event)
-    again = await h.on_message(event)
+    first = await h.handle_message(event)
+    again = await h.handle_message(event)
     assert first.status == "rewarded" and Decimal(first.amount) == 5
     assert again.status == "duplicate"
     assert await balance(pool, ALICE) == 5
@@ -88,23 +98,26 @@ async def test_message_listener_rewards_once_at_the_snowflake_time(pool: asyncpg
 
 async def test_reaction_listener_pays_reactor_and_author(pool: asyncpg.Pool) -> None:
     h = Handlers(pool)
-    outcome = await h.on_reaction(ReactionEvent(server_id=SERVER, channel_id="20", message_id="5001", reactor_id=BOB,
+    outcome = await h.handle_reaction(ReactionEvent(server_id=SERVER, channel_id="20", message_id="5001", reactor_id=BOB,
                                                 author_id=ALICE, emoji="🔥", occurred_at=T0))
     assert outcome.status == "rewarded"
     assert await balance(pool, BOB) == 1 and await balance(pool, ALICE) == 2
     # Replay: nothing more.
-    await h.on_reaction(ReactionEvent(server_id=SERVER, channel_id="20", message_id="5001", reactor_id=BOB,
+    await h.handle_reaction(ReactionEvent(server_id=SERVER, channel_id="20", message_id="5001", reactor_id=BOB,
                                       author_id=ALICE, emoji="🔥", occurred_at=T0))
     assert await balance(pool, BOB) == 1
 
 
+def voice(at: datetime, *users: str, channel: str = "v1") -> VoiceSnapshot:
+    return VoiceSnapshot(server_id=SERVER, at=at, members=[VoiceMember(user_id=u, channel_id=channel) for u in users])
+
+
 async def test_voice_listener_credits_minutes_on_leave(pool: asyncpg.Pool) -> None:
     h = Handlers(pool)
-    base = dict(server_id=SERVER, user_id=ALICE)
-    await h.on_voice(VoiceChange(before_channel_id=None, after_channel_id="v1", at=T0, **base))
-    outcome = await h.on_voice(VoiceChange(before_channel_id="v1", after_channel_id=None,
-                                           at=T0 + timedelta(minutes=12, seconds=30), **base))
-    assert outcome.status == "rewarded" and Decimal(outcome.amount) == 12
+    await h.handle_snapshot(voice(T0, ALICE, BOB))
+    counts = await h.handle_snapshot(voice(T0 + timedelta(minutes=12, seconds=30)))
+    assert counts == {"opened": 0, "credited": 2}
+    assert await balance(pool, ALICE) == 12
     assert await pool.fetchval("SELECT voice_minutes FROM public.discord_user_stats WHERE discord_user_id = $1",
                                ALICE) == 12
     assert await pool.fetchval("SELECT count(*) FROM resonance.voice_sessions") == 0
@@ -112,16 +125,18 @@ async def test_voice_listener_credits_minutes_on_leave(pool: asyncpg.Pool) -> No
 
 async def test_voice_recovery_credits_through_record_voice(pool: asyncpg.Pool) -> None:
     h = Handlers(pool)
-    await h.on_voice(VoiceChange(server_id=SERVER, user_id=BOB, before_channel_id=None, after_channel_id="v1", at=T0))
-    counts = await h.recover_voice(SERVER, {}, T0 + timedelta(minutes=30))
-    assert counts == {"credited": 1, "closed": 1, "opened": 0}
+    await h.handle_snapshot(voice(T0, ALICE, BOB))
+    await api.voice_checkpoint(pool, [SERVER], T0 + timedelta(minutes=30))
+    # Down for 8 hours; both left meanwhile: paid until the last checkpoint, not the restart.
+    counts = await Handlers(pool).recover(voice(T0 + timedelta(hours=8)))
+    assert counts == {"credited": 2, "closed": 2, "opened": 0, "kept": 0}
     assert await balance(pool, BOB) == 30
 
 
 async def test_member_join_listener(pool: asyncpg.Pool) -> None:
     h = Handlers(pool)
-    first = await h.on_member_join(MemberJoin(server_id=SERVER, user_id=BOB, joined_at=T0))
-    second = await h.on_member_join(MemberJoin(server_id=SERVER, user_id=BOB, joined_at=T0 + timedelta(hours=1)))
+    first = await h.handle_member_join(MemberJoin(server_id=SERVER, user_id=BOB, joined_at=T0))
+    second = await h.handle_member_join(MemberJoin(server_id=SERVER, user_id=BOB, joined_at=T0 + timedelta(hours=1)))
     assert first.status == "rewarded" and second.status == "duplicate"
     assert await balance(pool, BOB) == 50
 
@@ -222,7 +237,7 @@ async def test_leaderboard_stats_achievements_goals(pool: asyncpg.Pool) -> None:
         """INSERT INTO public.discord_community_goals (server_id, name, goal_type, target_value)
            VALUES ($1, 'Hundred RSNC', 'rsnc_distributed', 100)""", SERVER)
     h = Handlers(pool)
-    await h.on_message(MessageEvent(server_id=SERVER, channel_id="20", message_id=str(time_snowflake(T0, 9)),
+    await h.handle_message(MessageEvent(server_id=SERVER, channel_id="20", message_id=str(time_snowflake(T0, 9)),
                                     user_id=ALICE, content="a message that counts"))
     r = FakeResponder()
     await h.leaderboard(ctx(), r, "all")
@@ -286,7 +301,7 @@ async def test_drop_button_claims_until_sold_out(pool: asyncpg.Pool) -> None:
     await require(pool, "resonance.create_drop", "resonance.claim_drop", "resonance.attach_drop_message")
     h = Handlers(pool)
     r = FakeResponder()
-    await h.drop_create(ctx(admin=True), r, 25, 1, 30)
+    await h.create(ctx(admin=True), r, 25, 1, 30)
     (post,) = r.posts
     drop_id = post["button"].custom_id.removeprefix("resonance:drop:")
     assert await pool.fetchval("SELECT message_id FROM public.discord_drops WHERE drop_id = $1::uuid",
@@ -296,7 +311,7 @@ async def test_drop_button_claims_until_sold_out(pool: asyncpg.Pool) -> None:
     answers = []
     for user in (ALICE, ALICE, BOB):
         r = FakeResponder()
-        await h.claim_drop_button(ctx(user, at=T0 + timedelta(minutes=1)), r, UUID(drop_id))
+        await h.claim(ctx(user, at=T0 + timedelta(minutes=1)), r, UUID(drop_id))
         answers.append(r.last.text)
     assert "You claimed 25 RSNC" in answers[0]
     assert "already claimed" in answers[1] and "sold out" in answers[2]
@@ -307,9 +322,9 @@ async def test_reaction_drop_claimed_by_reacting(pool: asyncpg.Pool) -> None:
     await require(pool, "resonance.create_drop", "resonance.claim_reaction_drop")
     h = Handlers(pool)
     r = FakeResponder()
-    await h.drop_create(ctx(admin=True), r, 7, 5, 30, kind="reaction", emoji="🎉")
+    await h.create(ctx(admin=True), r, 7, 5, 30, kind="reaction", emoji="🎉")
     (post,) = r.posts
-    await h.on_reaction(ReactionEvent(server_id=SERVER, channel_id="20", message_id=post["message_id"],
+    await h.handle_reaction(ReactionEvent(server_id=SERVER, channel_id="20", message_id=post["message_id"],
                                       reactor_id=BOB, author_id="bot", emoji="🎉", occurred_at=T0 + timedelta(minutes=1)))
     assert await pool.fetchval("SELECT count(*) FROM public.discord_drop_claims WHERE discord_user_id = $1", BOB) == 1
 
@@ -318,47 +333,57 @@ async def test_admin_config_roles_milestone_reward_audit(pool: asyncpg.Pool) -> 
     await require(pool, "resonance.set_event_rule", "resonance.set_role_effect", "resonance.create_milestone",
                   "resonance.manual_reward", "resonance.recent_audit")
     h = Handlers(pool)
-    admin = ctx("9", admin=True)
+
+    def admin_ctx() -> CommandContext:  # every command is its own interaction
+        return ctx("9", admin=True)
+
     r = FakeResponder()
-    await h.config_events_set(admin, r, "keyword", 3, keywords="gm, wagmi", min_length=5)
+    await h.config_events_set(admin_ctx(), r, "keyword", 3, keywords="gm, wagmi", min_length=5)
     assert "at most one trigger" in r.last.text
     r = FakeResponder()
-    await h.config_events_set(admin, r, "keyword", 3, cooldown_hours=1, keywords="gm, wagmi", channel_id="20")
+    await h.config_events_set(admin_ctx(), r, "keyword", 3, cooldown_hours=1, keywords="gm, wagmi", channel_id="20")
     assert r.last.content == "Rule `keyword` created: 3 RSNC, cooldown 1h, trigger keyword, only in <#20>."
-    said = [await h.on_message(MessageEvent(server_id=SERVER, channel_id=channel, user_id=user, content="gm frens",
+    said = [await h.handle_message(MessageEvent(server_id=SERVER, channel_id=channel, user_id=user, content="gm frens",
                                             message_id=str(time_snowflake(T0, n))))
             for n, (channel, user) in enumerate((("20", ALICE), ("21", BOB)), start=40)]
     assert [Decimal(o.amount) for o in said] == [8, 5]  # channel_message 5 (+ keyword 3 in <#20> only)
     r = FakeResponder()
-    await h.config_events_list(admin, r)
+    await h.config_events_list(admin_ctx(), r)
     assert "`keyword` · 3 RSNC" in r.last.text
     r = FakeResponder()
-    await h.roles_effect(admin, r, "888", "multiplier", "2", "Booster")
+    await h.roles_effect(admin_ctx(), r, "888", "multiplier", "2", "Booster")
     assert "multiplier" in r.last.text
     assert await pool.fetchval("SELECT effect_config ->> 'value' FROM public.discord_role_configs "
                                "WHERE discord_role_id = '888'") == "2.0"
     r = FakeResponder()
-    await h.config_events_set(admin, r, "keyword", 4)  # the same event type: replaced, not doubled
+    await h.config_events_set(admin_ctx(), r, "keyword", 4)  # the same event type: replaced, not doubled
     assert r.last.content == "Rule `keyword` set: 4 RSNC."
     assert await pool.fetchval("SELECT count(*) FROM public.monitoring_rules WHERE server_id = $1 "
                                "AND event_type = 'keyword'", SERVER) == 1
     r = FakeResponder()
-    await h.milestone_create(admin, r, "889", "Chatter", "messages_count", 10, 100, "Chatter")
+    await h.milestone_create(admin_ctx(), r, "889", "Chatter", "messages_count", 10, 100, "Chatter")
     assert "Milestone **Chatter**" in r.last.text
     r = FakeResponder()
-    await h.reward(admin, r, BOB, 15, "great help")
+    await h.reward(admin_ctx(), r, BOB, 15, "great help")
     assert "received **15 RSNC**" in r.last.text
     assert await balance(pool, BOB) == 20
     r = FakeResponder()
-    await h.audit(admin, r)
+    await h.audit(admin_ctx(), r)
     assert "**manual_reward** by 9 → <@1002>" in r.last.text
+    # One interaction delivered (or retried) twice acts once: the second gets the first answer.
+    twice = admin_ctx()
+    for _ in range(2):
+        r = FakeResponder()
+        await h.reward(twice, r, BOB, 7, "only once")
+        assert "received **7 RSNC**" in r.last.text
+    assert await balance(pool, BOB) == 27
 
 
 async def test_kpi_and_reports(pool: asyncpg.Pool) -> None:
     await require(pool, "resonance.compute_kpis", "resonance.set_report_schedule", "resonance.due_reports")
     h = Handlers(pool)
     admin = ctx("9", admin=True)
-    await h.on_message(MessageEvent(server_id=SERVER, channel_id="20", message_id=str(time_snowflake(T0, 3)),
+    await h.handle_message(MessageEvent(server_id=SERVER, channel_id="20", message_id=str(time_snowflake(T0, 3)),
                                     user_id=ALICE, content="counting for the kpis"))
     r = FakeResponder()
     await h.kpi(admin, r, T0.date())
@@ -377,14 +402,14 @@ async def test_role_gained_pays_its_one_time_bonus_once(pool: asyncpg.Pool) -> N
     await pool.execute(
         """INSERT INTO public.discord_role_configs (server_id, brand_id, discord_role_id, effect_type, effect_config)
            VALUES ($1, $2, '555', 'one_time_bonus', '{"amount": 40}')""", SERVER, BRAND)
-    from resonance.bot.models import RolesAdded
-
     h = Handlers(pool)
-    event = RolesAdded(server_id=SERVER, user_id=ALICE, added_role_ids=["555", "556"], role_ids=["555", "556"], at=T0)
-    first = await h.on_roles_added(event)
-    again = await h.on_roles_added(event)
-    assert [o.status for o in first] == ["paid", "not_eligible"]
-    assert [o.status for o in again] == ["already_claimed", "not_eligible"]
+    event = RolesChanged(server_id=SERVER, user_id=ALICE, role_ids=["555", "556"], at=T0)
+    first = await h.handle_roles(event)
+    assert first.get("added") == ["555"] and [b["status"] for b in first.get("bonuses")] == ["paid"]
+    removed = await h.handle_roles(event.model_copy(update={"role_ids": ["556"]}))
+    assert removed.get("removed") == ["555"]
+    again = await h.handle_roles(event)
+    assert again.get("added") == ["555"] and again.get("bonuses") == [], "the bonus is paid once ever"
     assert await balance(pool, ALICE) == 40
 
 
@@ -420,15 +445,14 @@ async def test_the_bot_runs_as_its_least_privileged_login_role(pool: asyncpg.Poo
     try:
         assert await bot_pool.fetchval("SELECT current_user") == "service_role"
         h = Handlers(bot_pool)
-        message = await h.on_message(MessageEvent(server_id=SERVER, channel_id="20",
+        message = await h.handle_message(MessageEvent(server_id=SERVER, channel_id="20",
                                                   message_id=str(time_snowflake(T0, 11)), user_id=ALICE,
                                                   content="hello from the bot role"))
         assert message.status == "rewarded"
-        await h.on_voice(VoiceChange(server_id=SERVER, user_id=BOB, before_channel_id=None, after_channel_id="v",
-                                     at=T0))
-        voice = await h.on_voice(VoiceChange(server_id=SERVER, user_id=BOB, before_channel_id="v",
-                                             after_channel_id=None, at=T0 + timedelta(minutes=6)))
-        assert voice.status == "rewarded"
+        await h.handle_snapshot(voice(T0, ALICE, BOB))
+        assert (await h.handle_snapshot(voice(T0 + timedelta(minutes=6))))["credited"] == 2
+        await h.rt.load_servers([SERVER])
+        assert h.rt.server(SERVER) is not None
         r = FakeResponder()
         await h.checkin(ctx(), r)
         assert "Checked in" in r.last.text

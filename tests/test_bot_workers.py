@@ -9,13 +9,12 @@ from uuid import uuid4
 
 import asyncpg
 
-from resonance.bot import api
-from resonance.bot.app import ResonanceBot
-from resonance.bot.cogs import DropButton, InteractionResponder, to_discord_embed
-from resonance.bot.fakes import FakeGuild, FakeResponder, fake_interaction
+from resonance.bot.discord_io import context_of, to_discord_embed
+from resonance.bot.fakes import FakeGuild
+from resonance.bot.features.drops import edit_closed
 from resonance.bot.outbox import OutboxWorker, ReportWorker, report_embed
-from resonance.bot.responder import Button, Embed
-from resonance.db.member import Outcome, Row
+from resonance.bot.responder import Embed
+from resonance.db.models import Outcome, Row
 from resonance.settings import Settings
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
@@ -134,65 +133,37 @@ def test_report_embed_converts_to_a_discord_embed() -> None:
     assert out.title == "Resonance monthly report" and out.fields[0].value == "0.1235"
 
 
-async def test_persistent_drop_button_works_after_a_restart() -> None:
-    """Post a drop, 'restart' (a new bot object), click: the dynamic item parses the drop id from the
-    custom_id and the handler claims it."""
-    claimed: list[tuple] = []
+def test_admin_role_from_settings_counts_as_admin() -> None:
+    settings = Settings(DISCORD_TOKEN=None, RESONANCE_ADMIN_ROLE_ID=77)
 
-    async def claim_drop(_pool: Any, drop_id: Any, user_id: str, role_ids: list[str], at: Any) -> Outcome:
-        claimed.append((drop_id, user_id, role_ids))
-        return Outcome(status="claimed", amount=25)
+    def interaction(*, role_ids: tuple[int, ...] = (), manage_guild: bool = False, guild_id: int | None = 9) -> Any:
+        roles = [types.SimpleNamespace(id=r, name=f"role{r}", is_default=lambda: False) for r in role_ids]
+        perms = types.SimpleNamespace(administrator=False, manage_guild=manage_guild)
+        user = types.SimpleNamespace(id=1, name="u", roles=roles, guild_permissions=perms)
+        return types.SimpleNamespace(user=user, guild_id=guild_id, channel_id=5, id=42, created_at=T0)
 
-    drop_id = uuid4()
-    posted = DropButton.from_button(Button(custom_id=f"resonance:drop:{drop_id}", label="Claim"))
-    custom_id = posted.custom_id
-
-    bot = ResonanceBot(Settings(DISCORD_TOKEN=None), pool=object())  # the restarted process
-    bot.handlers.api = types.SimpleNamespace(claim_drop=claim_drop)
-    bot.add_dynamic_items(DropButton)
-    store = bot._connection._view_store
-    (pattern,) = [p for p, item in store._dynamic_items.items() if item is DropButton]
-    match = pattern.fullmatch(custom_id)
-    assert match is not None
-
-    interaction = fake_interaction(bot, user_id=111, guild_id=9, role_ids=(5,))
-    item = await DropButton.from_custom_id(interaction, posted.item, match)
-    assert item.drop_id == drop_id
-    await item.callback(interaction)
-    assert claimed == [(drop_id, "111", ["5"])]
-    kinds = [s["type"] for s in interaction.sent]
-    assert kinds == ["defer", "followup"]
-    assert interaction.sent[0]["ephemeral"] is True
-    assert "You claimed 25 RSNC" in interaction.sent[1]["embed"].description
+    assert context_of(interaction(role_ids=(77,)), settings).is_admin
+    assert context_of(interaction(manage_guild=True), settings).is_admin
+    assert not context_of(interaction(role_ids=(78,)), settings).is_admin
+    assert not context_of(interaction(manage_guild=True, guild_id=None), settings).is_admin
 
 
-async def test_interaction_responder_acknowledges_once_then_follows_up() -> None:
-    bot = ResonanceBot(Settings(DISCORD_TOKEN=None), pool=object())
-    interaction = fake_interaction(bot, user_id=1, guild_id=9)
-    r = InteractionResponder(interaction)
-    await r.reply("first")
-    await r.reply(embed=Embed(title="second"))
-    assert [s["type"] for s in interaction.sent] == ["message", "followup"]
-    # A public command refused privately: the public "thinking..." message is removed first.
-    interaction = fake_interaction(bot, user_id=1, guild_id=9)
-    r = InteractionResponder(interaction)
-    await r.defer(ephemeral=False)
-    await r.reply("Insufficient funds", ephemeral=True)
-    assert [s["type"] for s in interaction.sent] == ["defer", "delete_original", "followup"]
-    assert interaction.sent[2]["ephemeral"] is True
-    interaction = fake_interaction(bot, user_id=1, guild_id=9)
-    r = InteractionResponder(interaction)
-    await r.defer(ephemeral=False)
-    await r.reply("Tip sent", ephemeral=False)
-    assert [s["type"] for s in interaction.sent] == ["defer", "followup"]
-
-
-async def test_admin_role_from_settings_counts_as_admin() -> None:
-    from resonance.bot.cogs import context_of
-
-    bot = ResonanceBot(Settings(DISCORD_TOKEN=None, RESONANCE_ADMIN_ROLE_ID=77), pool=object())
-    assert context_of(fake_interaction(bot, user_id=1, guild_id=9, role_ids=(77,))).is_admin
-    assert context_of(fake_interaction(bot, user_id=1, guild_id=9, manage_guild=True)).is_admin
-    assert not context_of(fake_interaction(bot, user_id=1, guild_id=9, role_ids=(78,))).is_admin
-    assert not context_of(fake_interaction(bot, user_id=1, guild_id=None, manage_guild=True)).is_admin
-    assert api.take_outbox is not None
+async def test_outbox_ends_drop_messages_with_the_button_disabled() -> None:
+    assert edit_closed is not None  # the drops feature registered its outbox message types
+    drop_id = str(uuid4())
+    queue = FakeQueue([
+        {"id": 1, "kind": "send_message", "server_id": "g",
+         "payload": {"type": "drop_sold_out", "drop_id": drop_id, "channel_id": "c", "message_id": "m1",
+                     "claims_count": 3, "max_claims": 3}},
+        {"id": 2, "kind": "send_message", "server_id": "g",
+         "payload": {"type": "drop_closed", "drop_id": drop_id, "channel_id": "c", "message_id": "m2",
+                     "claims_count": 1, "max_claims": 3}},
+    ])
+    guild = FakeGuild()
+    worker = OutboxWorker(None, guild, worker_id="w", pace_seconds=0, api=queue.api())
+    assert (await worker.run_once())["done"] == 2
+    sold, ended = guild.messages
+    assert sold["edited"] == "m1" and sold["button"].disabled and sold["button"].label == "Sold out"
+    assert sold["embed"].title.endswith("sold out")
+    assert ended["edited"] == "m2" and ended["button"].label == "Expired" and "1 of 3 claimed" in ended["embed"].description
+    assert sold["button"].custom_id == f"resonance:drop:{drop_id}"

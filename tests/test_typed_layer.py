@@ -13,7 +13,7 @@ import asyncpg
 import pytest
 
 from resonance.db import create_pool, drops, engine, kpis, ledger
-from resonance.db._call import MissingFunctionError, exists, scalar
+from resonance.db._call import MissingFunctionError, call, exists
 from resonance.db.models import KPI_METRICS
 from resonance.simulate.community import OG_ROLE, drop_args, seed_rules
 
@@ -53,7 +53,7 @@ async def needs(pool: asyncpg.Pool, *functions: str) -> None:
 
 async def test_a_missing_function_is_named(tpool: asyncpg.Pool) -> None:
     with pytest.raises(MissingFunctionError, match="resonance.no_such_function"):
-        await scalar(tpool, "resonance.no_such_function", ("text",), "x")
+        await call(tpool, "resonance.no_such_function", "x", casts=("text",))
 
 
 async def test_record_message(tpool: asyncpg.Pool) -> None:

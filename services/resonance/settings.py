@@ -34,6 +34,16 @@ class Settings(BaseSettings):
     outbox_pace_seconds: float = Field(default=0.25, ge=0, validation_alias="RESONANCE_OUTBOX_PACE")
     reports_interval_seconds: float = Field(default=60.0, gt=0, validation_alias="RESONANCE_REPORTS_INTERVAL")
     db_pool_size: int = Field(default=10, ge=1, validation_alias="RESONANCE_DB_POOL_SIZE")
+    # Every statement of the bot's pool is cancelled past these (a held lock never leaves a command "thinking").
+    db_statement_timeout_ms: int = Field(default=5000, ge=1, validation_alias="RESONANCE_DB_STATEMENT_TIMEOUT_MS")
+    db_lock_timeout_ms: int = Field(default=2000, ge=1, validation_alias="RESONANCE_DB_LOCK_TIMEOUT_MS")
+    db_connect_timeout_seconds: float = Field(default=10.0, gt=0, validation_alias="RESONANCE_DB_CONNECT_TIMEOUT")
+    # Gateway events that met a database outage wait here (oldest dropped when full, too old dropped), logged.
+    outage_queue_limit: int = Field(default=10_000, ge=1, validation_alias="RESONANCE_OUTAGE_QUEUE_LIMIT")
+    outage_max_age_seconds: float = Field(default=900.0, gt=0, validation_alias="RESONANCE_OUTAGE_MAX_AGE")
+    voice_checkpoint_seconds: float = Field(default=60.0, gt=0, validation_alias="RESONANCE_VOICE_CHECKPOINT")
+    # How long discord.py waits for GUILD_CREATEs after READY before it is ready.
+    guild_ready_timeout: float = Field(default=2.0, gt=0, validation_alias="RESONANCE_GUILD_READY_TIMEOUT")
     log_format: str = Field(default="json", pattern="^(json|kv)$", validation_alias="RESONANCE_LOG_FORMAT")
     log_level: str = Field(default="INFO", validation_alias="RESONANCE_LOG_LEVEL")
     # Testing only: the REST base of a fake Discord (e.g. http://127.0.0.1:PORT/api/v10). The bot then

@@ -153,6 +153,7 @@ class BotRunner:
             "RESONANCE_OUTBOX_INTERVAL": "0.2",
             "RESONANCE_OUTBOX_PACE": "0",
             "PYTHONUNBUFFERED": "1",
+            "RESONANCE_GUILD_READY_TIMEOUT": "0.2",
         })
         for key, value in overrides.items():
             if value is None:

@@ -9,12 +9,14 @@ import asyncpg
 
 # SQLSTATE classes and codes that mean "the database is unreachable or busy, try again".
 TRANSIENT_CLASSES = ("08",)  # connection exceptions
-TRANSIENT_CODES = {"57P01", "57P02", "57P03", "53300", "40001", "40P01", "55P03"}
+TRANSIENT_CODES = {"57P01", "57P02", "57P03", "53300", "40001", "40P01"}
+# The pool's statement_timeout (57014) and lock_timeout (55P03): the database is busy, nothing changed.
+TIMEOUT_CODES = {"57014", "55P03"}
 
 # Documented codes (docs/errors.md) -> what the member reads. Unlisted RS/RT/RA codes fall back to
 # the function's own message, which names the problem.
 FRIENDLY: dict[str, str] = {
-    "RS001": "This server isn't linked to Resonance yet. An admin needs to set it up first.",
+    "RS001": "This server isn't linked to Resonance yet: an admin can run /setup.",
     "RS003": "That amount can't be negative.",
     "RS401": "That drop doesn't exist (any more).",
     "RS406": "That role isn't set up in Resonance.",
@@ -35,10 +37,16 @@ FRIENDLY: dict[str, str] = {
     "RT017": "The signature doesn't match: sign the exact message with that wallet and try again.",
     "RT030": "Unknown ticket.",
     "RT034": "That ticket is already closed.",
-    "23514": "That would break a rule of the ledger (for example, a balance can't go below zero).",
+    "23514": "That value is out of the allowed range (amounts, claims and cooldowns have limits; a balance can't "
+             "go below zero).",
 }
 
 INSUFFICIENT_FUNDS_HINTS = ("insufficient", "not enough", "balance")
+
+
+def is_timeout(exc: BaseException) -> bool:
+    """A statement or lock timeout of the pool (the database is busy): answered politely, not retried."""
+    return isinstance(exc, asyncpg.PostgresError) and getattr(exc, "sqlstate", None) in TIMEOUT_CODES
 
 
 def is_outage(exc: BaseException) -> bool:
@@ -77,5 +85,7 @@ def friendly_error(exc: BaseException) -> str | None:
     return None
 
 
+BUSY = "Resonance is busy right now and gave up waiting. Nothing was changed; please try again in a moment."
+SETUP_HINT = FRIENDLY["RS001"]
 APOLOGY = "Sorry, Resonance can't reach its database right now. Nothing was changed; please try again in a minute."
 BUG = "Sorry, something went wrong on our side. It has been logged."

@@ -1,12 +1,11 @@
-"""Stand-ins for Discord, for tests and the simulator: a Responder that records answers, a guild
-that records role changes and messages, and a minimal Interaction for the persistent button."""
+"""Stand-ins for Discord in handler-level tests: a Responder that records answers, and a guild (the
+outbox's Discord target) that records role changes and messages. The wire itself is tested against
+the fake Discord under tests/fakediscord."""
 
 from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from types import SimpleNamespace
 from typing import Any
 
 from resonance.bot.outbox import PermanentFailure
@@ -52,6 +51,9 @@ class FakeResponder:
                            "reaction": reaction, "message_id": message_id})
         return message_id
 
+    async def delete_post(self, channel_id: str, message_id: str) -> None:
+        self.posts = [p for p in self.posts if p["message_id"] != message_id]
+
     @property
     def last(self) -> Reply:
         assert self.replies, "no reply"
@@ -91,50 +93,16 @@ class FakeGuild:
         self.messages.append({"channel_id": channel_id, "content": content, "embed": embed, "id": message_id})
         return message_id
 
+    async def edit_message(self, channel_id: str, message_id: str, content: str | None, embed: Embed | None,
+                           button: Button | None) -> None:
+        self.calls.append(("edit_message", channel_id, message_id))
+        self._maybe_fail()
+        self.messages.append({"channel_id": channel_id, "edited": message_id, "content": content, "embed": embed,
+                              "button": button})
+
     async def send_dm(self, user_id: str, content: str | None, embed: Embed | None) -> str:
         self.calls.append(("send_dm", user_id))
         self._maybe_fail()
         message_id = str(10**17 + next(_ids))
         self.messages.append({"user_id": user_id, "content": content, "embed": embed, "id": message_id})
         return message_id
-
-
-class _Response:
-    def __init__(self, sink: list[dict[str, Any]]) -> None:
-        self._done = False
-        self.sink = sink
-
-    def is_done(self) -> bool:
-        return self._done
-
-    async def defer(self, *, ephemeral: bool = False, thinking: bool = False) -> None:
-        self._done = True
-        self.sink.append({"type": "defer", "ephemeral": ephemeral})
-
-    async def send_message(self, content: str | None = None, **kwargs: Any) -> None:
-        self._done = True
-        self.sink.append({"type": "message", "content": content, **kwargs})
-
-
-class _Followup:
-    def __init__(self, sink: list[dict[str, Any]]) -> None:
-        self.sink = sink
-
-    async def send(self, content: str | None = None, **kwargs: Any) -> None:
-        self.sink.append({"type": "followup", "content": content, **kwargs})
-
-
-def fake_interaction(client: Any, *, user_id: int, guild_id: int | None, channel_id: int = 1,
-                     role_ids: tuple[int, ...] = (), manage_guild: bool = False, interaction_id: int = 1) -> Any:
-    """Just what InteractionResponder and context_of read from a discord.Interaction."""
-    sent: list[dict[str, Any]] = []
-
-    async def delete_original_response() -> None:
-        sent.append({"type": "delete_original"})
-
-    roles = [SimpleNamespace(id=r, name=f"role{r}", is_default=lambda: False) for r in role_ids]
-    perms = SimpleNamespace(administrator=False, manage_guild=manage_guild)
-    user = SimpleNamespace(id=user_id, name=f"user{user_id}", roles=roles, guild_permissions=perms, bot=False)
-    return SimpleNamespace(client=client, user=user, guild_id=guild_id, channel_id=channel_id, id=interaction_id,
-                           created_at=datetime.now(UTC), response=_Response(sent), followup=_Followup(sent),
-                           delete_original_response=delete_original_response, sent=sent)

@@ -20,7 +20,16 @@ def time_snowflake(at: datetime, low: int = 0) -> int:
     return ((int(at.timestamp() * 1000) - DISCORD_EPOCH_MS) << 22) + low
 
 
+# Message types members write (https://discord.com/developers/docs/resources/message#message-object-message-types):
+# DEFAULT and REPLY. Everything else (7 "X joined", 8 boosts, 6 pins, 18 thread created, ...) is Discord's.
+MEMBER_MESSAGE_TYPES = frozenset({0, 19})
+
+
 class MessageEvent(BaseModel):
+    """A MESSAGE_CREATE. Only a member's own text counts: bots, webhooks and system messages never
+    earn or count, and a message without text (attachments or stickers only) is not recorded either,
+    because anti-farming compares text and cannot tell two text-less messages apart."""
+
     server_id: str
     channel_id: str
     message_id: str
@@ -29,6 +38,15 @@ class MessageEvent(BaseModel):
     role_ids: list[str] = Field(default_factory=list)
     reply_to_user_id: str | None = None
     author_is_bot: bool = False
+    author_is_system: bool = False
+    webhook_id: str | None = None
+    type: int = 0
+    channel_name: str | None = None
+
+    @property
+    def counts(self) -> bool:
+        return (not self.author_is_bot and not self.author_is_system and self.webhook_id is None
+                and self.type in MEMBER_MESSAGE_TYPES and bool(self.content.strip()))
 
     @property
     def occurred_at(self) -> datetime:
@@ -44,18 +62,27 @@ class ReactionEvent(BaseModel):
     emoji: str
     role_ids: list[str] = Field(default_factory=list)
     reactor_is_bot: bool = False
+    author_is_bot: bool = False  # a bot's message (our own drop messages included): nobody is paid for it
     occurred_at: datetime | None = None
 
 
-class VoiceChange(BaseModel):
-    """A member's voice state moved: before/after channel ids (None = not in voice)."""
+class VoiceMember(BaseModel):
+    """One member's voice state."""
+
+    user_id: str
+    channel_id: str
+    self_deaf: bool = False
+    deaf: bool = False
+    is_bot: bool = False
+    role_ids: list[str] = Field(default_factory=list)
+
+
+class VoiceSnapshot(BaseModel):
+    """Everyone in voice in a guild right now (after a VOICE_STATE_UPDATE, or at startup)."""
 
     server_id: str
-    user_id: str
-    before_channel_id: str | None
-    after_channel_id: str | None
-    role_ids: list[str] = Field(default_factory=list)
-    is_bot: bool = False
+    afk_channel_id: str | None = None
+    members: list[VoiceMember] = Field(default_factory=list)
     at: datetime
 
 
@@ -83,13 +110,12 @@ class MemberJoin(BaseModel):
     is_bot: bool = False
 
 
-class RolesAdded(BaseModel):
-    """A member gained Discord roles (from anyone: an admin, another bot, our own outbox)."""
+class RolesChanged(BaseModel):
+    """A member's Discord roles changed (added or removed, by anyone: an admin, another bot, our outbox)."""
 
     server_id: str
     user_id: str
-    added_role_ids: list[str]
-    role_ids: list[str] = Field(default_factory=list)
+    role_ids: list[str] = Field(default_factory=list)  # every role the member holds now
     is_bot: bool = False
     at: datetime | None = None
 

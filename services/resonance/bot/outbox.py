@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
 from resonance.bot import api as default_api
 from resonance.bot.errors import is_outage
-from resonance.bot.responder import GOLD, Embed
-from resonance.db.member import Row, whole
+from resonance.bot.responder import GOLD, Button, Embed
+from resonance.bot.text import whole
 
 log = logging.getLogger("resonance.bot.workers")
 
@@ -30,9 +31,27 @@ class DiscordTarget(Protocol):
 
     async def send_dm(self, user_id: str, content: str | None, embed: Embed | None) -> str: ...
 
+    async def edit_message(self, channel_id: str, message_id: str, content: str | None, embed: Embed | None,
+                           button: Button | None) -> None: ...
+
 
 class PermanentFailure(Exception):
     """The effect can never succeed (unknown member, role or channel): recorded, not retried forever."""
+
+
+MessageHandler = Callable[[DiscordTarget, dict[str, Any]], Awaitable[None]]
+
+# send_message payload "type" -> how to apply it, registered by the feature that owns the type
+# (drops: drop_closed and drop_sold_out edit the drop message). Unregistered types are posted as text.
+MESSAGE_TYPES: dict[str, MessageHandler] = {}
+
+
+def message_type(name: str) -> Callable[[MessageHandler], MessageHandler]:
+    """Register how the outbox applies send_message rows whose payload type is `name`."""
+    def register(fn: MessageHandler) -> MessageHandler:
+        MESSAGE_TYPES[name] = fn
+        return fn
+    return register
 
 
 def _first(payload: dict[str, Any], *keys: str) -> Any:
@@ -133,6 +152,13 @@ class OutboxWorker:
         self.pace_seconds = pace_seconds
         self.api = api
 
+    async def release(self) -> int:
+        """Clean shutdown: hand back every row this worker holds (pending again at once)."""
+        released = int(await self.api.release_outbox(self.pool, self.worker_id))
+        if released:
+            log.info("outbox: leases released", extra={"released": released, "worker": self.worker_id})
+        return released
+
     async def run_once(self) -> dict[str, int]:
         """Take one batch, apply each effect, complete or fail it. Never raises on a DB outage."""
         counts = {"taken": 0, "done": 0, "failed": 0}
@@ -186,6 +212,8 @@ class OutboxWorker:
             reason = _first(payload, "reason") or f"Resonance {kind.replace('_', ' ')}"
             fn = self.target.add_role if kind == "add_role" else self.target.remove_role
             await fn(server_id, str(user_id), str(role_id), reason)
+        elif kind == "send_message" and payload.get("type") in MESSAGE_TYPES:
+            await MESSAGE_TYPES[payload["type"]](self.target, payload)
         elif kind == "send_message":
             channel_id = _first(payload, "channel_id")
             embed = Embed(**payload["embed"]) if isinstance(payload.get("embed"), dict) else None
@@ -232,6 +260,8 @@ class ReportWorker:
             if not isinstance(report, dict):
                 period = item.get("period") or item.get("frequency") or "daily"
                 report = (await self.api.build_report(self.pool, item["server_id"], period)).as_dict()
+                report.pop("status", None)
+                report.pop("amount", None)
             channel_id = item.get("channel_id") or report.get("channel_id")
             try:
                 await self.target.send_message(str(channel_id), None, report_embed(report))

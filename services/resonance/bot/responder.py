@@ -11,6 +11,7 @@ BLUE = 0x3498DB
 ORANGE = 0xE67E22
 RED = 0xE74C3C
 GOLD = 0xF1C40F
+GREY = 0x95A5A6
 
 
 class EmbedField(BaseModel):
@@ -39,6 +40,7 @@ class Button(BaseModel):
     custom_id: str
     label: str
     emoji: str | None = None
+    disabled: bool = False
 
 
 class Responder(Protocol):
@@ -54,4 +56,8 @@ class Responder(Protocol):
         self, channel_id: str, content: str | None = None, *, embed: Embed | None = None,
         button: Button | None = None, reaction: str | None = None,
     ) -> str:
-        """Post a public message in a channel (a drop, a report); returns the message id."""
+        """Post a public message in a channel (a drop, a report) and return its id. All or nothing: when
+        the reaction cannot be added (an unknown emoji) the message is deleted again and the error raised."""
+
+    async def delete_post(self, channel_id: str, message_id: str) -> None:
+        """Delete a message this responder posted (compensation when the rest of a command failed)."""

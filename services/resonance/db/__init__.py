@@ -22,9 +22,19 @@ async def init_connection(conn: asyncpg.Connection) -> None:
         await conn.set_type_codec(codec, encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
 
 
-async def create_pool(url: str, *, min_size: int = 1, max_size: int = 10, **kwargs: Any) -> asyncpg.Pool:
-    """The one pool a process uses; connections decode json/jsonb."""
-    return await asyncpg.create_pool(url, min_size=min_size, max_size=max_size, init=init_connection, **kwargs)
+async def create_pool(
+    url: str, *, min_size: int = 1, max_size: int = 10, statement_timeout_ms: int | None = None,
+    lock_timeout_ms: int | None = None, **kwargs: Any,
+) -> asyncpg.Pool:
+    """The one pool a process uses; connections decode json/jsonb. With timeouts, every statement of
+    the pool's sessions is cancelled past them (SQLSTATE 57014, or 55P03 for a lock wait)."""
+    settings = dict(kwargs.pop("server_settings", None) or {})
+    if statement_timeout_ms:
+        settings["statement_timeout"] = str(statement_timeout_ms)
+    if lock_timeout_ms:
+        settings["lock_timeout"] = str(lock_timeout_ms)
+    return await asyncpg.create_pool(url, min_size=min_size, max_size=max_size, init=init_connection,
+                                     server_settings=settings or None, **kwargs)
 
 
 async def connect(url: str) -> asyncpg.Connection:

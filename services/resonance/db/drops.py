@@ -1,4 +1,4 @@
-"""Drops and one-time bonuses: resonance.create_drop, claim_drop, claim_one_time_bonus."""
+"""Drops and one-time bonuses: resonance.create_drop, claim_drop, claim_one_time_bonus, cancel_drop."""
 
 from __future__ import annotations
 
@@ -7,54 +7,46 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-import asyncpg
-
 from resonance.db import Executor
-from resonance.db._call import MissingFunctionError, scalar
-from resonance.db.models import BonusResult, ClaimResult
+from resonance.db._call import call
+from resonance.db.models import BonusResult, ClaimResult, Outcome
 
 
 async def create_drop(ex: Executor, server_id: str, **params: Any) -> UUID:
-    """Create a drop. Named arguments map to the SQL parameters `p_<name>` (named notation)."""
-    names = list(params)
-    sql_args = ", ".join(f"p_{name} => ${i}" for i, name in enumerate(names, start=2))
-    sql = f"SELECT resonance.create_drop(p_server_id => $1{', ' + sql_args if sql_args else ''})"
-    try:
-        value = await ex.fetchval(sql, server_id, *params.values())
-    except asyncpg.UndefinedFunctionError as exc:
-        raise MissingFunctionError("resonance.create_drop", str(exc)) from exc
+    """Create a drop; named arguments map to the SQL parameters `p_<name>`. Returns the drop id."""
+    value = await call(ex, "resonance.create_drop", server_id=server_id, **params)
     if isinstance(value, dict):
         value = value.get("drop_id")
     return value if isinstance(value, UUID) else UUID(str(value))
 
 
 async def claim_drop(
-    ex: Executor,
-    drop_id: UUID | str,
-    user_id: str,
-    role_ids: Sequence[str] = (),
-    at: datetime | None = None,
+    ex: Executor, drop_id: UUID | str, user_id: str, role_ids: Sequence[str] = (), at: datetime | None = None,
 ) -> ClaimResult:
-    value = await scalar(
-        ex,
-        "resonance.claim_drop",
-        ("uuid", "text", "text[]", "timestamptz"),
-        str(drop_id), user_id, list(role_ids), at,
-    )
-    return ClaimResult.model_validate(value)
+    return await call(ex, "resonance.claim_drop", str(drop_id), user_id, list(role_ids), at,
+                      casts=("uuid", "text", "text[]", "timestamptz"), model=ClaimResult)
+
+
+async def claim_reaction_drop(
+    ex: Executor, server_id: str, message_id: str, emoji: str, user_id: str, role_ids: Sequence[str] = (),
+    at: datetime | None = None,
+) -> Outcome:
+    return await call(ex, "resonance.claim_reaction_drop", server_id, message_id, emoji, user_id, list(role_ids), at,
+                      casts=("text", "text", "text", "text", "text[]", "timestamptz"), model=Outcome)
 
 
 async def claim_one_time_bonus(
-    ex: Executor,
-    server_id: str,
-    user_id: str,
-    role_id: str,
-    role_ids: Sequence[str] = (),
+    ex: Executor, server_id: str, user_id: str, role_id: str, role_ids: Sequence[str] = (),
 ) -> BonusResult:
-    value = await scalar(
-        ex,
-        "resonance.claim_one_time_bonus",
-        ("text", "text", "text", "text[]"),
-        server_id, user_id, role_id, list(role_ids),
-    )
-    return BonusResult.model_validate(value)
+    return await call(ex, "resonance.claim_one_time_bonus", server_id, user_id, role_id, list(role_ids),
+                      casts=("text", "text", "text", "text[]"), model=BonusResult)
+
+
+async def attach_drop_message(ex: Executor, drop_id: UUID | str, channel_id: str, message_id: str) -> Outcome:
+    return await call(ex, "resonance.attach_drop_message", str(drop_id), channel_id, message_id,
+                      casts=("uuid", "text", "text"), model=Outcome)
+
+
+async def cancel_drop(ex: Executor, drop_id: UUID | str) -> Outcome:
+    """Compensation: the drop's message could not be posted, so the unclaimed drop goes."""
+    return await call(ex, "resonance.cancel_drop", str(drop_id), casts=("uuid",), model=Outcome)

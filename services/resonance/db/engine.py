@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from resonance.db import Executor
-from resonance.db._call import rows, scalar
+from resonance.db._call import call
 from resonance.db.models import ActivityResult, CheckinResult, EventResult, LeaderboardEntry
 
 
@@ -22,13 +22,10 @@ async def record_message(
     reply_to_user_id: str | None = None,
     occurred_at: datetime | None = None,
 ) -> ActivityResult:
-    value = await scalar(
-        ex,
-        "resonance.record_message",
-        ("text", "text", "text", "text", "text", "text[]", "text", "timestamptz"),
-        server_id, user_id, channel_id, message_id, content, list(role_ids), reply_to_user_id, occurred_at,
+    return await call(
+        ex, "resonance.record_message", server_id, user_id, channel_id, message_id, content, list(role_ids), reply_to_user_id, occurred_at,
+        casts=("text", "text", "text", "text", "text", "text[]", "text", "timestamptz"), model=ActivityResult,
     )
-    return ActivityResult.model_validate(value)
 
 
 async def record_reaction(
@@ -42,13 +39,10 @@ async def record_reaction(
     role_ids: Sequence[str] = (),
     occurred_at: datetime | None = None,
 ) -> ActivityResult:
-    value = await scalar(
-        ex,
-        "resonance.record_reaction",
-        ("text", "text", "text", "text", "text", "text", "text[]", "timestamptz"),
-        server_id, reactor_id, author_id, channel_id, message_id, emoji, list(role_ids), occurred_at,
+    return await call(
+        ex, "resonance.record_reaction", server_id, reactor_id, author_id, channel_id, message_id, emoji, list(role_ids), occurred_at,
+        casts=("text", "text", "text", "text", "text", "text", "text[]", "timestamptz"), model=ActivityResult,
     )
-    return ActivityResult.model_validate(value)
 
 
 async def record_voice(
@@ -61,13 +55,10 @@ async def record_voice(
     role_ids: Sequence[str] = (),
     occurred_at: datetime | None = None,
 ) -> ActivityResult:
-    value = await scalar(
-        ex,
-        "resonance.record_voice",
-        ("text", "text", "text", "text", "integer", "text[]", "timestamptz"),
-        server_id, user_id, channel_id, session_id, minutes, list(role_ids), occurred_at,
+    return await call(
+        ex, "resonance.record_voice", server_id, user_id, channel_id, session_id, minutes, list(role_ids), occurred_at,
+        casts=("text", "text", "text", "text", "integer", "text[]", "timestamptz"), model=ActivityResult,
     )
-    return ActivityResult.model_validate(value)
 
 
 async def record_event(
@@ -81,13 +72,10 @@ async def record_event(
     payload: dict[str, Any] | None = None,
     occurred_at: datetime | None = None,
 ) -> EventResult:
-    value = await scalar(
-        ex,
-        "resonance.record_event",
-        ("text", "text", "text", "text", "text[]", "text", "jsonb", "timestamptz"),
-        server_id, user_id, event_type, source_id, list(role_ids), channel_id, payload or {}, occurred_at,
+    return await call(
+        ex, "resonance.record_event", server_id, user_id, event_type, source_id, list(role_ids), channel_id, payload or {}, occurred_at,
+        casts=("text", "text", "text", "text", "text[]", "text", "jsonb", "timestamptz"), model=EventResult,
     )
-    return EventResult.model_validate(value)
 
 
 async def daily_checkin(
@@ -97,31 +85,17 @@ async def daily_checkin(
     role_ids: Sequence[str] = (),
     at: datetime | None = None,
 ) -> CheckinResult:
-    value = await scalar(
-        ex,
-        "resonance.daily_checkin",
-        ("text", "text", "text[]", "timestamptz"),
-        server_id, user_id, list(role_ids), at,
+    return await call(
+        ex, "resonance.daily_checkin", server_id, user_id, list(role_ids), at,
+        casts=("text", "text", "text[]", "timestamptz"), model=CheckinResult,
     )
-    return CheckinResult.model_validate(value)
 
 
 async def leaderboard(
     ex: Executor, server_id: str, period: str = "all", limit: int = 10, at: datetime | None = None
 ) -> list[LeaderboardEntry]:
     """Top members by RSNC earned in period all|day|week|month (the one containing `at`, default now)."""
-    found = await rows(
-        ex, "resonance.leaderboard", ("text", "text", "integer", "timestamptz"), server_id, period, limit, at
+    return await call(
+        ex, "resonance.leaderboard", server_id, period, limit, at,
+        casts=("text", "text", "integer", "timestamptz"), model=LeaderboardEntry, many=True,
     )
-    entries: list[dict[str, Any]] = []
-    for row in found:
-        if len(row) == 1:
-            (value,) = row.values()
-            if isinstance(value, list):
-                entries.extend(value)
-                continue
-            if isinstance(value, dict):
-                entries.append(value)
-                continue
-        entries.append(row)
-    return [LeaderboardEntry.model_validate(e) for e in entries]

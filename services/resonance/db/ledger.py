@@ -7,7 +7,7 @@ from typing import Any
 from uuid import UUID
 
 from resonance.db import Executor
-from resonance.db._call import rows, scalar
+from resonance.db._call import call
 
 
 async def mint(
@@ -18,12 +18,8 @@ async def mint(
     reason: str = "mint",
     idempotency_key: str | None = None,
 ) -> UUID:
-    return await scalar(
-        ex,
-        "tipping.mint",
-        ("text", "numeric", "text", "text", "text"),
-        user_id, Decimal(str(amount)), currency, reason, idempotency_key,
-    )
+    return await call(ex, "tipping.mint", user_id, Decimal(str(amount)), currency, reason, idempotency_key,
+                      casts=("text", "numeric", "text", "text", "text"))
 
 
 async def tip(
@@ -36,30 +32,15 @@ async def tip(
     idempotency_key: str | None = None,
 ) -> UUID:
     """The tip id. Insufficient funds, self-tips, bad amounts raise (asyncpg error with sqlstate RTnnn)."""
-    return await scalar(
-        ex,
-        "tipping.tip",
-        ("text", "text", "numeric", "text", "text", "text"),
-        sender_id, receiver_id, Decimal(str(amount)), currency, server_id, idempotency_key,
-    )
+    return await call(ex, "tipping.tip", sender_id, receiver_id, Decimal(str(amount)), currency, server_id,
+                      idempotency_key, casts=("text", "text", "numeric", "text", "text", "text"))
 
 
 async def balance(ex: Executor, user_id: str, currency: str = "RSNC") -> Decimal:
-    value = await scalar(ex, "tipping.balance", ("text", "text"), user_id, currency)
+    value = await call(ex, "tipping.balance", user_id, currency, casts=("text", "text"))
     return Decimal(value or 0)
 
 
 async def reconcile(ex: Executor) -> list[dict[str, Any]]:
     """Discrepancies between balances and the ledger; empty when the books balance."""
-    found = await rows(ex, "tipping.reconcile", ())
-    out: list[dict[str, Any]] = []
-    for row in found:
-        if len(row) == 1:
-            (value,) = row.values()
-            if value is None:
-                continue
-            if isinstance(value, list):
-                out.extend(value)
-                continue
-        out.append(row)
-    return out
+    return [row for row in await call(ex, "tipping.reconcile", many=True) if row]

@@ -1,24 +1,48 @@
-"""Pydantic models for what the public SQL functions return (DESIGN.md, "Public SQL API")."""
+"""Pydantic models for what the public SQL functions return (DESIGN.md, "Public SQL API").
+
+One `Outcome` for every jsonb answer with a status; `Row` for one row of a listing (or a jsonb object
+without a status); the specific results narrow `status` to what their function answers.
+"""
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 from typing import Any, Literal
+from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict
 
 
 class Outcome(BaseModel):
-    """A jsonb outcome: always a `status`; other keys kept as extra fields."""
+    """A jsonb outcome: a `status` (rewarded, duplicate, cooldown, sold_out, ...), other keys kept as extras."""
 
     model_config = ConfigDict(extra="allow", frozen=True)
 
-    status: str
+    status: str | None = None
     amount: Decimal = Decimal(0)
 
     @property
     def extra(self) -> dict[str, Any]:
         return dict(self.model_extra or {})
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self.as_dict().get(key, default)
+
+    def as_dict(self) -> dict[str, Any]:
+        return self.model_dump()
+
+
+class Row(BaseModel):
+    """One row of a listing (leaderboard entry, achievement, ticket, audit entry ...), whatever its columns."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self.as_dict().get(key, default)
+
+    def as_dict(self) -> dict[str, Any]:
+        return self.model_dump()
 
 
 ActivityStatus = Literal["rewarded", "recorded", "duplicate", "farmed", "ignored", "inactive"]
@@ -108,3 +132,25 @@ class Drop(BaseModel):
     model_config = ConfigDict(extra="allow", frozen=True)
 
     drop_id: str
+
+
+class OpenSession(BaseModel):
+    """A voice session of the bot's own table (resonance.voice_sessions)."""
+
+    session_id: UUID
+    server_id: str
+    user_id: str
+    channel_id: str
+    role_ids: list[str]
+    started_at: datetime
+    ended_at: datetime | None = None
+    checkpoint_at: datetime | None = None
+
+
+class BotServer(BaseModel):
+    """A linked guild and its voice policy (resonance.bot_servers)."""
+
+    server_id: str
+    is_active: bool = True
+    voice_count_alone: bool = False
+    voice_count_deafened: bool = False

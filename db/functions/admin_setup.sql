@@ -366,11 +366,11 @@ BEGIN
         'items', jsonb_build_array(
             jsonb_build_object(
                 'key', 'rules', 'done', v_rules > 0, 'detail', format('%s enabled reward rule(s)', v_rules),
-                'fix', '/rule set'
+                'fix', '/config events set'
             ),
             jsonb_build_object(
                 'key', 'roles', 'done', v_roles > 0, 'detail', format('%s configured role(s)', v_roles),
-                'fix', '/role effect'
+                'fix', '/roles effect'
             ),
             jsonb_build_object(
                 'key', 'drops_channel', 'done', coalesce(v_server.config_metadata -> 'channels' ? 'drops', FALSE),

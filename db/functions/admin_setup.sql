@@ -351,7 +351,7 @@ DECLARE
 BEGIN
     SELECT s.* INTO v_server FROM public.discord_server_configs AS s WHERE s.server_id = p_server_id;
     IF v_server.server_id IS NULL THEN
-        RETURN jsonb_build_object('linked', FALSE, 'items', '[]'::jsonb, 'fix', '/setup');
+        RETURN jsonb_build_object('linked', FALSE, 'items', '[]'::jsonb, 'fix', '/setup start');
     END IF;
     SELECT count(*) INTO v_rules
     FROM public.monitoring_rules AS r
@@ -388,7 +388,7 @@ END;
 $$;
 
 COMMENT ON FUNCTION resonance.setup_checklist(text) IS
-'What /setup and /setup status show: {"linked","brand_id","self_hosted","items":[{"key","done","detail","fix"}]} for rules (enabled server or brand-wide rules), roles (active role configs), drops_channel (config_metadata.channels.drops) and report_channel (an active report schedule); "fix" is the slash command that configures the item. An unknown server answers {"linked":false,"items":[],"fix":"/setup"}.';
+'What /setup and /setup status show: {"linked","brand_id","self_hosted","items":[{"key","done","detail","fix"}]} for rules (enabled server or brand-wide rules), roles (active role configs), drops_channel (config_metadata.channels.drops) and report_channel (an active report schedule); "fix" is the slash command that configures the item. An unknown server answers {"linked":false,"items":[],"fix":"/setup start"}.';
 
 REVOKE ALL ON FUNCTION resonance.setup_checklist(text) FROM public, anon, authenticated;
 GRANT EXECUTE ON FUNCTION resonance.setup_checklist(text) TO service_role;

@@ -39,6 +39,14 @@ FEATURES: tuple[str, ...] = (
     "drops",
     "support",
     "admin",
+    "setup",
+    "achievements",
+    "goals",
+    "kpis",
+    "role_rules",
+    "shop",
+    "currency",
+    "trust",
     "help",
 )
 

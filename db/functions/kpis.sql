@@ -395,7 +395,8 @@ BEGIN
                 WHEN 'week' THEN v_day - (extract(ISODOW FROM v_day)::integer - 1)
                 ELSE date_trunc('month', v_day)::date
             END AS period_start,
-            CASE k.period WHEN 'day' THEN 'daily' WHEN 'week' THEN 'weekly' ELSE 'monthly' END AS snapshot_type
+            CASE k.period WHEN 'day' THEN 'daily' WHEN 'week' THEN 'weekly' ELSE 'monthly' END AS snapshot_type,
+            c.config_metadata -> 'channels' ->> 'alerts' AS alerts_channel_id
         FROM public.discord_kpi_configs AS k
         JOIN public.discord_server_configs AS c ON k.server_id = c.server_id
         WHERE
@@ -408,7 +409,7 @@ BEGIN
     breaches AS (
         SELECT
             cf.*,
-            rs.channel_id,
+            coalesce(cf.alerts_channel_id, rs.channel_id) AS channel_id,
             (sn.metrics ->> cf.metric)::numeric AS value
         FROM configs AS cf
         JOIN public.discord_kpi_snapshots AS sn
@@ -416,9 +417,10 @@ BEGIN
                 cf.server_id = sn.server_id
                 AND cf.period_start = sn.snapshot_date
                 AND cf.snapshot_type = sn.snapshot_type
-        JOIN public.discord_report_schedules AS rs ON cf.server_id = rs.server_id
+        LEFT JOIN public.discord_report_schedules AS rs ON cf.server_id = rs.server_id
         WHERE
-            CASE
+            coalesce(cf.alerts_channel_id, rs.channel_id) IS NOT NULL
+            AND CASE
                 WHEN cf.metric IN ('churn_rate', 'top_10_concentration')
                     THEN (sn.metrics ->> cf.metric)::numeric > cf.alert_threshold
                 ELSE (sn.metrics ->> cf.metric)::numeric < cf.alert_threshold
@@ -453,7 +455,7 @@ END;
 $$;
 
 COMMENT ON FUNCTION resonance.check_kpi_alerts(date, text) IS
-'Compares the snapshots covering p_day (default yesterday; daily = that day, weekly = its ISO week, monthly = its month, each only once snapshot_kpis wrote it) with every active target that has an alert_threshold (below it alerts; above it for churn_rate and top_10_concentration). Each breach queues ONE send_message in resonance.outbox to the channel of the server''s report schedule (servers without one get no alert), dedup_key kpi_alert:<server>:<metric>:<period>:<period start>, so reruns never duplicate. Optionally one server; without one, server by server in subtransactions (a failing server is logged in public.discord_job_errors, job kpi_alerts, and its missed days are checked by the first run that succeeds for it). Returns the number of alerts newly queued.';
+'Compares the snapshots covering p_day (default yesterday; daily = that day, weekly = its ISO week, monthly = its month, each only once snapshot_kpis wrote it) with every active target that has an alert_threshold (below it alerts; above it for churn_rate and top_10_concentration). Each breach queues ONE send_message in resonance.outbox to the server''s alerts channel (config_metadata.channels.alerts, set with resonance.set_server_channel), else the channel of its report schedule (servers with neither get no alert), dedup_key kpi_alert:<server>:<metric>:<period>:<period start>, so reruns never duplicate. Optionally one server; without one, server by server in subtransactions (a failing server is logged in public.discord_job_errors, job kpi_alerts, and its missed days are checked by the first run that succeeds for it). Returns the number of alerts newly queued.';
 
 REVOKE ALL ON FUNCTION resonance.check_kpi_alerts(date, text) FROM public, anon, authenticated;
 GRANT EXECUTE ON FUNCTION resonance.check_kpi_alerts(date, text) TO service_role;

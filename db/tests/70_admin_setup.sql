@@ -5,7 +5,7 @@
 -- this file is one transaction), so each audit assertion proves that call named its own actor.
 BEGIN;
 \ir helpers/setup.psql
-SELECT plan(184);
+SELECT plan(187);
 
 CREATE TEMP TABLE t_audit_mark AS SELECT coalesce(max(id), 0) AS id FROM public.discord_audit_log;
 
@@ -364,6 +364,19 @@ SELECT is(
 );
 SELECT is(resonance.disable_report_schedule('3001', '9703') ->> 'status', 'disabled', 'disable_report_schedule stops reports');
 SELECT ok(pg_temp.audited('3001', 'discord_report_schedules.update', '9703'), 'stopping reports is audited with the admin');
+
+-- KPI alerts go to the alerts channel when one is set (no report schedule needed)
+SELECT resonance.link_server('5001', 'brandK', 'KPI guild', '9704');
+SELECT resonance.set_kpi_target('5001', 'daily_active_users', 20, 'day', 10);
+INSERT INTO public.discord_kpi_snapshots (server_id, snapshot_date, snapshot_type, metrics)
+VALUES ('5001', '2026-05-31', 'daily', '{"daily_active_users": 2}');
+SELECT is(resonance.check_kpi_alerts('2026-05-31', '5001'), 0, 'no alerts channel and no report schedule: no alert');
+SELECT resonance.set_server_channel('5001', '9704', 'alerts', '999');
+SELECT is(resonance.check_kpi_alerts('2026-05-31', '5001'), 1, 'with an alerts channel the breach is queued');
+SELECT is(
+    (SELECT payload ->> 'channel_id' FROM resonance.outbox WHERE dedup_key = 'kpi_alert:5001:daily_active_users:day:2026-05-31'),
+    '999', 'to the alerts channel'
+);
 
 -- ------------------------------------------------------------------------------ currencies
 SELECT is(tipping.add_currency('usdc', 6, '9801', '3001') ->> 'status', 'added', 'add_currency adds (code upper-cased)');

@@ -58,13 +58,8 @@ class Kpis(Feature):
                                                                 alert_threshold=alert_below))
 
             await self.rt.once(ctx, "kpi target set", act)
-            checklist = await self.rt.call("setup_checklist", ctx.server_id)
-            channels = {item.get("key"): item for item in checklist.get("items") or []}
-            alerts = ""
-            if alert_below is not None:
-                report = channels.get("report_channel", {})
-                alerts = (" Alerts go to the alerts channel, else the report channel." if report.get("done")
-                          else " Set an alerts channel (`/setup channel kind:alerts`) or a report schedule for alerts.")
+            alerts = (" Alerts go to the alerts channel (`/setup channel kind:alerts`), else to the report channel "
+                      "(`/reports schedule`)." if alert_below is not None else "")
             await r.reply(f"Target: {metric} {whole(target)} per {period}"
                           + (f", alert when past {whole(alert_below)}." if alert_below is not None else ".") + alerts,
                           ephemeral=True)

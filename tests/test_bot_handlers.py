@@ -53,9 +53,8 @@ def recorder(result: Any = None, calls: list | None = None):
 
 
 def claims() -> dict[str, Any]:
-    """Interaction claims that always claim, and the admin named as actor (the typed layer is faked)."""
-    return {"claim_interaction": recorder(Outcome(status="claimed")), "finish_interaction": recorder(None),
-            "act_as_admin": recorder(None)}
+    """Interaction claims that always claim (the typed layer is faked)."""
+    return {"claim_interaction": recorder(Outcome(status="claimed")), "finish_interaction": recorder(None)}
 
 
 def ctx(user: str = "111", *, admin: bool = False, server: str | None = SERVER, **kw: Any) -> CommandContext:

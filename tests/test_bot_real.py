@@ -234,8 +234,8 @@ async def test_leaderboard_stats_achievements_goals(pool: asyncpg.Pool) -> None:
         """INSERT INTO public.discord_achievements (server_id, name, achievement_type, threshold, reward_amount)
            VALUES ($1, 'First words', 'message_count', 1, 3), ($1, 'Regular', 'message_count', 100, 50)""", SERVER)
     await pool.execute(
-        """INSERT INTO public.discord_community_goals (server_id, name, goal_type, target_value)
-           VALUES ($1, 'Hundred RSNC', 'rsnc_distributed', 100)""", SERVER)
+        """INSERT INTO public.discord_community_goals (server_id, name, goal_type, target_value, starts_at)
+           VALUES ($1, 'Hundred RSNC', 'rsnc_distributed', 100, '2026-03-01')""", SERVER)  # goals count from starts_at
     h = Handlers(pool)
     await h.handle_message(MessageEvent(server_id=SERVER, channel_id="20", message_id=str(time_snowflake(T0, 9)),
                                     user_id=ALICE, content="a message that counts"))

@@ -44,7 +44,6 @@ from resonance.db.drops import (
 )
 from resonance.db.setup import (
     accept_terms,
-    act_as_admin,
     add_currency,
     disable_achievement,
     disable_goal,
@@ -101,7 +100,7 @@ __all__ = [
     "sync_member_roles", "take_outbox", "tip", "voice_checkpoint", "voice_session_credited", "voice_session_join",
     "voice_session_leave", "voice_sessions_pending",
     # onboarding and the admin API (resonance.db.setup)
-    "accept_terms", "act_as_admin", "add_currency", "disable_achievement", "disable_event_rule", "disable_goal",
+    "accept_terms", "add_currency", "disable_achievement", "disable_event_rule", "disable_goal",
     "disable_kpi_target", "disable_role", "list_achievement_configs", "list_currencies", "list_goal_configs",
     "list_kpi_targets", "list_role_configs", "list_server_rules", "reputation", "set_achievement",
     "set_anti_farming", "set_currency_active", "set_goal", "set_kpi_target", "set_role_assignment",

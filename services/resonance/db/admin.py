@@ -55,11 +55,13 @@ async def set_role_effect(
 
 async def create_milestone(
     ex: Executor, server_id: str, role_id: str, name: str, criteria: list[dict[str, Any]], *,
-    bonus: int = 0, description: str | None = None, role_name: str | None = None,
+    bonus: int = 0, description: str | None = None, role_name: str | None = None, actor_id: str | None = None,
 ) -> Outcome:
+    """actor_id: the acting admin's Discord id, recorded on the audit rows."""
+    extra: dict[str, Any] = {"actor_id": actor_id} if actor_id else {}
     return await call(
         ex, "resonance.create_milestone", model=Outcome, server_id=server_id, role_id=role_id, name=name,
-        criteria=criteria, bonus_amount=bonus, description=description, role_name=role_name,
+        criteria=criteria, bonus_amount=bonus, description=description, role_name=role_name, **extra,
     )
 
 
@@ -91,11 +93,13 @@ async def recent_audit(ex: Executor, server_id: str, limit: int = 10) -> list[Ro
 
 async def set_report_schedule(
     ex: Executor, server_id: str, frequency: str, channel_id: str, day_of_week: int | None = None,
-    is_active: bool = True,
+    is_active: bool = True, actor_id: str | None = None,
 ) -> Outcome:
+    """actor_id: the acting admin's Discord id, recorded on the audit rows."""
+    extra: dict[str, Any] = {"actor_id": actor_id} if actor_id else {}
     return await call(
         ex, "resonance.set_report_schedule", model=Outcome, server_id=server_id, frequency=frequency,
-        channel_id=channel_id, day_of_week=day_of_week, is_active=is_active,
+        channel_id=channel_id, day_of_week=day_of_week, is_active=is_active, **extra,
     )
 
 

@@ -3,25 +3,18 @@ its checklist, channels, anti-farming; achievements, goals, role assignment rule
 rules, KPI targets, report schedules; currencies and ticket triage.
 
 Every admin call names the acting admin (`actor_id`, a Discord id) and calls exactly one SQL
-function, which validates, audits and answers with a status. The SQL functions that predate the
-actor argument (set_kpi_target, set_report_schedule, create_milestone) are called after
-resonance.set_actor in one transaction, so their audit rows name the admin too.
+function, which validates, audits (actor type admin) and answers with a status.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, TypeVar
-
-import asyncpg
+from typing import Any
 
 from resonance.db import Executor
 from resonance.db._call import call
 from resonance.db.models import Outcome, Row
-
-T = TypeVar("T")
 
 CHANNEL_KINDS = ("drops", "reports", "alerts", "announcements")
 ACHIEVEMENT_TYPES = ("message_count", "voice_hours", "streak_days", "reactions_received", "reactions_given", "rsnc_earned")
@@ -41,20 +34,6 @@ async def _rows(ex: Executor, function: str, *args: Any) -> list[Row]:
     """The rows of a set-returning function."""
     result: list[Row] = await call(ex, function, *args, model=Row, many=True)
     return result
-
-
-async def _as_admin(ex: Executor, actor_id: str, call: Callable[[asyncpg.Connection], Awaitable[T]]) -> T:
-    """Run `call` in one transaction whose actor (resonance.set_actor) is the admin."""
-
-    async def run(conn: asyncpg.Connection) -> T:
-        async with conn.transaction():
-            await conn.execute("SELECT resonance.set_actor('admin', $1)", actor_id)
-            return await call(conn)
-
-    if isinstance(ex, asyncpg.Pool):
-        async with ex.acquire() as conn:
-            return await run(conn)
-    return await run(ex)
 
 
 # --- linking a guild ----------------------------------------------------------------------------
@@ -198,12 +177,9 @@ async def create_milestone(
     ex: Executor, server_id: str, role_id: str, name: str, criteria: list[dict[str, Any]], *, actor_id: str,
     bonus: int = 0, description: str | None = None, role_name: str | None = None,
 ) -> Outcome:
-    return await _as_admin(
-        ex, actor_id,
-        lambda conn: _one(
-            conn, "resonance.create_milestone", server_id=server_id, role_id=role_id, name=name, criteria=criteria,
-            bonus_amount=bonus, description=description, role_name=role_name,
-        ),
+    return await _one(
+        ex, "resonance.create_milestone", server_id=server_id, role_id=role_id, name=name, criteria=criteria,
+        bonus_amount=bonus, description=description, role_name=role_name, actor_id=actor_id,
     )
 
 
@@ -214,14 +190,12 @@ async def set_kpi_target(
     ex: Executor, server_id: str, metric: str, target_value: Decimal | int | float, *, actor_id: str,
     period: str = "week", alert_threshold: Decimal | int | float | None = None, is_active: bool = True,
 ) -> Outcome:
-    async def call(conn: asyncpg.Connection) -> Outcome:
-        return await _one(
-            conn, "resonance.set_kpi_target", server_id=server_id, metric=metric, target_value=Decimal(str(target_value)),
-            period=period, alert_threshold=None if alert_threshold is None else Decimal(str(alert_threshold)),
-            is_active=is_active,
-        )
-
-    return await _as_admin(ex, actor_id, call)
+    """The target row, with where its alerts go (alerts_to, alerts_via)."""
+    return await _one(
+        ex, "resonance.set_kpi_target", server_id=server_id, metric=metric, target_value=Decimal(str(target_value)),
+        period=period, alert_threshold=None if alert_threshold is None else Decimal(str(alert_threshold)),
+        is_active=is_active, actor_id=actor_id,
+    )
 
 
 async def disable_kpi_target(ex: Executor, server_id: str, metric: str, period: str = "week", *, actor_id: str) -> Outcome:
@@ -235,12 +209,9 @@ async def list_kpi_targets(ex: Executor, server_id: str) -> list[Row]:
 async def set_report_schedule(
     ex: Executor, server_id: str, frequency: str, channel_id: str, *, actor_id: str, day_of_week: int | None = None,
 ) -> Outcome:
-    return await _as_admin(
-        ex, actor_id,
-        lambda conn: _one(
-            conn, "resonance.set_report_schedule", server_id=server_id, frequency=frequency, channel_id=channel_id,
-            day_of_week=day_of_week, is_active=True,
-        ),
+    return await _one(
+        ex, "resonance.set_report_schedule", server_id=server_id, frequency=frequency, channel_id=channel_id,
+        day_of_week=day_of_week, is_active=True, actor_id=actor_id,
     )
 
 
@@ -295,8 +266,3 @@ async def reputation(ex: Executor, user_id: str) -> Outcome:
     Raises RT006 for a member the ledger does not know."""
     return await _one(ex, "tipping.recompute_trust_badge", user_id, None)
 
-
-async def act_as_admin(ex: Executor, actor_id: str) -> None:
-    """Name the admin as the actor of the rest of the caller's transaction (resonance.set_actor), for SQL
-    functions that take no actor argument (create_drop, create_milestone, set_report_schedule)."""
-    await call(ex, "resonance.set_actor", "admin", actor_id)

@@ -185,10 +185,9 @@ class Admin(Feature):
                 return
 
             async def act(conn: Any) -> dict[str, Any]:
-                await self.rt.api.act_as_admin(conn, ctx.user_id)  # the audit row names the admin
                 outcome = await self.rt.api.create_milestone(
                     conn, ctx.server_id, role_id, clip(name, NAME_MAX), [{"type": criterion, "threshold": threshold}],
-                    bonus=bonus, role_name=role_name)
+                    bonus=bonus, role_name=role_name, actor_id=ctx.user_id)
                 return {"status": outcome.status}
 
             await self.rt.once(ctx, "milestone create", act)
@@ -231,8 +230,8 @@ class Admin(Feature):
                 return
 
             async def act(conn: Any) -> dict[str, Any]:
-                await self.rt.api.act_as_admin(conn, ctx.user_id)  # the audit row names the admin
-                outcome = await self.rt.api.set_report_schedule(conn, ctx.server_id, frequency, channel_id, day_of_week)
+                outcome = await self.rt.api.set_report_schedule(conn, ctx.server_id, frequency, channel_id, day_of_week,
+                                                                actor_id=ctx.user_id)
                 return {"status": outcome.status}
 
             await self.rt.once(ctx, "reports schedule", act)

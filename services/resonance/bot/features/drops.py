@@ -159,7 +159,6 @@ class Drops(Feature):
     async def _create_button(self, ctx: CommandContext, r: Responder, target: str, amount: int, max_claims: int,
                              expires: datetime) -> UUID | None:
         async def act(conn: Any) -> dict[str, Any]:
-            await self.rt.api.act_as_admin(conn, ctx.user_id)  # the audit row names the admin
             drop_id = await self.rt.api.create_drop(
                 conn, ctx.server_id, drop_type="button", channel_id=target, expires_at=expires,
                 max_claims=max_claims, reward_amount=amount, created_by=ctx.user_id, at=ctx.at)
@@ -199,7 +198,6 @@ class Drops(Feature):
             return None
 
         async def act(conn: Any) -> dict[str, Any]:
-            await self.rt.api.act_as_admin(conn, ctx.user_id)  # the audit row names the admin
             drop_id = await self.rt.api.create_drop(
                 conn, ctx.server_id, drop_type="reaction", channel_id=target, message_id=message_id, emoji=emoji,
                 expires_at=expires, max_claims=max_claims, reward_amount=amount, created_by=ctx.user_id, at=ctx.at)

@@ -1,5 +1,5 @@
--- Onboarding and the admin API: single-use link codes, a start and an on/off switch for community
--- goals, and who last handled a support ticket.
+-- Onboarding and the admin API: single-use link codes, an on/off switch for community goals (their
+-- start, starts_at, comes with 1201), and who last handled a support ticket.
 
 CREATE TABLE resonance.link_codes (
     code text PRIMARY KEY CHECK (code ~ '^[A-Z2-9]{8}$'),
@@ -21,11 +21,8 @@ COMMENT ON COLUMN resonance.link_codes.code IS 'Eight characters from A-Z and 2-
 COMMENT ON COLUMN resonance.link_codes.created_by IS 'The portal user (or admin) who asked for the code.';
 COMMENT ON COLUMN resonance.link_codes.redeemed_server_id IS 'The guild linked with the code; set once, with redeemed_at and redeemed_by (the Discord admin).';
 
-ALTER TABLE public.discord_community_goals ADD COLUMN IF NOT EXISTS starts_at timestamptz;
+ALTER TABLE public.discord_community_goals ADD COLUMN is_active boolean NOT NULL DEFAULT TRUE;
 
-ALTER TABLE public.discord_community_goals ADD COLUMN IF NOT EXISTS is_active boolean NOT NULL DEFAULT TRUE;
-
-COMMENT ON COLUMN public.discord_community_goals.starts_at IS 'Added: when the goal starts counting (set by resonance.set_goal; default its creation time).';
 COMMENT ON COLUMN public.discord_community_goals.is_active IS 'Added: FALSE once an admin disabled the goal (resonance.disable_goal): no longer refreshed or listed to members.';
 
 ALTER TABLE tipping.tickets ADD COLUMN handled_by text;

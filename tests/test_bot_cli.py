@@ -15,10 +15,23 @@ EXPECTED = {
     "/checkin", "/balance", "/leaderboard", "/stats", "/tip", "/history", "/wallet register", "/wallet verify",
     "/achievements", "/goals", "/buy role", "/ticket open", "/ticket list", "/ticket close",
     "/drop create", "/config events list", "/config events set", "/roles effect", "/milestone create",
-    "/reward", "/kpi", "/reports schedule", "/audit", "/help",
+    "/reward", "/kpi show", "/reports schedule", "/audit", "/help",
+    # onboarding and the admin API (issue 17)
+    "/setup start", "/setup status", "/setup channel", "/setup antifarming", "/setup unlink",
+    "/config events disable", "/achievement set", "/achievement disable", "/achievement list",
+    "/goal set", "/goal disable", "/goal list", "/kpi target set", "/kpi target list", "/kpi target disable",
+    "/role threshold", "/role drip", "/role disable", "/role list", "/currency add", "/currency disable",
+    "/currency enable", "/currency list",
+    # for everyone (the admin subcommands of /shop and /ticket check Manage Server in their handlers)
+    "/shop view", "/shop price", "/shop remove", "/ticket queue", "/ticket triage", "/terms", "/reputation",
 }
 ADMIN = {"/drop create", "/config events list", "/config events set", "/roles effect", "/milestone create",
-         "/reward", "/kpi", "/reports schedule", "/audit"}
+         "/reward", "/kpi show", "/reports schedule", "/audit",
+         "/setup start", "/setup status", "/setup channel", "/setup antifarming", "/setup unlink",
+         "/config events disable", "/achievement set", "/achievement disable", "/achievement list",
+         "/goal set", "/goal disable", "/goal list", "/kpi target set", "/kpi target list", "/kpi target disable",
+         "/role threshold", "/role drip", "/role disable", "/role list", "/currency add", "/currency disable",
+         "/currency enable", "/currency list"}
 
 
 def _names(lines: list[str]) -> dict[str, str]:

@@ -28,10 +28,10 @@ BEGIN
     PERFORM resonance.require_text('p_event_type', p_event_type);
     v_brand_id := resonance.server_brand(p_server_id);
 
-    IF p_reward_amount IS NULL OR p_reward_amount < 0 THEN
-        RAISE EXCEPTION 'reward_amount must be 0 or more, got %', p_reward_amount USING ERRCODE = 'RS305';
-    ELSIF p_cooldown_hours < 0 OR p_max_claims_per_user <= 0 THEN
-        RAISE EXCEPTION 'cooldown_hours must be >= 0 and max_claims_per_user > 0' USING ERRCODE = 'RS305';
+    IF p_reward_amount IS NULL OR p_reward_amount < 0 OR p_reward_amount > 1000000 THEN
+        RAISE EXCEPTION 'reward_amount must be 0 .. 1000000, got %', p_reward_amount USING ERRCODE = 'RS305';
+    ELSIF p_cooldown_hours NOT BETWEEN 0 AND 8760 OR p_max_claims_per_user NOT BETWEEN 1 AND 1000000 THEN
+        RAISE EXCEPTION 'cooldown_hours must be 0 .. 8760 and max_claims_per_user 1 .. 1000000' USING ERRCODE = 'RS305';
     ELSIF p_detection_config IS NOT NULL AND jsonb_typeof(p_detection_config) <> 'object' THEN
         RAISE EXCEPTION 'detection_config must be a JSON object' USING ERRCODE = 'RS305';
     ELSIF v_trigger IS NOT NULL AND v_trigger NOT IN ('keyword', 'min_length', 'reaction_count') THEN
@@ -102,7 +102,7 @@ END;
 $$;
 
 COMMENT ON FUNCTION resonance.set_event_rule(text, text, text, numeric, integer, integer, jsonb, jsonb, jsonb, boolean, uuid) IS
-'Sets a server''s event rule in monitoring_rules, audited with admin p_actor_id as actor (NULL: the transaction''s actor, default system): p_rule_id replaces that rule; without it the server''s (oldest) rule of p_event_type is replaced, or a new one created. On update, NULL detection_config, channel_constraints or rule_metadata keep the rule''s current value (amount, cooldown, cap and enabled are replaced). detection_method follows the trigger (keyword -> gateway_keyword, min_length -> gateway_message_quality, reaction_count -> gateway_reaction, else discord_interaction). Returns {"status":"created"|"updated","rule_id"}. Raises RS001 (unknown server), RS301 (missing event type), RS305 (invalid amount, cooldown, cap, trigger, claims_period or channel constraints), RS306 (p_rule_id is not a rule of this server; brand-wide rules are edited in the Partner Portal).';
+'Sets a server''s event rule in monitoring_rules, audited with admin p_actor_id as actor (NULL: the transaction''s actor, default system): p_rule_id replaces that rule; without it the server''s (oldest) rule of p_event_type is replaced, or a new one created. On update, NULL detection_config, channel_constraints or rule_metadata keep the rule''s current value (amount, cooldown, cap and enabled are replaced). detection_method follows the trigger (keyword -> gateway_keyword, min_length -> gateway_message_quality, reaction_count -> gateway_reaction, else discord_interaction). Returns {"status":"created"|"updated","rule_id"}. Bounds that keep every later computation in range: reward_amount 0..1000000, cooldown_hours 0..8760, max_claims_per_user 1..1000000. Raises RS001 (unknown server), RS301 (missing event type), RS305 (invalid or out-of-range amount, cooldown, cap, trigger, claims_period or channel constraints), RS306 (p_rule_id is not a rule of this server; brand-wide rules are edited in the Partner Portal).';
 
 REVOKE ALL ON FUNCTION resonance.set_event_rule(text, text, text, numeric, integer, integer, jsonb, jsonb, jsonb, boolean, uuid)
 FROM public, anon, authenticated;
@@ -137,17 +137,24 @@ BEGIN
     IF jsonb_typeof(v_config) <> 'object'
         OR p_effect_type IS NULL
         OR p_effect_type NOT IN ('multiplier', 'bonus_flat', 'cooldown_reduction', 'event_access', 'one_time_bonus', 'auto_drip')
-        OR (p_effect_type = 'multiplier' AND NOT (jsonb_typeof(v_config -> 'value') = 'number' AND (v_config ->> 'value')::numeric > 0))
-        OR (p_effect_type = 'bonus_flat' AND NOT (jsonb_typeof(v_config -> 'value') = 'number' AND (v_config ->> 'value')::numeric >= 0))
+        OR (
+            p_effect_type = 'multiplier'
+            AND NOT coalesce(jsonb_typeof(v_config -> 'value') = 'number' AND (v_config ->> 'value')::numeric > 0 AND (v_config ->> 'value')::numeric <= 100, FALSE)
+        )
+        OR (
+            p_effect_type = 'bonus_flat'
+            AND NOT coalesce(jsonb_typeof(v_config -> 'value') = 'number' AND (v_config ->> 'value')::numeric BETWEEN 0 AND 1000000, FALSE)
+        )
         OR (
             p_effect_type = 'cooldown_reduction'
-            AND NOT (jsonb_typeof(v_config -> 'percent') = 'number' AND (v_config ->> 'percent')::numeric BETWEEN 0 AND 100)
+            AND NOT coalesce(jsonb_typeof(v_config -> 'percent') = 'number' AND (v_config ->> 'percent')::numeric BETWEEN 0 AND 100, FALSE)
         )
         OR (p_effect_type = 'event_access' AND v_config ? 'event_types' AND jsonb_typeof(v_config -> 'event_types') <> 'array')
         OR (
             p_effect_type IN ('one_time_bonus', 'auto_drip')
-            AND NOT (jsonb_typeof(v_config -> 'amount') = 'number' AND (v_config ->> 'amount')::numeric > 0)
-        ) THEN
+            AND NOT coalesce(jsonb_typeof(v_config -> 'amount') = 'number' AND (v_config ->> 'amount')::numeric > 0 AND (v_config ->> 'amount')::numeric <= 1000000, FALSE)
+        )
+        OR (p_effect_type = 'auto_drip' AND coalesce(v_config ->> 'period', 'day') NOT IN ('day', 'week', 'month')) THEN
         RAISE EXCEPTION 'invalid role effect % %', p_effect_type, v_config USING ERRCODE = 'RS307';
     END IF;
 
@@ -171,7 +178,7 @@ END;
 $$;
 
 COMMENT ON FUNCTION resonance.set_role_effect(text, text, text, text, jsonb, text, boolean) IS
-'Sets the effect of a Discord role (one effect per role: unique_server_role), audited with admin p_actor_id as actor (NULL: the transaction''s actor, default system). Configs: multiplier {"value": > 0}, bonus_flat {"value": >= 0}, cooldown_reduction {"percent": 0..100}, event_access {"event_types": [...]} (no list: every event), one_time_bonus / auto_drip {"amount": > 0}. Stacking across a member''s roles: largest multiplier, sum of bonus_flat, largest cooldown_reduction, union of event access (see resonance.role_effects). Returns {"status":"created"|"updated","id"}. Raises RS001, RS301 (missing role id), RS307 (invalid effect type or config).';
+'Sets the effect of a Discord role (one effect per role: unique_server_role), audited with admin p_actor_id as actor (NULL: the transaction''s actor, default system). Configs: multiplier {"value": > 0 and <= 100}, bonus_flat {"value": 0..1000000}, cooldown_reduction {"percent": 0..100}, event_access {"event_types": [...]} (no list: every event), one_time_bonus / auto_drip {"amount": > 0 and <= 1000000}, auto_drip also "period": day (default), week or month. Stacking across a member''s roles: largest multiplier, sum of bonus_flat, largest cooldown_reduction, union of event access (see resonance.role_effects). Returns {"status":"created"|"updated","id"}. Raises RS001, RS301 (missing role id), RS307 (invalid effect type or config).';
 
 REVOKE ALL ON FUNCTION resonance.set_role_effect(text, text, text, text, jsonb, text, boolean) FROM public, anon, authenticated;
 GRANT EXECUTE ON FUNCTION resonance.set_role_effect(text, text, text, text, jsonb, text, boolean) TO service_role;

@@ -145,6 +145,7 @@ BEGIN
             FROM public.discord_community_goals AS g
             WHERE g.server_id = p_server_id
                 AND g.completed_at IS NULL
+                AND g.is_active
                 AND g.failed_at IS NULL
                 AND (g.deadline IS NULL OR g.deadline >= v_day)
                 AND (g.refreshed_at IS NULL OR g.refreshed_at <= clock_timestamp() - v_throttle)
@@ -166,6 +167,7 @@ BEGIN
         FROM public.discord_community_goals AS g
         WHERE g.server_id = p_server_id
             AND g.completed_at IS NULL
+            AND g.is_active
             AND g.failed_at IS NULL
             AND (g.deadline IS NULL OR g.deadline >= v_day)
         ORDER BY g.goal_id
@@ -178,7 +180,7 @@ END;
 $$;
 
 COMMENT ON FUNCTION resonance.refresh_goals(text, timestamptz, boolean) IS
-'Recomputes current_value of the server''s open community goals (not completed, not failed, deadline not passed) and sets completed_at once when it reaches target_value (and queues the announcement, resonance.announce); without p_skip_locked it first closes as failed (failed_at) every open goal whose deadline passed. Rows are locked in goal id order. With p_skip_locked (the per-reward path, from evaluate_progress) a goal another transaction holds is skipped rather than waited for, and a goal refreshed less than config_metadata.goals.refresh_seconds (default 5, wall clock) ago is left alone, so rewards never queue on a goal row and large servers do not recount per reward; resonance.refresh_all_goals (every minute) and any call without p_skip_locked catch up. Returns the number of goals completed by this call.';
+'Recomputes current_value of the server''s open community goals (active, not completed, not failed, deadline not passed) and sets completed_at once when it reaches target_value (and queues the announcement, resonance.announce); without p_skip_locked it first closes as failed (failed_at) every open goal whose deadline passed. Rows are locked in goal id order. With p_skip_locked (the per-reward path, from evaluate_progress) a goal another transaction holds is skipped rather than waited for, and a goal refreshed less than config_metadata.goals.refresh_seconds (default 5, wall clock) ago is left alone, so rewards never queue on a goal row and large servers do not recount per reward; resonance.refresh_all_goals (every minute) and any call without p_skip_locked catch up. Returns the number of goals completed by this call.';
 
 REVOKE ALL ON FUNCTION resonance.refresh_goals(text, timestamptz, boolean) FROM public, anon, authenticated;
 GRANT EXECUTE ON FUNCTION resonance.refresh_goals(text, timestamptz, boolean) TO service_role;

@@ -236,7 +236,7 @@ BEGIN
         g.starts_at,
         g.failed_at
     FROM public.discord_community_goals AS g
-    WHERE g.server_id = p_server_id
+    WHERE g.server_id = p_server_id AND g.is_active
     ORDER BY
         CASE WHEN g.completed_at IS NOT NULL THEN 1 WHEN g.failed_at IS NOT NULL OR g.deadline < v_today THEN 2 ELSE 0 END,
         g.deadline NULLS LAST, g.created_at;
@@ -244,7 +244,7 @@ END;
 $$;
 
 COMMENT ON FUNCTION resonance.list_goals(text) IS
-'The server''s community goals with current value and percent of target (capped at 100) and status open, completed or failed (deadline passed without reaching the target; failed_at once the job closed it); open goals first, then completed, then failed. Goals count from starts_at. Values are as last refreshed (every reward refreshes them; resonance.refresh_goals forces it). Raises RS001.';
+'The server''s active community goals (resonance.disable_goal hides one) with current value and percent of target (capped at 100) and status open, completed or failed (deadline passed without reaching the target; failed_at once the job closed it); open goals first, then completed, then failed. Goals count from starts_at. Values are as last refreshed (every reward refreshes them; resonance.refresh_goals forces it). Raises RS001.';
 
 REVOKE ALL ON FUNCTION resonance.list_goals(text) FROM public, anon, authenticated;
 GRANT EXECUTE ON FUNCTION resonance.list_goals(text) TO service_role;

@@ -391,7 +391,11 @@ AS $$
 BEGIN
     -- The configured alert channel, else the report schedule's channel, else the server's system channel.
     SELECT
-        coalesce(s.config_metadata -> 'kpi_alerts' ->> 'channel_id', s.config_metadata ->> 'alert_channel_id'),
+        coalesce(
+            s.config_metadata -> 'channels' ->> 'alerts',
+            s.config_metadata -> 'kpi_alerts' ->> 'channel_id',
+            s.config_metadata ->> 'alert_channel_id'
+        ),
         s.config_metadata ->> 'system_channel_id'
     INTO channel_id, source
     FROM public.discord_server_configs AS s WHERE s.server_id = p_server_id;
@@ -416,7 +420,7 @@ END;
 $$;
 
 COMMENT ON FUNCTION resonance.kpi_alert_channel(text) IS
-'Where a server''s KPI alerts go: config_metadata.kpi_alerts.channel_id (or config_metadata.alert_channel_id) = alert_channel; else the channel of its report schedule = report_channel; else config_metadata.system_channel_id = system_channel; else NULL (no channel: alerts cannot be delivered, and set_kpi_target says so).';
+'Where a server''s KPI alerts go: config_metadata.channels.alerts (set with resonance.set_server_channel; or config_metadata.kpi_alerts.channel_id, config_metadata.alert_channel_id) = alert_channel; else the channel of its report schedule = report_channel; else config_metadata.system_channel_id = system_channel; else NULL (no channel: alerts cannot be delivered, and set_kpi_target says so).';
 
 REVOKE ALL ON FUNCTION resonance.kpi_alert_channel(text) FROM public, anon, authenticated;
 GRANT EXECUTE ON FUNCTION resonance.kpi_alert_channel(text) TO service_role;

@@ -90,42 +90,60 @@ COMMENT ON FUNCTION tipping.list_tickets(text, text, integer) IS
 REVOKE ALL ON FUNCTION tipping.list_tickets(text, text, integer) FROM public, anon, authenticated;
 GRANT EXECUTE ON FUNCTION tipping.list_tickets(text, text, integer) TO service_role;
 
+DROP FUNCTION IF EXISTS tipping.update_ticket(bigint, text, text);
+
 CREATE OR REPLACE FUNCTION tipping.update_ticket(
     p_ticket_id bigint,
     p_status text DEFAULT NULL,
-    p_priority text DEFAULT NULL
+    p_priority text DEFAULT NULL,
+    p_staff_id text DEFAULT NULL,
+    p_server_id text DEFAULT NULL
 )
 RETURNS jsonb
 LANGUAGE plpgsql
 SET search_path = ''
 AS $$
 DECLARE
+    v_before tipping.tickets%ROWTYPE;
     v_ticket tipping.tickets%ROWTYPE;
 BEGIN
+    IF p_staff_id IS NULL OR btrim(p_staff_id) = '' THEN
+        RAISE EXCEPTION 'a ticket change names the staff member who makes it' USING ERRCODE = 'RT035';
+    END IF;
     PERFORM tipping.check_ticket_enums(p_status, p_priority);
-    SELECT t.* INTO v_ticket FROM tipping.tickets AS t WHERE t.id = p_ticket_id FOR UPDATE;
-    IF v_ticket.id IS NULL THEN
+    SELECT t.* INTO v_before FROM tipping.tickets AS t WHERE t.id = p_ticket_id FOR UPDATE;
+    IF v_before.id IS NULL THEN
         RAISE EXCEPTION 'unknown ticket %', coalesce(p_ticket_id::text, 'NULL') USING ERRCODE = 'RT030';
     END IF;
-    IF v_ticket.status = 'closed' THEN
+    IF v_before.status = 'closed' THEN
         RAISE EXCEPTION 'ticket % is closed', p_ticket_id USING ERRCODE = 'RT034';
     END IF;
-    IF coalesce(p_status, v_ticket.status) = v_ticket.status AND coalesce(p_priority, v_ticket.priority) = v_ticket.priority THEN
-        RETURN jsonb_build_object('status', 'unchanged', 'ticket', to_jsonb(v_ticket));
+    IF coalesce(p_status, v_before.status) = v_before.status AND coalesce(p_priority, v_before.priority) = v_before.priority THEN
+        RETURN jsonb_build_object('status', 'unchanged', 'ticket', to_jsonb(v_before));
     END IF;
     UPDATE tipping.tickets AS t
-    SET status = coalesce(p_status, t.status), priority = coalesce(p_priority, t.priority)
+    SET status = coalesce(p_status, t.status), priority = coalesce(p_priority, t.priority), handled_by = p_staff_id
     WHERE t.id = p_ticket_id
     RETURNING t.* INTO v_ticket;
+    INSERT INTO public.discord_audit_log (
+        server_id, brand_id, actor_type, actor_id, action, target_user_id, details, before_state, after_state
+    )
+    VALUES (
+        coalesce(nullif(btrim(p_server_id), ''), 'tipping'),
+        (SELECT s.brand_id FROM public.discord_server_configs AS s WHERE s.server_id = p_server_id),
+        'admin', p_staff_id, 'ticket.update', v_ticket.discord_id,
+        jsonb_build_object('ticket_id', v_ticket.id, 'status', v_ticket.status, 'priority', v_ticket.priority),
+        to_jsonb(v_before), to_jsonb(v_ticket)
+    );
     RETURN jsonb_build_object('status', 'updated', 'ticket', to_jsonb(v_ticket));
 END;
 $$;
 
-COMMENT ON FUNCTION tipping.update_ticket(bigint, text, text) IS
-'Changes a ticket''s status and/or priority (NULL = keep): {status: updated|unchanged, ticket}. Raises RT030 (unknown ticket), RT031 (unknown status), RT032 (unknown priority), RT034 (ticket closed: closed is final).';
+COMMENT ON FUNCTION tipping.update_ticket(bigint, text, text, text, text) IS
+'Staff triage: changes a ticket''s status and/or priority (NULL = keep), records the staff member p_staff_id in handled_by and writes an audit row (action ticket.update, actor admin, target the ticket''s member, before/after; server_id p_server_id, where the command ran, else ''tipping''). {status: updated|unchanged, ticket}. Raises RT035 (no staff member), RT030 (unknown ticket), RT031 (unknown status), RT032 (unknown priority), RT034 (ticket closed: closed is final).';
 
-REVOKE ALL ON FUNCTION tipping.update_ticket(bigint, text, text) FROM public, anon, authenticated;
-GRANT EXECUTE ON FUNCTION tipping.update_ticket(bigint, text, text) TO service_role;
+REVOKE ALL ON FUNCTION tipping.update_ticket(bigint, text, text, text, text) FROM public, anon, authenticated;
+GRANT EXECUTE ON FUNCTION tipping.update_ticket(bigint, text, text, text, text) TO service_role;
 
 CREATE OR REPLACE FUNCTION tipping.close_ticket(p_ticket_id bigint)
 RETURNS jsonb

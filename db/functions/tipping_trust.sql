@@ -193,3 +193,36 @@ COMMENT ON FUNCTION tipping.record_badge_mint(text, text) IS
 
 REVOKE ALL ON FUNCTION tipping.record_badge_mint(text, text) FROM public, anon, authenticated;
 GRANT EXECUTE ON FUNCTION tipping.record_badge_mint(text, text) TO service_role;
+
+
+CREATE OR REPLACE FUNCTION tipping.verification_status(p_discord_id text)
+RETURNS jsonb
+LANGUAGE plpgsql
+STABLE
+SET search_path = ''
+AS $$
+DECLARE
+    v_row tipping.verifications%ROWTYPE;
+    v_wallet text;
+BEGIN
+    IF p_discord_id IS NULL OR btrim(p_discord_id) = '' THEN
+        RAISE EXCEPTION 'a verification status needs a member' USING ERRCODE = 'RT006';
+    END IF;
+    SELECT v.* INTO v_row FROM tipping.verifications AS v WHERE v.discord_id = p_discord_id;
+    SELECT w.wallet_address INTO v_wallet FROM tipping.wallet_registrations AS w WHERE w.discord_user_id = p_discord_id;
+    RETURN jsonb_build_object(
+        'status', CASE WHEN v_row.id IS NULL THEN 'not_accepted' WHEN v_row.verified THEN 'verified' ELSE 'accepted' END,
+        'discord_id', p_discord_id,
+        'terms_version', v_row.terms_version,
+        'accepted_at', v_row."timestamp",
+        'wallet_address', coalesce(v_row.wallet_address, v_wallet),
+        'verified', coalesce(v_row.verified, FALSE)
+    );
+END;
+$$;
+
+COMMENT ON FUNCTION tipping.verification_status(text) IS
+'What /terms shows a member: {"status": not_accepted | accepted (terms, no wallet) | verified (terms and a wallet), terms_version, accepted_at, wallet_address, verified}. Raises RT006 (no member).';
+
+REVOKE ALL ON FUNCTION tipping.verification_status(text) FROM public, anon, authenticated;
+GRANT EXECUTE ON FUNCTION tipping.verification_status(text) TO service_role;

@@ -10,7 +10,7 @@ SELECT has_function('tipping', 'reputation_score', ARRAY['bigint', 'bigint', 'bi
 SELECT has_function('tipping', 'record_badge_mint', ARRAY['text', 'text'], 'record_badge_mint exists');
 SELECT has_function('tipping', 'open_ticket', ARRAY['text', 'text', 'text', 'text', 'text'], 'open_ticket exists');
 SELECT has_function('tipping', 'list_tickets', ARRAY['text', 'text', 'integer'], 'list_tickets exists');
-SELECT has_function('tipping', 'update_ticket', ARRAY['bigint', 'text', 'text'], 'update_ticket exists');
+SELECT has_function('tipping', 'update_ticket', ARRAY['bigint', 'text', 'text', 'text', 'text'], 'update_ticket exists');
 SELECT has_function('tipping', 'close_ticket', ARRAY['bigint'], 'close_ticket exists');
 
 -- accept_terms
@@ -100,28 +100,28 @@ SELECT is((SELECT count(*)::integer FROM tipping.list_tickets('alice')), 1, 'lis
 SELECT is((SELECT count(*)::integer FROM tipping.list_tickets(NULL, 'open')), 2, 'list_tickets by status');
 SELECT throws_ok($$SELECT * FROM tipping.list_tickets(NULL, 'pending')$$, 'RT031', NULL, 'RT031: unknown status to list');
 SELECT is(
-    tipping.update_ticket((SELECT (r -> 'ticket' ->> 'id')::bigint FROM t_ticket), 'in_progress', 'urgent') -> 'ticket' ->> 'status',
+    tipping.update_ticket((SELECT (r -> 'ticket' ->> 'id')::bigint FROM t_ticket), 'in_progress', 'urgent', 'staff1') -> 'ticket' ->> 'status',
     'in_progress',
     'update_ticket changes the status'
 );
 SELECT is(
-    tipping.update_ticket((SELECT (r -> 'ticket' ->> 'id')::bigint FROM t_ticket), NULL, 'urgent') ->> 'status',
+    tipping.update_ticket((SELECT (r -> 'ticket' ->> 'id')::bigint FROM t_ticket), NULL, 'urgent', 'staff1') ->> 'status',
     'unchanged',
     'the same values again are unchanged'
 );
 SELECT throws_ok(
-    $$SELECT tipping.update_ticket((SELECT (r -> 'ticket' ->> 'id')::bigint FROM t_ticket), 'done')$$,
+    $$SELECT tipping.update_ticket((SELECT (r -> 'ticket' ->> 'id')::bigint FROM t_ticket), 'done', NULL, 'staff1')$$,
     'RT031', NULL, 'RT031: unknown status'
 );
 SELECT throws_ok(
-    $$SELECT tipping.update_ticket((SELECT (r -> 'ticket' ->> 'id')::bigint FROM t_ticket), NULL, 'asap')$$,
+    $$SELECT tipping.update_ticket((SELECT (r -> 'ticket' ->> 'id')::bigint FROM t_ticket), NULL, 'asap', 'staff1')$$,
     'RT032', NULL, 'RT032: unknown priority on update'
 );
-SELECT throws_ok($$SELECT tipping.update_ticket(-1, 'open')$$, 'RT030', NULL, 'RT030: unknown ticket');
+SELECT throws_ok($$SELECT tipping.update_ticket(-1, 'open', NULL, 'staff1')$$, 'RT030', NULL, 'RT030: unknown ticket');
 SELECT is(tipping.close_ticket((SELECT (r -> 'ticket' ->> 'id')::bigint FROM t_ticket)) ->> 'status', 'closed', 'close_ticket closes');
 SELECT is(tipping.close_ticket((SELECT (r -> 'ticket' ->> 'id')::bigint FROM t_ticket)) ->> 'status', 'already_closed', 'closing twice is already_closed');
 SELECT throws_ok(
-    $$SELECT tipping.update_ticket((SELECT (r -> 'ticket' ->> 'id')::bigint FROM t_ticket), 'open')$$,
+    $$SELECT tipping.update_ticket((SELECT (r -> 'ticket' ->> 'id')::bigint FROM t_ticket), 'open', NULL, 'staff1')$$,
     'RT034', NULL, 'RT034: closed is final'
 );
 SELECT throws_ok($$SELECT tipping.close_ticket(-1)$$, 'RT030', NULL, 'RT030: closing an unknown ticket');

@@ -42,6 +42,37 @@ from resonance.db.drops import (
     claim_reaction_drop,
     create_drop,
 )
+from resonance.db.setup import (
+    accept_terms,
+    add_currency,
+    disable_achievement,
+    disable_goal,
+    disable_kpi_target,
+    disable_role,
+    list_achievement_configs,
+    list_currencies,
+    list_goal_configs,
+    list_kpi_targets,
+    list_role_configs,
+    reputation,
+    set_achievement,
+    set_anti_farming,
+    set_currency_active,
+    set_goal,
+    set_kpi_target,
+    set_role_assignment,
+    set_role_price,
+    set_server_channel,
+    setup_checklist,
+    setup_server,
+    shop_items,
+    staff_list_tickets,
+    unlink_server,
+    update_ticket,
+    verification_status,
+)
+from resonance.db.setup import disable_event_rule
+from resonance.db.setup import list_event_rules as list_server_rules
 from resonance.db.engine import daily_checkin, leaderboard, record_message, record_reaction, record_voice
 from resonance.db.kpis import compute_kpis
 from resonance.db.ledger import balance, tip
@@ -68,4 +99,11 @@ __all__ = [
     "register_wallet", "release_outbox", "set_event_rule", "set_report_schedule", "set_role_effect",
     "sync_member_roles", "take_outbox", "tip", "voice_checkpoint", "voice_session_credited", "voice_session_join",
     "voice_session_leave", "voice_sessions_pending",
+    # onboarding and the admin API (resonance.db.setup)
+    "accept_terms", "add_currency", "disable_achievement", "disable_event_rule", "disable_goal",
+    "disable_kpi_target", "disable_role", "list_achievement_configs", "list_currencies", "list_goal_configs",
+    "list_kpi_targets", "list_role_configs", "list_server_rules", "reputation", "set_achievement",
+    "set_anti_farming", "set_currency_active", "set_goal", "set_kpi_target", "set_role_assignment",
+    "set_role_price", "set_server_channel", "setup_checklist", "setup_server", "shop_items", "staff_list_tickets",
+    "unlink_server", "update_ticket", "verification_status",
 ]

@@ -90,6 +90,18 @@ def as_dict(value: Any) -> dict[str, Any]:
     return dict(value)
 
 
+def json_dict(value: Any) -> dict[str, Any]:
+    """A typed-layer answer as a JSON-safe dict (decimals, dates and UUIDs as strings): what Runtime.once
+    stores for a retried interaction."""
+    if value is None:
+        return {}
+    if hasattr(value, "model_dump"):
+        return dict(value.model_dump(mode="json"))
+    import json
+
+    return dict(json.loads(json.dumps(dict(value), default=str)))
+
+
 def parse_amount(text: str | int | float | Decimal) -> Decimal | None:
     try:
         value = Decimal(str(text).strip())

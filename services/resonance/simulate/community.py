@@ -1,7 +1,7 @@
 """A seeded, realistic Discord community: who the members are and what they do each day.
 
 Nothing here touches the database except `setup_server` and `seed_rules` (server configuration,
-which a community manager would enter through the portal). The day plans are pure data, so the
+which a community manager enters with the bot's admin commands, through the same SQL functions). The day plans are pure data, so the
 same seed always yields the same community and the same events.
 """
 
@@ -20,6 +20,7 @@ Archetype = Literal["lurker", "regular", "power", "farmer"]
 CHANNELS = ("general", "memes", "help", "showcase", "gm")
 BOOSTER_ROLE = "role-booster"
 OG_ROLE = "role-og"
+VIP_ROLE = "role-vip"  # for sale in /shop
 MILESTONES = (("Spark", 150), ("Flame", 600), ("Blaze", 1500))
 SYLLABLES = ("ka", "zu", "mi", "ro", "te", "an", "lo", "vi", "ne", "sa", "do", "ri", "el", "ya", "qu", "or", "bi", "fen")
 
@@ -229,74 +230,82 @@ def drop_args(*, max_claims: int, amount: int, channel_id: str, minutes: int, at
 RULES: tuple[dict[str, Any], ...] = (
     {"event_type": "channel_message", "reward_amount": 2, "cooldown_minutes": 1, "detection_config": {}},
     {"event_type": "message_quality", "reward_amount": 5, "cooldown_minutes": 60,
-     "detection_method": "gateway_message_quality", "detection_config": {"trigger": "min_length", "min_length": 60}},
-    {"event_type": "channel_message", "reward_amount": 3, "cooldown_minutes": 24 * 60, "detection_method": "gateway_keyword",
+     "detection_config": {"trigger": "min_length", "min_length": 60}},
+    # A second message rule: its own event type (set_event_rule keeps one server rule per type).
+    {"event_type": "keyword", "reward_amount": 3, "cooldown_minutes": 24 * 60,
      "detection_config": {"trigger": "keyword", "keywords": ["gm"], "channels": ["gm"]}},
     {"event_type": "reaction_given", "reward_amount": 1, "cooldown_minutes": 0, "detection_config": {}, "max_per_day": 20},
     {"event_type": "reaction_threshold", "reward_amount": 10, "cooldown_minutes": 0,
-     "detection_method": "gateway_reaction", "detection_config": {"trigger": "reaction_count", "min_reactions": 3}},
+     "detection_config": {"trigger": "reaction_count", "min_reactions": 3}},
     {"event_type": "voice_session", "reward_amount": 15, "cooldown_minutes": 0, "detection_config": {"min_minutes": 10}},
     {"event_type": "daily_checkin", "reward_amount": 10, "cooldown_minutes": 0, "detection_config": {},
      "rule_metadata": {"streak_bonus": 2}},
 )
 
+# The community manager who sets the simulated server up (a Discord id): every change is audited as theirs.
+ADMIN_ID = "100000000000000001"
 
-async def seed_rules(conn: asyncpg.Connection, server_id: str, brand_id: str, *, cooldown_hours: int | None = None) -> None:
-    """The server's monitoring rules (what a community manager configures in the portal)."""
+
+async def seed_rules(
+    conn: asyncpg.Connection, server_id: str, brand_id: str | None = None, *, cooldown_hours: int | None = None,
+    actor_id: str = ADMIN_ID,
+) -> None:
+    """The server's monitoring rules, through resonance.set_event_rule (what /rule set calls), so each
+    is validated and audited. The server must be linked; `brand_id` is kept for callers and unused
+    (the function reads the server's brand). Works on any asyncpg connection (jsonb sent as text)."""
     for rule in RULES:
         cooldown = rule["cooldown_minutes"] // 60 if cooldown_hours is None else cooldown_hours
         metadata = dict(rule.get("rule_metadata", {}))
         if rule.get("max_per_day"):
             metadata["claims_period"] = "day"
-        await conn.execute(
+        await conn.fetchval(
             """
-            INSERT INTO public.monitoring_rules (brand_id, server_id, event_type, reward_amount, cooldown_hours,
-                max_claims_per_user, detection_method, detection_config, rule_metadata)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8::text::jsonb, $9::text::jsonb)
+            SELECT resonance.set_event_rule(
+                p_server_id => $1, p_actor_id => $2, p_event_type => $3, p_reward_amount => $4,
+                p_cooldown_hours => $5, p_max_claims_per_user => $6, p_detection_config => $7::text::jsonb,
+                p_rule_metadata => $8::text::jsonb
+            )
             """,
-            brand_id, server_id, rule["event_type"], rule["reward_amount"], cooldown, rule.get("max_per_day"),
-            rule.get("detection_method"), _json(rule["detection_config"]), _json(metadata),
+            server_id, actor_id, rule["event_type"], rule["reward_amount"], cooldown, rule.get("max_per_day"),
+            _json(rule["detection_config"]), _json(metadata or None),
         )
 
 
-def _json(value: Any) -> str:
+def _json(value: Any) -> str | None:
     import json
 
-    return json.dumps(value)
+    return None if value is None else json.dumps(value)
 
 
 async def setup_server(conn: asyncpg.Connection, community: Community) -> None:
-    """Link the server to its brand, set anti-farming, rules, role effects, milestones and achievements."""
-    await conn.execute(
-        """
-        INSERT INTO public.discord_server_configs (server_id, brand_id, server_name, config_metadata)
-        VALUES ($1, $2, 'Simulated Community', $3::text::jsonb)
-        """,
-        community.server_id, community.brand_id,
-        _json({"anti_farming": {"similarity": 0.8, "min_words": 3, "window_minutes": 60}}),
+    """Set the server up as a community manager would from Discord, through the admin API (the same
+    typed calls the bot's /setup, /rule, /role, /milestone and /achievement make): link it to its
+    brand, anti-farming, rules, role effects, milestones and achievements; each change audited as
+    ADMIN_ID."""
+    from resonance.db import setup
+
+    await setup.link_server(conn, community.server_id, community.brand_id, "Simulated Community", actor_id=ADMIN_ID)
+    await setup.set_anti_farming(
+        conn, community.server_id, actor_id=ADMIN_ID, similarity=0.8, min_words=3, window_minutes=60
     )
     await seed_rules(conn, community.server_id, community.brand_id)
-    await conn.execute(
-        """
-        INSERT INTO public.discord_role_configs (server_id, brand_id, discord_role_id, discord_role_name, effect_type,
-                                                 effect_config, assignment_type, assignment_config)
-        VALUES ($1, $2, $3, 'Booster', 'multiplier', '{"value": 1.5}', 'external', '{}'),
-               ($1, $2, $4, 'OG', 'one_time_bonus', '{"amount": 100}', 'external', '{}')
-        """,
-        community.server_id, community.brand_id, BOOSTER_ROLE, OG_ROLE,
-    )
-    for name, threshold in MILESTONES:
-        # Through the drops area's own function (validates criteria, upserts the role config).
-        await conn.execute(
-            "SELECT resonance.create_milestone($1, $2, $3, $4::text::jsonb, $5, $6, $7)",
-            community.server_id, f"role-{name.lower()}", name,
-            _json([{"type": "rsnc_earned", "threshold": threshold}]), threshold // 10, f"Earn {threshold} RSNC", name,
+    for role_id, name, effect, config in (
+        (BOOSTER_ROLE, "Booster", "multiplier", '{"value": 1.5}'),
+        (OG_ROLE, "OG", "one_time_bonus", '{"amount": 100}'),
+    ):
+        await conn.fetchval(
+            "SELECT resonance.set_role_effect($1, $2, $3, $4, $5::text::jsonb, $6)",
+            community.server_id, ADMIN_ID, role_id, effect, config, name,
         )
-    await conn.execute(
-        """
-        INSERT INTO public.discord_achievements (server_id, name, description, achievement_type, threshold, reward_amount)
-        VALUES ($1, 'Chatterbox', '100 messages', 'message_count', 100, 50),
-               ($1, 'Regular', '7-day check-in streak', 'streak_days', 7, 30)
-        """,
-        community.server_id,
+    await setup.set_role_price(conn, community.server_id, VIP_ROLE, 500, actor_id=ADMIN_ID, role_name="VIP")
+    for name, threshold in MILESTONES:
+        await setup.create_milestone(
+            conn, community.server_id, f"role-{name.lower()}", name, [{"type": "rsnc_earned", "threshold": threshold}],
+            actor_id=ADMIN_ID, bonus=threshold // 10, description=f"Earn {threshold} RSNC", role_name=name,
+        )
+    await setup.set_achievement(
+        conn, community.server_id, "Chatterbox", "message_count", 100, 50, actor_id=ADMIN_ID, description="100 messages"
+    )
+    await setup.set_achievement(
+        conn, community.server_id, "Regular", "streak_days", 7, 30, actor_id=ADMIN_ID, description="7-day check-in streak"
     )

@@ -13,7 +13,7 @@ import asyncpg
 
 from resonance.db import create_pool, drops, engine, kpis, ledger
 from resonance.db._call import MissingFunctionError, exists
-from resonance.simulate.community import Community, DayPlan, DropPlan, Event, drop_args, generate_community, plan_day, setup_server
+from resonance.simulate.community import ADMIN_ID, Community, DayPlan, DropPlan, Event, drop_args, generate_community, plan_day, setup_server
 
 REQUIRED = (
     "resonance.record_message",
@@ -24,6 +24,12 @@ REQUIRED = (
     "resonance.claim_drop",
     "resonance.claim_one_time_bonus",
     "resonance.create_milestone",
+    "resonance.link_server",
+    "resonance.set_anti_farming",
+    "resonance.set_event_rule",
+    "resonance.set_role_effect",
+    "resonance.set_role_assignment",
+    "resonance.set_achievement",
     "resonance.leaderboard",
     "resonance.snapshot_kpis",
     "tipping.tip",
@@ -154,10 +160,11 @@ class Simulator:
     async def stampede(self, plan: DropPlan) -> None:
         """Create a drop, then let the whole crowd click at once."""
         async with self.pool.acquire() as conn:
+            # As /drop create does: the community manager creates it (and is its audited actor).
             drop_id = await drops.create_drop(
                 conn, self.community.server_id,
                 **drop_args(max_claims=plan.max_claims, amount=plan.amount, channel_id=plan.channel_id, minutes=15, at=plan.at),
-                created_by="sim-manager",
+                created_by=ADMIN_ID,
             )
         outcome = DropOutcome(drop_id=str(drop_id), at=plan.at, max_claims=plan.max_claims, clicks=len(plan.clickers))
 

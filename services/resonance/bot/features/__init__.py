@@ -40,6 +40,14 @@ FEATURES: tuple[str, ...] = (
     "support",
     "admin",
     "analytics",
+    "setup",
+    "achievements",
+    "goals",
+    "kpis",
+    "role_rules",
+    "shop",
+    "currency",
+    "trust",
     "help",
 )
 

@@ -1,11 +1,10 @@
-"""Admin: event reward rules, role effects, milestones, manual rewards, KPIs, report schedules and
-the audit log. Visible by default to Manage Server holders; the handlers also accept the configured
-admin role. Every command that changes state runs once per interaction (`Runtime.once`): a retry or
+"""Admin: event reward rules, role effects, milestones, manual rewards, report schedules and the
+audit log (KPIs: features/kpis.py). Visible by default to Manage Server holders; the handlers also
+accept the configured admin role. Every command that changes state runs once per interaction (`Runtime.once`): a retry or
 a second delivery gets the first answer and acts no more."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -22,11 +21,11 @@ from resonance.bot.text import (
     REASON_MAX,
     as_dict,
     clip,
+    json_dict,
     lines_within,
     parse_amount,
     whole,
 )
-from resonance.db.models import KPI_METRICS
 
 # The values the database accepts (tests/test_bot_choices.py compares them with its constraints).
 EFFECT_TYPES = ("multiplier", "bonus_flat", "cooldown_reduction", "event_access", "one_time_bonus", "auto_drip")
@@ -112,6 +111,29 @@ class Admin(Feature):
                           + ("" if enabled else " (disabled)") + ".", ephemeral=True)
         await self.rt.answer(r, "config events set", body)
 
+    async def config_events_disable(self, ctx: CommandContext, r: Responder, rule_id: str) -> None:
+        async def body() -> None:
+            if not await self.rt.need_admin(ctx, r):
+                return
+            assert ctx.server_id is not None
+            rules = {str(as_dict(row).get("rule_id")): as_dict(row)
+                     for row in await self.rt.call("list_server_rules", ctx.server_id)}
+            rule = rules.get(rule_id.strip())
+            if rule is None or rule.get("brand_wide"):
+                await r.reply("That is not a rule of this server (brand-wide rules are edited in the Partner "
+                              "Portal); pick one from the list.", ephemeral=True)
+                return
+
+            async def act(conn: Any) -> dict[str, Any]:
+                return json_dict(await self.rt.api.disable_event_rule(conn, ctx.server_id, rule["rule_id"],
+                                                                    actor_id=ctx.user_id))
+
+            result, _ = await self.rt.once(ctx, "config events disable", act)
+            word = "was already off" if result.get("status") == "already_disabled" else "is off"
+            await r.reply(f"Rule `{rule.get('event_type')}` ({whole(rule.get('reward_amount'))} RSNC) {word}; "
+                          "`/config events set` switches it on again.", ephemeral=True)
+        await self.rt.answer(r, "config events disable", body)
+
     async def roles_effect(self, ctx: CommandContext, r: Responder, role_id: str, effect_type: str, value: str,
                            role_name: str | None = None) -> None:
         async def body() -> None:
@@ -165,7 +187,7 @@ class Admin(Feature):
             async def act(conn: Any) -> dict[str, Any]:
                 outcome = await self.rt.api.create_milestone(
                     conn, ctx.server_id, role_id, clip(name, NAME_MAX), [{"type": criterion, "threshold": threshold}],
-                    bonus=bonus, role_name=role_name)
+                    bonus=bonus, role_name=role_name, actor_id=ctx.user_id)
                 return {"status": outcome.status}
 
             await self.rt.once(ctx, "milestone create", act)
@@ -194,19 +216,6 @@ class Admin(Feature):
                 await self.rt.status_reply(r, result)
         await self.rt.answer(r, "reward", body, ephemeral=False)
 
-    async def kpi(self, ctx: CommandContext, r: Responder, day: date | None = None) -> None:
-        async def body() -> None:
-            if not await self.rt.need_admin(ctx, r):
-                return
-            the_day = day or ((ctx.at or datetime.now(UTC)).date() - timedelta(days=1))
-            data = as_dict(await self.rt.call("compute_kpis", ctx.server_id, the_day))
-            embed = Embed(title=f"KPIs for {the_day}", color=BLUE)
-            for key in KPI_METRICS:
-                value = data.get(key)
-                embed.add(key.replace("_", " "), "n/a" if value is None else whole(round(Decimal(str(value)), 4)))
-            await r.reply(embed=embed, ephemeral=True)
-        await self.rt.answer(r, "kpi", body)
-
     async def reports_schedule(self, ctx: CommandContext, r: Responder, frequency: str, channel_id: str,
                                day_of_week: int | None = None) -> None:
         async def body() -> None:
@@ -221,7 +230,8 @@ class Admin(Feature):
                 return
 
             async def act(conn: Any) -> dict[str, Any]:
-                outcome = await self.rt.api.set_report_schedule(conn, ctx.server_id, frequency, channel_id, day_of_week)
+                outcome = await self.rt.api.set_report_schedule(conn, ctx.server_id, frequency, channel_id, day_of_week,
+                                                                actor_id=ctx.user_id)
                 return {"status": outcome.status}
 
             await self.rt.once(ctx, "reports schedule", act)
@@ -273,6 +283,24 @@ class Admin(Feature):
                                      max_claims_per_user, enabled, keywords, min_length, min_reactions,
                                      str(channel.id) if channel else None)
 
+    @events.command(name="disable", description="Switch one of this server's rules off")
+    @app_commands.describe(rule="The rule (type to search by event type)")
+    async def events_disable_command(self, interaction: discord.Interaction,
+                                     rule: app_commands.Range[str, 1, 40]) -> None:
+        await self.config_events_disable(*self.edge(interaction), rule)
+
+    @events_disable_command.autocomplete("rule")
+    async def rule_autocomplete(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+        if interaction.guild_id is None:
+            return []
+        out = []
+        for row in await self.rt.call("list_server_rules", str(interaction.guild_id)):
+            d = as_dict(row)
+            label = f"{d.get('event_type')} · {whole(d.get('reward_amount'))} RSNC" + ("" if d.get("is_enabled") else " (off)")
+            if not d.get("brand_wide") and current.lower() in label.lower():
+                out.append(app_commands.Choice(name=label[:100], value=str(d.get("rule_id"))))
+        return out[:25]
+
     @roles.command(name="effect", description="Give a role an effect (multiplier, bonus_flat, ...)")
     @app_commands.describe(role="The role that gets the effect", effect="What the role does",
                            value="A number (multiplier 2, bonus 50, 50 %) or, for event_access, event types")
@@ -302,20 +330,6 @@ class Admin(Feature):
                              amount: app_commands.Range[int, 1, MAX_REWARD],
                              reason: app_commands.Range[str, 1, REASON_MAX]) -> None:
         await self.reward(*self.edge(interaction), str(member.id), amount, reason)
-
-    @app_commands.command(name="kpi", description="KPIs of a day (yesterday by default)")
-    @app_commands.describe(day="The day, as YYYY-MM-DD (yesterday by default)")
-    @app_commands.guild_only()
-    @app_commands.default_permissions(manage_guild=True)
-    async def kpi_command(self, interaction: discord.Interaction,
-                          day: app_commands.Range[str, 10, 10] | None = None) -> None:
-        ctx, r = self.edge(interaction)
-        try:
-            the_day = date.fromisoformat(day) if day else None
-        except ValueError:
-            await r.reply("The day must look like 2026-01-31.", ephemeral=True)
-            return
-        await self.kpi(ctx, r, the_day)
 
     @reports.command(name="schedule", description="Post KPI reports to a channel")
     @app_commands.describe(frequency="How often", channel="Where to post them",

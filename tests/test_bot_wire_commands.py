@@ -88,30 +88,40 @@ async def test_a_drop_button_works_after_a_restart_and_expiry_ends_the_message(
     assert bot.problems() == []
 
 
-async def test_drop_create_never_leaves_half_a_drop(fake_discord: FakeDiscord, world: World, bot_runner: BotRunner,
-                                                   database_url: str) -> None:
+async def test_drop_create_never_leaves_half_a_drop(
+    fake_discord: FakeDiscord, world: World, bot_runner: BotRunner, database_url: str
+) -> None:
     await link_guild(database_url, world.guild.id)
     bot = await bot_runner.start()
-    bad_emoji = await fake_discord.slash("drop create", world.admin, world.general, amount=5, max_claims=2,
-                                         kind="reaction", emoji="notanemoji")
+    bad_emoji = await fake_discord.slash(
+        "drop create", world.admin, world.general, amount=5, max_claims=2, kind="reaction", emoji="notanemoji"
+    )
     await fake_discord.wait_for(bad_emoji.texts, what="the bad emoji answer")
     assert "emoji can't be used" in bad_emoji.texts()[0]
     assert fake_discord.bot_messages(world.general) == [], "the message was taken back"
     world.other_text.bot_can_send = False
-    forbidden = await fake_discord.slash("drop create", world.admin, world.general, amount=5, max_claims=2,
-                                         channel=world.other_text)
+    forbidden = await fake_discord.slash(
+        "drop create", world.admin, world.general, amount=5, max_claims=2, channel=world.other_text
+    )
     await fake_discord.wait_for(forbidden.texts, what="the forbidden channel answer")
     assert "can't post in" in forbidden.texts()[0]
     assert await q(database_url, "SELECT count(*) FROM public.discord_drops") == 0, "no drop without a message"
-    reaction = await fake_discord.slash("drop create", world.admin, world.general, amount=5, max_claims=2,
-                                        kind="reaction", emoji="🎉")
+    reaction = await fake_discord.slash(
+        "drop create", world.admin, world.general, amount=5, max_claims=2, kind="reaction", emoji="🎉"
+    )
     await fake_discord.wait_for(reaction.texts, what="the reaction drop answer")
     (message,) = fake_discord.bot_messages(world.general)
     assert message.reactions == {"🎉": {fake_discord.state.bot.id}}
     await fake_discord.react(message, world.alice, "🎉")
     await eventually(lambda: _balance_is(database_url, world.alice.id, 5), what="the reaction drop claim")
-    assert await q(database_url, "SELECT coalesce(sum(reactions_received), 0) FROM public.discord_user_stats "
-                                 "WHERE discord_user_id = $1", str(fake_discord.state.bot.id)) == 0
+    assert (
+        await q(
+            database_url,
+            "SELECT coalesce(sum(reactions_received), 0) FROM public.discord_user_stats WHERE discord_user_id = $1",
+            str(fake_discord.state.bot.id),
+        )
+        == 0
+    )
     assert bot.problems() == []
 
 
@@ -119,8 +129,9 @@ async def _balance_is(database_url: str, user_id: int, amount: int) -> bool:
     return await q(database_url, "SELECT tipping.balance($1, 'RSNC')", str(user_id)) == amount
 
 
-async def test_every_option_is_described_and_help_answers(fake_discord: FakeDiscord, world: World,
-                                                          bot_runner: BotRunner, database_url: str) -> None:
+async def test_every_option_is_described_and_help_answers(
+    fake_discord: FakeDiscord, world: World, bot_runner: BotRunner, database_url: str
+) -> None:
     await link_guild(database_url, world.guild.id)
     await bot_runner.start()
     missing = []

@@ -21,30 +21,76 @@ async def create_drop(ex: Executor, server_id: str, **params: Any) -> UUID:
 
 
 async def claim_drop(
-    ex: Executor, drop_id: UUID | str, user_id: str, role_ids: Sequence[str] = (), at: datetime | None = None,
+    ex: Executor,
+    drop_id: UUID | str,
+    user_id: str,
+    role_ids: Sequence[str] = (),
+    at: datetime | None = None,
 ) -> ClaimResult:
-    return await call(ex, "resonance.claim_drop", str(drop_id), user_id, list(role_ids), at,
-                      casts=("uuid", "text", "text[]", "timestamptz"), model=ClaimResult)
+    return await call(
+        ex,
+        "resonance.claim_drop",
+        str(drop_id),
+        user_id,
+        list(role_ids),
+        at,
+        casts=("uuid", "text", "text[]", "timestamptz"),
+        model=ClaimResult,
+    )
 
 
 async def claim_reaction_drop(
-    ex: Executor, server_id: str, message_id: str, emoji: str, user_id: str, role_ids: Sequence[str] = (),
+    ex: Executor,
+    server_id: str,
+    message_id: str,
+    emoji: str,
+    user_id: str,
+    role_ids: Sequence[str] = (),
     at: datetime | None = None,
 ) -> Outcome:
-    return await call(ex, "resonance.claim_reaction_drop", server_id, message_id, emoji, user_id, list(role_ids), at,
-                      casts=("text", "text", "text", "text", "text[]", "timestamptz"), model=Outcome)
+    return await call(
+        ex,
+        "resonance.claim_reaction_drop",
+        server_id,
+        message_id,
+        emoji,
+        user_id,
+        list(role_ids),
+        at,
+        casts=("text", "text", "text", "text", "text[]", "timestamptz"),
+        model=Outcome,
+    )
 
 
 async def claim_one_time_bonus(
-    ex: Executor, server_id: str, user_id: str, role_id: str, role_ids: Sequence[str] = (),
+    ex: Executor,
+    server_id: str,
+    user_id: str,
+    role_id: str,
+    role_ids: Sequence[str] = (),
 ) -> BonusResult:
-    return await call(ex, "resonance.claim_one_time_bonus", server_id, user_id, role_id, list(role_ids),
-                      casts=("text", "text", "text", "text[]"), model=BonusResult)
+    return await call(
+        ex,
+        "resonance.claim_one_time_bonus",
+        server_id,
+        user_id,
+        role_id,
+        list(role_ids),
+        casts=("text", "text", "text", "text[]"),
+        model=BonusResult,
+    )
 
 
 async def attach_drop_message(ex: Executor, drop_id: UUID | str, channel_id: str, message_id: str) -> Outcome:
-    return await call(ex, "resonance.attach_drop_message", str(drop_id), channel_id, message_id,
-                      casts=("uuid", "text", "text"), model=Outcome)
+    return await call(
+        ex,
+        "resonance.attach_drop_message",
+        str(drop_id),
+        channel_id,
+        message_id,
+        casts=("uuid", "text", "text"),
+        model=Outcome,
+    )
 
 
 async def cancel_drop(ex: Executor, drop_id: UUID | str) -> Outcome:

@@ -23,8 +23,18 @@ async def record_message(
     occurred_at: datetime | None = None,
 ) -> ActivityResult:
     return await call(
-        ex, "resonance.record_message", server_id, user_id, channel_id, message_id, content, list(role_ids), reply_to_user_id, occurred_at,
-        casts=("text", "text", "text", "text", "text", "text[]", "text", "timestamptz"), model=ActivityResult,
+        ex,
+        "resonance.record_message",
+        server_id,
+        user_id,
+        channel_id,
+        message_id,
+        content,
+        list(role_ids),
+        reply_to_user_id,
+        occurred_at,
+        casts=("text", "text", "text", "text", "text", "text[]", "text", "timestamptz"),
+        model=ActivityResult,
     )
 
 
@@ -40,8 +50,18 @@ async def record_reaction(
     occurred_at: datetime | None = None,
 ) -> ActivityResult:
     return await call(
-        ex, "resonance.record_reaction", server_id, reactor_id, author_id, channel_id, message_id, emoji, list(role_ids), occurred_at,
-        casts=("text", "text", "text", "text", "text", "text", "text[]", "timestamptz"), model=ActivityResult,
+        ex,
+        "resonance.record_reaction",
+        server_id,
+        reactor_id,
+        author_id,
+        channel_id,
+        message_id,
+        emoji,
+        list(role_ids),
+        occurred_at,
+        casts=("text", "text", "text", "text", "text", "text", "text[]", "timestamptz"),
+        model=ActivityResult,
     )
 
 
@@ -56,8 +76,17 @@ async def record_voice(
     occurred_at: datetime | None = None,
 ) -> ActivityResult:
     return await call(
-        ex, "resonance.record_voice", server_id, user_id, channel_id, session_id, minutes, list(role_ids), occurred_at,
-        casts=("text", "text", "text", "text", "integer", "text[]", "timestamptz"), model=ActivityResult,
+        ex,
+        "resonance.record_voice",
+        server_id,
+        user_id,
+        channel_id,
+        session_id,
+        minutes,
+        list(role_ids),
+        occurred_at,
+        casts=("text", "text", "text", "text", "integer", "text[]", "timestamptz"),
+        model=ActivityResult,
     )
 
 
@@ -73,8 +102,18 @@ async def record_event(
     occurred_at: datetime | None = None,
 ) -> EventResult:
     return await call(
-        ex, "resonance.record_event", server_id, user_id, event_type, source_id, list(role_ids), channel_id, payload or {}, occurred_at,
-        casts=("text", "text", "text", "text", "text[]", "text", "jsonb", "timestamptz"), model=EventResult,
+        ex,
+        "resonance.record_event",
+        server_id,
+        user_id,
+        event_type,
+        source_id,
+        list(role_ids),
+        channel_id,
+        payload or {},
+        occurred_at,
+        casts=("text", "text", "text", "text", "text[]", "text", "jsonb", "timestamptz"),
+        model=EventResult,
     )
 
 
@@ -86,8 +125,14 @@ async def daily_checkin(
     at: datetime | None = None,
 ) -> CheckinResult:
     return await call(
-        ex, "resonance.daily_checkin", server_id, user_id, list(role_ids), at,
-        casts=("text", "text", "text[]", "timestamptz"), model=CheckinResult,
+        ex,
+        "resonance.daily_checkin",
+        server_id,
+        user_id,
+        list(role_ids),
+        at,
+        casts=("text", "text", "text[]", "timestamptz"),
+        model=CheckinResult,
     )
 
 
@@ -96,6 +141,13 @@ async def leaderboard(
 ) -> list[LeaderboardEntry]:
     """Top members by RSNC earned in period all|day|week|month (the one containing `at`, default now)."""
     return await call(
-        ex, "resonance.leaderboard", server_id, period, limit, at,
-        casts=("text", "text", "integer", "timestamptz"), model=LeaderboardEntry, many=True,
+        ex,
+        "resonance.leaderboard",
+        server_id,
+        period,
+        limit,
+        at,
+        casts=("text", "text", "integer", "timestamptz"),
+        model=LeaderboardEntry,
+        many=True,
     )

@@ -40,11 +40,13 @@ def command_lines(tree: app_commands.CommandTree[Any], *, admin: bool) -> list[s
 class Help(Feature):
     async def help(self, ctx: CommandContext, r: Responder, lines: list[str]) -> None:
         async def body() -> None:
-            text = lines_within([f"`{line.split('  ', 1)[0]}` {line.split('  ', 1)[-1]}" for line in lines],
-                                EMBED_DESCRIPTION_MAX)
+            text = lines_within(
+                [f"`{line.split('  ', 1)[0]}` {line.split('  ', 1)[-1]}" for line in lines], EMBED_DESCRIPTION_MAX
+            )
             embed = Embed(title="Resonance commands", description=text, color=BLUE)
             embed.footer = "Earn RSNC by chatting, reacting, voice and /checkin; spend it with /buy role and /tip."
             await r.reply(embed=embed, ephemeral=True)
+
         await self.rt.answer(r, "help", body)
 
     @app_commands.command(name="help", description="What Resonance can do, and its commands")

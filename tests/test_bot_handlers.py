@@ -400,3 +400,68 @@ async def test_kpi_shows_missing_ratios_as_na_and_defaults_to_yesterday() -> Non
     assert call.calls[0][0] == (SERVER, (T0 - timedelta(days=1)).date())
     assert "daily active users: 3" in r.last.text and "churn rate: n/a" in r.last.text
     assert "reward efficiency: 0.1235" in r.last.text
+
+
+async def test_the_outage_queue_is_bounded_ordered_and_ages_out_with_log_lines(caplog: Any) -> None:
+    state = {"down": True}
+    seen: list[str] = []
+
+    async def flaky(_pool: Any, server_id: str, user_id: str, channel_id: str, message_id: str, *rest: Any) -> Outcome:
+        if state["down"]:
+            raise ConnectionRefusedError("db down")
+        seen.append(message_id)
+        return Outcome(status="recorded")
+
+    h = Handlers(None, api=api_with(record_message=flaky), retry_delays=(0.001,), outage_queue_limit=2)
+    events = [
+        MessageEvent(
+            server_id=SERVER,
+            channel_id="10",
+            message_id=str(time_snowflake(T0, n)),
+            user_id="1",
+            content=f"message {n}",
+        )
+        for n in range(3)
+    ]
+    for event in events:
+        await h.handle_message(event)
+    assert [p.what for p in h.rt.pending] == [f"message:{e.message_id}" for e in events[1:]]
+    assert h.rt.dropped == 1 and "outage queue full: oldest event dropped" in caplog.text
+    state["down"] = False
+    assert await h.rt.replay_pending() == 2
+    assert seen == [e.message_id for e in events[1:]], "replayed in order"
+    # Events past the maximum age are dropped at replay, with a log line.
+    state["down"] = True
+    old = Handlers(None, api=api_with(record_message=flaky), retry_delays=(0.001,), outage_max_age=0.0)
+    await old.handle_message(events[0])
+    state["down"] = False
+    assert await old.rt.replay_pending() == 0 and old.rt.dropped == 1
+    assert "outage queue: event too old, dropped" in caplog.text
+
+
+async def test_a_drop_whose_message_cannot_be_posted_is_cancelled() -> None:
+    drop_id = uuid4()
+    cancel = recorder(Outcome(status="cancelled"))
+    h = Handlers(NoTransaction(), api=api_with(create_drop=recorder(drop_id), cancel_drop=cancel, **claims()))
+
+    class Forbidden(FakeResponder):
+        async def post(self, *args: Any, **kwargs: Any) -> str:
+            raise PermissionError("Missing Permissions")
+
+    r = Forbidden()
+    await h.create(ctx(admin=True), r, 25, 3, 30)
+    assert cancel.calls == [((drop_id,), {})]
+    assert "can't post in <#555>" in r.last.text and "No drop was created" in r.last.text
+
+
+async def test_a_statement_or_lock_timeout_is_a_friendly_answer_not_retried() -> None:
+    attempts: list[int] = []
+
+    async def busy(*_args: Any) -> Any:
+        attempts.append(1)
+        raise asyncpg.exceptions.LockNotAvailableError("canceling statement due to lock timeout")
+
+    h = Handlers(None, api=api_with(daily_checkin=busy), retry_delays=(0.001, 0.001))
+    r = FakeResponder()
+    await h.checkin(ctx(), r)
+    assert len(attempts) == 1 and "busy" in r.last.text and r.last.ephemeral

@@ -14,10 +14,11 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import contextlib
 import logging
 import time
 import types
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -78,9 +79,7 @@ class Runtime:
         """One typed-layer call, retried on an outage when `retry` (the call must be idempotent)."""
         fn = getattr(self.api, name)
         delays = (*self.retry_delays, None) if retry else (None,)
-        self.in_flight += 1
-        self._idle.clear()
-        try:
+        with self._tracked():
             for attempt, delay in enumerate(delays):
                 try:
                     return await fn(self.pool, *args, **kwargs)
@@ -93,6 +92,14 @@ class Runtime:
                     )
                     await asyncio.sleep(delay)
             raise AssertionError("unreachable")
+
+    @contextlib.contextmanager
+    def _tracked(self) -> Iterator[None]:
+        """Counts a call in flight (shutdown waits for none)."""
+        self.in_flight += 1
+        self._idle.clear()
+        try:
+            yield
         finally:
             self.in_flight -= 1
             if self.in_flight == 0:
@@ -249,7 +256,8 @@ class Runtime:
 
         for delay in (*self.retry_delays, None):
             try:
-                return await attempt()
+                with self._tracked():
+                    return await attempt()
             except Exception as exc:
                 if not is_outage(exc) or delay is None:
                     raise

@@ -188,8 +188,12 @@ class Voice(Feature):
 
     @commands.Cog.listener()
     async def on_voice_state_update(self, member: discord.Member, before: Any, after: Any) -> None:
+        if self.rt.servers is None:
+            return  # not started yet: the startup recovery builds sessions from the live states
         if str(member.guild.id) not in self.recovered:
-            return  # the startup recovery builds this guild's sessions from the live states
+            # A guild linked since the start (/setup): recover it now, from the live states.
+            await self.recover_guilds([member.guild])
+            return
         await self.handle_snapshot(self.snapshot_of(member.guild))
 
     async def startup(self, guilds: list[Any]) -> None:
@@ -208,9 +212,10 @@ class Voice(Feature):
                 continue
             try:
                 counts = await self.recover(self.snapshot_of(guild))
-                log.info("voice recovered", extra={"server_id": str(guild.id), **counts})
             except Exception:
                 log.exception("voice recovery failed", extra={"server_id": str(guild.id)})
+                continue
+            log.info("voice recovered", extra={"server_id": str(guild.id), **counts})
             self.recovered.add(str(guild.id))
 
     @tasks.loop(seconds=60.0)

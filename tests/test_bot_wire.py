@@ -258,3 +258,19 @@ async def test_a_server_that_is_not_linked_is_ignored_quietly_and_told_how_to_se
     assert await voice_rows(database_url) == []
     assert bot.problems() == []
     json.dumps(bot.logs)  # every line is structured
+
+
+async def test_a_server_linked_while_the_bot_runs_starts_counting(
+    fake_discord: FakeDiscord, world: World, bot_runner: BotRunner, database_url: str
+) -> None:
+    bot = await bot_runner.start(RESONANCE_SERVERS_REFRESH="0.5")
+    await fake_discord.send_message(world.general, world.alice, "before the server is linked, nothing counts")
+    await link_guild(database_url, world.guild.id)  # what /setup does
+    await bot.wait_log("linked servers changed")
+    await fake_discord.send_message(world.general, world.alice, "after the link, this message earns its reward")
+    await eventually(lambda: balance(database_url, world.alice.id), what="the reward after linking")
+    assert await balance(database_url, world.alice.id) == 5
+    await fake_discord.voice(world.alice, world.voice)
+    await fake_discord.voice(world.bob, world.voice)
+    await eventually(lambda: _two(voice_rows(database_url)), what="voice sessions in the newly linked server")
+    assert bot.problems() == []

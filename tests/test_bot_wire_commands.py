@@ -177,3 +177,28 @@ async def test_a_held_lock_gets_a_friendly_answer_not_an_endless_thinking(
     await fake_discord.wait_for(retry.texts, what="the retried check-in")
     assert "Checked in" in retry.texts()[0]
     await asyncio.sleep(0)
+
+
+async def test_long_answers_fit_discords_limits(
+    fake_discord: FakeDiscord, world: World, bot_runner: BotRunner, database_url: str
+) -> None:
+    await link_guild(database_url, world.guild.id)
+    conn = await asyncpg.connect(database_url)
+    await conn.execute(
+        "INSERT INTO public.monitoring_rules (brand_id, server_id, event_type, reward_amount, cooldown_hours) "
+        "SELECT 'brand-e2e', $1, 'custom_event_with_a_rather_long_name_' || g, g, 1 FROM generate_series(1, 300) g",
+        str(world.guild.id),
+    )
+    await conn.close()
+    bot = await bot_runner.start()
+    listing = await fake_discord.slash("config events list", world.admin, world.general)
+    await fake_discord.wait_for(listing.texts, what="the long listing")
+    (answer,) = listing.answers()
+    description = answer["embeds"][0]["description"]
+    assert len(description) <= 4096 and description.rstrip().endswith("more")
+    reward = await fake_discord.slash(
+        "reward", world.admin, world.general, member=world.alice, amount=3, reason="x" * 200
+    )
+    await fake_discord.wait_for(reward.texts, what="the reward answer")
+    assert "received **3 RSNC**" in reward.texts()[0]
+    assert bot.problems() == []

@@ -3,7 +3,7 @@ run against it and against this test's migrated database.
 
     async def test_x(fake_discord, bot_runner, database_url):
         await link_guild(database_url, fake_discord.world.guild.id)
-        bot = await bot_runner.start()          # waits for the bot's "ready" log line
+        bot = await bot_runner.start()          # waits for the bot's "started" log line
         await fake_discord.send_message(...)
         await bot.stop()                        # SIGTERM; returns the exit code
 """
@@ -199,9 +199,10 @@ class BotRunner:
         return bot
 
     async def start(self, **env: str | None) -> BotProcess:
-        """Spawn and wait until the bot logged "ready" (logged in, gateway READY, guilds received)."""
+        """Spawn and wait until the bot logged "started" (gateway READY, guilds received, linked servers
+        loaded, voice and roles reconciled)."""
         bot = await self.spawn(**env)
-        await bot.wait_log("ready", timeout=30)
+        await bot.wait_log("started", timeout=30)
         return bot
 
     async def close(self) -> None:

@@ -84,6 +84,7 @@ class ResonanceBot(commands.Bot):
         self.started = False
         self.drain.change_interval(seconds=settings.outbox_interval_seconds)
         self.post_reports.change_interval(seconds=settings.reports_interval_seconds)
+        self.refresh_servers.change_interval(seconds=settings.servers_refresh_seconds)
 
     @property
     def pool(self) -> Any:
@@ -140,7 +141,13 @@ class ResonanceBot(commands.Bot):
         if self.refresh_servers.current_loop == 0:
             return
         try:
-            await self.rt.load_servers([str(g.id) for g in self.guilds])
+            before = set(self.rt.servers or {})
+            after = set(await self.rt.load_servers([str(g.id) for g in self.guilds]))
+            if before != after:
+                log.info(
+                    "linked servers changed",
+                    extra={"linked": sorted(after - before), "unlinked": sorted(before - after)},
+                )
         except Exception:
             log.exception("linked servers refresh failed")
 

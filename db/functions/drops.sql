@@ -299,12 +299,48 @@ SET search_path = ''
 AS $$
 DECLARE
     v_at timestamptz := coalesce(p_at, now());
+    v_closed integer := 0;
+    v_count integer;
+    v_server_id text;
+BEGIN
+    -- Job isolation (db/functions/job_isolation.sql): one subtransaction per server.
+    FOR v_server_id IN
+        SELECT DISTINCT d.server_id
+        FROM public.discord_drops AS d
+        WHERE d.closed_at IS NULL AND d.expires_at IS NOT NULL AND d.expires_at <= v_at
+        ORDER BY d.server_id
+    LOOP
+        BEGIN
+            v_count := resonance.close_expired_drops_of(v_server_id, v_at);
+            v_closed := v_closed + v_count;
+            PERFORM resonance.job_succeeded('close_expired_drops', v_server_id);
+        EXCEPTION WHEN OTHERS THEN
+            PERFORM resonance.job_failed('close_expired_drops', v_server_id, v_at, SQLSTATE, SQLERRM);
+        END;
+    END LOOP;
+    RETURN v_closed;
+END;
+$$;
+
+COMMENT ON FUNCTION resonance.close_expired_drops(timestamptz) IS
+'Job: closes every open drop whose expires_at is at or before p_at (closed_at = p_at) and queues one outbox send_message {"type":"drop_closed", channel_id, message_id, claims_count, max_claims, content} per drop that has a channel so the bot can end the post. Server by server (resonance.close_expired_drops_of) in subtransactions: a failing server is logged in public.discord_job_errors (job close_expired_drops) and closed by a later run. Returns how many drops it closed; running it again closes nothing more.';
+
+REVOKE ALL ON FUNCTION resonance.close_expired_drops(timestamptz) FROM public, anon, authenticated;
+GRANT EXECUTE ON FUNCTION resonance.close_expired_drops(timestamptz) TO service_role;
+
+CREATE OR REPLACE FUNCTION resonance.close_expired_drops_of(p_server_id text, p_at timestamptz)
+RETURNS integer
+LANGUAGE plpgsql
+SET search_path = ''
+AS $$
+DECLARE
+    v_at timestamptz := coalesce(p_at, now());
     v_closed integer;
 BEGIN
     WITH closed AS (
         UPDATE public.discord_drops AS d
         SET closed_at = v_at
-        WHERE d.closed_at IS NULL AND d.expires_at IS NOT NULL AND d.expires_at <= v_at
+        WHERE d.server_id = p_server_id AND d.closed_at IS NULL AND d.expires_at IS NOT NULL AND d.expires_at <= v_at
         RETURNING d.drop_id, d.server_id, d.channel_id, d.message_id, d.claims_count, d.max_claims
     ),
 
@@ -331,11 +367,11 @@ BEGIN
 END;
 $$;
 
-COMMENT ON FUNCTION resonance.close_expired_drops(timestamptz) IS
-'Job: closes every open drop whose expires_at is at or before p_at (closed_at = p_at) and queues one outbox send_message {"type":"drop_closed", channel_id, message_id, claims_count, max_claims, content} per drop that has a channel so the bot can end the post. Returns how many drops it closed; running it again closes nothing more.';
+COMMENT ON FUNCTION resonance.close_expired_drops_of(text, timestamptz) IS
+'One server''s part of resonance.close_expired_drops: closes its expired open drops and queues their drop_closed messages. Returns how many it closed.';
 
-REVOKE ALL ON FUNCTION resonance.close_expired_drops(timestamptz) FROM public, anon, authenticated;
-GRANT EXECUTE ON FUNCTION resonance.close_expired_drops(timestamptz) TO service_role;
+REVOKE ALL ON FUNCTION resonance.close_expired_drops_of(text, timestamptz) FROM public, anon, authenticated;
+GRANT EXECUTE ON FUNCTION resonance.close_expired_drops_of(text, timestamptz) TO service_role;
 
 CREATE OR REPLACE FUNCTION resonance.delete_drop_claims()
 RETURNS trigger

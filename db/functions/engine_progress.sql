@@ -206,14 +206,20 @@ BEGIN
     FOR v_server_id IN
         SELECT DISTINCT g.server_id FROM public.discord_community_goals AS g WHERE g.completed_at IS NULL ORDER BY g.server_id
     LOOP
-        v_completed := v_completed + resonance.refresh_goals(v_server_id, p_at, FALSE);
+        -- Job isolation (db/functions/job_isolation.sql): one server's failure is logged, not fatal.
+        BEGIN
+            v_completed := v_completed + resonance.refresh_goals(v_server_id, p_at, FALSE);
+            PERFORM resonance.job_succeeded('refresh_goals', v_server_id);
+        EXCEPTION WHEN OTHERS THEN
+            PERFORM resonance.job_failed('refresh_goals', v_server_id, coalesce(p_at, now()), SQLSTATE, SQLERRM);
+        END;
     END LOOP;
     RETURN v_completed;
 END;
 $$;
 
 COMMENT ON FUNCTION resonance.refresh_all_goals(timestamptz) IS
-'Job (every minute, db/jobs/30_engine_goals.sql): refresh_goals for every server with open goals, waiting for locks. Returns goals completed.';
+'Job (every minute, db/jobs/30_engine_goals.sql): refresh_goals for every server with open goals, waiting for locks, each server in its own subtransaction (a failure is logged in public.discord_job_errors, job refresh_goals, and the other servers go on). Returns goals completed.';
 
 REVOKE ALL ON FUNCTION resonance.refresh_all_goals(timestamptz) FROM public, anon, authenticated;
 GRANT EXECUTE ON FUNCTION resonance.refresh_all_goals(timestamptz) TO service_role;

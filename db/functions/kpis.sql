@@ -179,6 +179,45 @@ REVOKE ALL ON FUNCTION resonance.compute_kpis(text, date) FROM public, anon, aut
 GRANT EXECUTE ON FUNCTION resonance.compute_kpis(text, date) TO service_role;
 
 
+CREATE OR REPLACE FUNCTION resonance.snapshot_server_kpis(p_server_id text, p_day date)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = ''
+AS $$
+BEGIN
+    INSERT INTO public.discord_kpi_snapshots AS s (server_id, snapshot_date, snapshot_type, metrics)
+    VALUES (p_server_id, p_day, 'daily', resonance.compute_kpis(p_server_id, p_day))
+    ON CONFLICT (server_id, snapshot_date, snapshot_type) DO UPDATE
+    SET metrics = excluded.metrics, created_at = now();
+
+    -- The last day of an ISO week (Sunday) closes the week Monday..Sunday.
+    IF extract(ISODOW FROM p_day) = 7 THEN
+        INSERT INTO public.discord_kpi_snapshots AS s (server_id, snapshot_date, snapshot_type, metrics)
+        VALUES (p_server_id, p_day - 6, 'weekly', resonance.compute_kpis_for_period(p_server_id, p_day - 6, p_day))
+        ON CONFLICT (server_id, snapshot_date, snapshot_type) DO UPDATE
+        SET metrics = excluded.metrics, created_at = now();
+    END IF;
+
+    -- The last day of a month closes the calendar month.
+    IF extract(DAY FROM p_day + 1) = 1 THEN
+        INSERT INTO public.discord_kpi_snapshots AS s (server_id, snapshot_date, snapshot_type, metrics)
+        VALUES (
+            p_server_id, date_trunc('month', p_day)::date, 'monthly',
+            resonance.compute_kpis_for_period(p_server_id, date_trunc('month', p_day)::date, p_day)
+        )
+        ON CONFLICT (server_id, snapshot_date, snapshot_type) DO UPDATE
+        SET metrics = excluded.metrics, created_at = now();
+    END IF;
+END;
+$$;
+
+COMMENT ON FUNCTION resonance.snapshot_server_kpis(text, date) IS
+'One server''s KPI snapshots for the UTC day p_day (see resonance.snapshot_kpis): daily, plus weekly on a Sunday and monthly on a month''s last day. Idempotent per server, date and type.';
+
+REVOKE ALL ON FUNCTION resonance.snapshot_server_kpis(text, date) FROM public, anon, authenticated;
+GRANT EXECUTE ON FUNCTION resonance.snapshot_server_kpis(text, date) TO service_role;
+
+
 CREATE OR REPLACE FUNCTION resonance.snapshot_kpis(p_day date DEFAULT ((now() AT TIME ZONE 'UTC')::date - 1))
 RETURNS integer
 LANGUAGE plpgsql
@@ -186,49 +225,38 @@ SET search_path = ''
 AS $$
 DECLARE
     v_day date := coalesce(p_day, (now() AT TIME ZONE 'UTC')::date - 1);
-    v_servers integer;
+    v_server_id text;
+    v_from date;
+    v_servers integer := 0;
 BEGIN
-    INSERT INTO public.discord_kpi_snapshots AS s (server_id, snapshot_date, snapshot_type, metrics)
-    SELECT c.server_id, v_day, 'daily', resonance.compute_kpis(c.server_id, v_day)
-    FROM public.discord_server_configs AS c
-    WHERE c.is_active
-    ORDER BY c.server_id
-    ON CONFLICT (server_id, snapshot_date, snapshot_type) DO UPDATE
-    SET metrics = excluded.metrics, created_at = now();
-    GET DIAGNOSTICS v_servers = ROW_COUNT;
-
-    -- The last day of an ISO week (Sunday) closes the week Monday..Sunday.
-    IF extract(ISODOW FROM v_day) = 7 THEN
-        INSERT INTO public.discord_kpi_snapshots AS s (server_id, snapshot_date, snapshot_type, metrics)
-        SELECT c.server_id, v_day - 6, 'weekly', resonance.compute_kpis_for_period(c.server_id, v_day - 6, v_day)
-        FROM public.discord_server_configs AS c
-        WHERE c.is_active
-        ORDER BY c.server_id
-        ON CONFLICT (server_id, snapshot_date, snapshot_type) DO UPDATE
-        SET metrics = excluded.metrics, created_at = now();
-    END IF;
-
-    -- The last day of a month closes the calendar month.
-    IF extract(DAY FROM v_day + 1) = 1 THEN
-        INSERT INTO public.discord_kpi_snapshots AS s (server_id, snapshot_date, snapshot_type, metrics)
-        SELECT
-            c.server_id,
-            date_trunc('month', v_day)::date,
-            'monthly',
-            resonance.compute_kpis_for_period(c.server_id, date_trunc('month', v_day)::date, v_day)
-        FROM public.discord_server_configs AS c
-        WHERE c.is_active
-        ORDER BY c.server_id
-        ON CONFLICT (server_id, snapshot_date, snapshot_type) DO UPDATE
-        SET metrics = excluded.metrics, created_at = now();
-    END IF;
-
+    -- Job isolation (db/functions/job_isolation.sql): one subtransaction per server; a server that
+    -- failed before catches up from its first missed day (at most a year back).
+    FOR v_server_id IN
+        SELECT c.server_id FROM public.discord_server_configs AS c WHERE c.is_active ORDER BY c.server_id
+    LOOP
+        BEGIN
+            v_from := least(
+                greatest(
+                    coalesce((resonance.job_missed_from('kpi_snapshot', v_server_id) AT TIME ZONE 'UTC')::date, v_day),
+                    v_day - 366
+                ),
+                v_day
+            );
+            FOR i IN 0 .. v_day - v_from LOOP
+                PERFORM resonance.snapshot_server_kpis(v_server_id, v_from + i);
+            END LOOP;
+            PERFORM resonance.job_succeeded('kpi_snapshot', v_server_id);
+            v_servers := v_servers + 1;
+        EXCEPTION WHEN OTHERS THEN
+            PERFORM resonance.job_failed('kpi_snapshot', v_server_id, v_day::timestamp AT TIME ZONE 'UTC', SQLSTATE, SQLERRM);
+        END;
+    END LOOP;
     RETURN v_servers;
 END;
 $$;
 
 COMMENT ON FUNCTION resonance.snapshot_kpis(date) IS
-'Snapshots the KPIs of every active server for the UTC day p_day (default: yesterday): a daily snapshot (snapshot_date = p_day); when p_day is a Sunday also a weekly one over Monday..Sunday (snapshot_date = that Monday); when p_day is the last day of its month also a monthly one over the calendar month (snapshot_date = the 1st). Idempotent per server, date and type: a rerun replaces the metrics. Returns the number of servers snapshotted.';
+'Snapshots the KPIs of every active server for the UTC day p_day (default: yesterday): a daily snapshot (snapshot_date = p_day); when p_day is a Sunday also a weekly one over Monday..Sunday (snapshot_date = that Monday); when p_day is the last day of its month also a monthly one over the calendar month (snapshot_date = the 1st). Idempotent per server, date and type: a rerun replaces the metrics. Server by server in subtransactions: a failing server is logged in public.discord_job_errors (job kpi_snapshot) and the others go on; its missed days are snapshotted by the first run that succeeds for it. Returns the number of servers snapshotted.';
 
 REVOKE ALL ON FUNCTION resonance.snapshot_kpis(date) FROM public, anon, authenticated;
 GRANT EXECUTE ON FUNCTION resonance.snapshot_kpis(date) TO service_role;
@@ -323,7 +351,38 @@ AS $$
 DECLARE
     v_day date := coalesce(p_day, (now() AT TIME ZONE 'UTC')::date - 1);
     v_queued integer;
+    v_server_id text;
+    v_from date;
 BEGIN
+    IF p_server_id IS NULL THEN
+        -- Job isolation (db/functions/job_isolation.sql): every server with alerts in its own
+        -- subtransaction; a server that failed before catches up from its first missed day.
+        v_queued := 0;
+        FOR v_server_id IN
+            SELECT DISTINCT k.server_id
+            FROM public.discord_kpi_configs AS k
+            WHERE k.is_active AND k.alert_threshold IS NOT NULL
+            ORDER BY k.server_id
+        LOOP
+            BEGIN
+                v_from := least(
+                    greatest(
+                        coalesce((resonance.job_missed_from('kpi_alerts', v_server_id) AT TIME ZONE 'UTC')::date, v_day),
+                        v_day - 366
+                    ),
+                    v_day
+                );
+                FOR i IN 0 .. v_day - v_from LOOP
+                    v_queued := v_queued + resonance.check_kpi_alerts(v_from + i, v_server_id);
+                END LOOP;
+                PERFORM resonance.job_succeeded('kpi_alerts', v_server_id);
+            EXCEPTION WHEN OTHERS THEN
+                PERFORM resonance.job_failed('kpi_alerts', v_server_id, v_day::timestamp AT TIME ZONE 'UTC', SQLSTATE, SQLERRM);
+            END;
+        END LOOP;
+        RETURN v_queued;
+    END IF;
+
     WITH configs AS (
         SELECT
             k.server_id,
@@ -394,7 +453,7 @@ END;
 $$;
 
 COMMENT ON FUNCTION resonance.check_kpi_alerts(date, text) IS
-'Compares the snapshots covering p_day (default yesterday; daily = that day, weekly = its ISO week, monthly = its month, each only once snapshot_kpis wrote it) with every active target that has an alert_threshold (below it alerts; above it for churn_rate and top_10_concentration). Each breach queues ONE send_message in resonance.outbox to the channel of the server''s report schedule (servers without one get no alert), dedup_key kpi_alert:<server>:<metric>:<period>:<period start>, so reruns never duplicate. Optionally one server. Returns the number of alerts newly queued.';
+'Compares the snapshots covering p_day (default yesterday; daily = that day, weekly = its ISO week, monthly = its month, each only once snapshot_kpis wrote it) with every active target that has an alert_threshold (below it alerts; above it for churn_rate and top_10_concentration). Each breach queues ONE send_message in resonance.outbox to the channel of the server''s report schedule (servers without one get no alert), dedup_key kpi_alert:<server>:<metric>:<period>:<period start>, so reruns never duplicate. Optionally one server; without one, server by server in subtransactions (a failing server is logged in public.discord_job_errors, job kpi_alerts, and its missed days are checked by the first run that succeeds for it). Returns the number of alerts newly queued.';
 
 REVOKE ALL ON FUNCTION resonance.check_kpi_alerts(date, text) FROM public, anon, authenticated;
 GRANT EXECUTE ON FUNCTION resonance.check_kpi_alerts(date, text) TO service_role;

@@ -235,11 +235,16 @@ CREATE OR REPLACE FUNCTION resonance.due_reports(
     p_limit integer DEFAULT 20
 )
 RETURNS TABLE (server_id text, channel_id text, frequency text, due_since date, report jsonb)
-LANGUAGE sql
+LANGUAGE plpgsql
 SET search_path = ''
 AS $$
-    WITH due AS (
-        SELECT s.server_id
+DECLARE
+    v_now timestamptz := coalesce(p_now, now());
+    v_today date := (coalesce(p_now, now()) AT TIME ZONE 'UTC')::date;
+    v_due record;
+BEGIN
+    FOR v_due IN
+        SELECT s.server_id, s.channel_id, s.frequency, s.day_of_week
         FROM public.discord_report_schedules AS s
         JOIN public.discord_server_configs AS c ON s.server_id = c.server_id
         WHERE
@@ -250,41 +255,37 @@ AS $$
                 -- never sent: due on a due day itself (a new weekly schedule waits for its day)
                 (
                     s.last_sent_at IS NULL
-                    AND resonance.report_due_since(
-                        s.frequency, s.day_of_week, (coalesce(p_now, now()) AT TIME ZONE 'UTC')::date
-                    ) = (coalesce(p_now, now()) AT TIME ZONE 'UTC')::date
+                    AND resonance.report_due_since(s.frequency, s.day_of_week, v_today) = v_today
                 )
-                OR s.last_sent_at < (
-                    resonance.report_due_since(
-                        s.frequency, s.day_of_week, (coalesce(p_now, now()) AT TIME ZONE 'UTC')::date
-                    )::timestamp AT TIME ZONE 'UTC'
-                )
+                OR s.last_sent_at < (resonance.report_due_since(s.frequency, s.day_of_week, v_today)::timestamp AT TIME ZONE 'UTC')
             )
         ORDER BY s.server_id
         LIMIT greatest(coalesce(p_limit, 20), 1)
         FOR UPDATE OF s SKIP LOCKED
-    ),
-
-    claimed AS (
-        UPDATE public.discord_report_schedules AS s
-        SET last_sent_at = coalesce(p_now, now()), last_sent_by = p_worker
-        FROM due
-        WHERE s.server_id = due.server_id
-        RETURNING s.server_id, s.channel_id, s.frequency, s.day_of_week
-    )
-
-    SELECT
-        cl.server_id,
-        cl.channel_id,
-        cl.frequency,
-        resonance.report_due_since(cl.frequency, cl.day_of_week, (coalesce(p_now, now()) AT TIME ZONE 'UTC')::date),
-        resonance.build_report(cl.server_id, cl.frequency, (coalesce(p_now, now()) AT TIME ZONE 'UTC')::date - 1)
-    FROM claimed AS cl
-    ORDER BY cl.server_id
+    LOOP
+        -- Job isolation (db/functions/job_isolation.sql): a report that fails to build is logged
+        -- (job due_reports), stays unclaimed (due again next call) and the others go out.
+        BEGIN
+            server_id := v_due.server_id;
+            channel_id := v_due.channel_id;
+            frequency := v_due.frequency;
+            due_since := resonance.report_due_since(v_due.frequency, v_due.day_of_week, v_today);
+            report := resonance.build_report(v_due.server_id, v_due.frequency, v_today - 1);
+            UPDATE public.discord_report_schedules AS s
+            SET last_sent_at = v_now, last_sent_by = p_worker
+            WHERE s.server_id = v_due.server_id;
+            PERFORM resonance.job_succeeded('due_reports', v_due.server_id);
+        EXCEPTION WHEN OTHERS THEN
+            PERFORM resonance.job_failed('due_reports', v_due.server_id, v_now, SQLSTATE, SQLERRM);
+            CONTINUE;
+        END;
+        RETURN NEXT;
+    END LOOP;
+END;
 $$;
 
 COMMENT ON FUNCTION resonance.due_reports(timestamptz, text, integer) IS
-'Claims up to p_limit report schedules due at p_now (default now(); UTC days): daily once a day, weekly once the latest day_of_week (0 = Sunday) has begun, monthly once the 1st has begun, each when last_sent_at is before that day''s midnight (a missed report goes out at the next call; a schedule never sent is due on a due day only). The due rows are locked FOR UPDATE SKIP LOCKED and last_sent_at/last_sent_by are stamped in the same statement, so concurrent callers (bot replicas, the cron job) never get the same schedule twice. Returns server_id, channel_id, frequency, due_since and the report (resonance.build_report for the period ending yesterday). The caller posts them; a report claimed but never posted is not retried (use resonance.queue_due_reports for the outbox''s retries).';
+'Claims up to p_limit report schedules due at p_now (default now(); UTC days): daily once a day, weekly once the latest day_of_week (0 = Sunday) has begun, monthly once the 1st has begun, each when last_sent_at is before that day''s midnight (a missed report goes out at the next call; a schedule never sent is due on a due day only). The due rows are locked FOR UPDATE SKIP LOCKED and last_sent_at/last_sent_by are stamped in the same statement, so concurrent callers (bot replicas, the cron job) never get the same schedule twice. Returns server_id, channel_id, frequency, due_since and the report (resonance.build_report for the period ending yesterday). The caller posts them; a report claimed but never posted is not retried (use resonance.queue_due_reports for the outbox''s retries). Each report is built in its own subtransaction: one that fails is logged in public.discord_job_errors (job due_reports), left unclaimed (due again at the next call) and the others are returned.';
 
 REVOKE ALL ON FUNCTION resonance.due_reports(timestamptz, text, integer) FROM public, anon, authenticated;
 GRANT EXECUTE ON FUNCTION resonance.due_reports(timestamptz, text, integer) TO service_role;

@@ -351,51 +351,65 @@ COMMENT ON FUNCTION resonance.claim_one_time_bonus(text, text, text, text [], ti
 REVOKE ALL ON FUNCTION resonance.claim_one_time_bonus(text, text, text, text [], timestamptz) FROM public, anon, authenticated;
 GRANT EXECUTE ON FUNCTION resonance.claim_one_time_bonus(text, text, text, text [], timestamptz) TO service_role;
 
-CREATE OR REPLACE FUNCTION resonance.run_auto_drip(p_at timestamptz DEFAULT NULL)
+CREATE OR REPLACE FUNCTION resonance.run_auto_drip_server(p_server_id text, p_at timestamptz, p_since timestamptz DEFAULT NULL)
 RETURNS integer
 LANGUAGE plpgsql
 SET search_path = ''
 AS $$
 DECLARE
     v_at timestamptz := coalesce(p_at, now());
+    v_since timestamptz := least(coalesce(p_since, p_at, now()), coalesce(p_at, now()));
     v_due record;
     v_paid integer := 0;
     v_result jsonb;
 BEGIN
     FOR v_due IN
-        WITH drips AS (
-            SELECT
-                rc.server_id,
-                rc.discord_role_id,
-                round((rc.effect_config ->> 'amount')::numeric, 0) AS amount,
-                date_trunc(
-                    CASE WHEN rc.effect_config ->> 'period' IN ('week', 'month') THEN rc.effect_config ->> 'period' ELSE 'day' END,
-                    v_at AT TIME ZONE 'UTC'
-                ) AS period_start
+        -- This server's rows only, before any value is cast: another server's bad row never reaches the casts.
+        WITH configs AS MATERIALIZED (
+            SELECT rc.discord_role_id, rc.effect_config
             FROM public.discord_role_configs AS rc
-            WHERE rc.is_active AND rc.effect_type = 'auto_drip' AND (rc.effect_config ->> 'amount')::numeric > 0
+            WHERE rc.server_id = p_server_id AND rc.is_active AND rc.effect_type = 'auto_drip'
+        ),
+
+        drips AS (
+            SELECT
+                c.discord_role_id,
+                round((c.effect_config ->> 'amount')::numeric, 0) AS amount,
+                CASE WHEN c.effect_config ->> 'period' IN ('week', 'month') THEN c.effect_config ->> 'period' ELSE 'day' END AS period
+            FROM configs AS c
+        ),
+
+        -- Every period from the one holding p_since (the first one a failed run missed) to the current one.
+        periods AS (
+            SELECT d.discord_role_id, d.amount, d.period, ps.period_start
+            FROM drips AS d
+            CROSS JOIN LATERAL generate_series(
+                date_trunc(d.period, v_since AT TIME ZONE 'UTC'),
+                date_trunc(d.period, v_at AT TIME ZONE 'UTC'),
+                ('1 ' || d.period)::interval
+            ) AS ps (period_start)
+            WHERE d.amount > 0
         )
 
         SELECT
-            d.server_id,
             a.discord_user_id,
-            d.amount,
-            format('%s:%s:%s', d.discord_role_id, a.discord_user_id, to_char(d.period_start, 'YYYY-MM-DD')) AS source_id,
-            d.discord_role_id
-        FROM drips AS d
+            p.amount,
+            format('%s:%s:%s', p.discord_role_id, a.discord_user_id, to_char(p.period_start, 'YYYY-MM-DD')) AS source_id,
+            p.discord_role_id
+        FROM periods AS p
         INNER JOIN public.discord_role_assignments AS a
-            ON a.server_id = d.server_id AND a.discord_role_id = d.discord_role_id AND a.removed_at IS NULL
-        WHERE a.assigned_at <= v_at
+            ON a.server_id = p_server_id AND a.discord_role_id = p.discord_role_id AND a.removed_at IS NULL
+        WHERE a.assigned_at <= least(v_at, (p.period_start + ('1 ' || p.period)::interval) AT TIME ZONE 'UTC')
             AND NOT EXISTS (
                 SELECT FROM resonance.reward_ledger AS l
-                WHERE l.server_id = d.server_id
+                WHERE l.server_id = p_server_id
                     AND l.event_type = 'auto_drip'
-                    AND l.source_id = format('%s:%s:%s', d.discord_role_id, a.discord_user_id, to_char(d.period_start, 'YYYY-MM-DD'))
+                    AND l.source_id = format('%s:%s:%s', p.discord_role_id, a.discord_user_id, to_char(p.period_start, 'YYYY-MM-DD'))
             )
-        ORDER BY d.server_id, a.discord_user_id, d.discord_role_id
+        ORDER BY a.discord_user_id, p.discord_role_id, p.period_start
     LOOP
         v_result := resonance.apply_reward(
-            v_due.server_id, v_due.discord_user_id, 'auto_drip', v_due.source_id, v_due.amount, v_at, NULL,
+            p_server_id, v_due.discord_user_id, 'auto_drip', v_due.source_id, v_due.amount, v_at, NULL,
             jsonb_build_object('role_id', v_due.discord_role_id)
         );
         IF v_result ->> 'status' = 'rewarded' THEN
@@ -406,8 +420,44 @@ BEGIN
 END;
 $$;
 
+COMMENT ON FUNCTION resonance.run_auto_drip_server(text, timestamptz, timestamptz) IS
+'One server''s auto drips (see resonance.run_auto_drip): pays every current holder of an active auto_drip role its amount once per period, for every period from the one holding p_since (default p_at: the current period only) to the one holding p_at, a member only for periods that ended after they got the role. Idempotent per member, role and period (event type auto_drip, source "<role_id>:<user_id>:<period start date>"). Returns the number of payments made.';
+
+REVOKE ALL ON FUNCTION resonance.run_auto_drip_server(text, timestamptz, timestamptz) FROM public, anon, authenticated;
+GRANT EXECUTE ON FUNCTION resonance.run_auto_drip_server(text, timestamptz, timestamptz) TO service_role;
+
+CREATE OR REPLACE FUNCTION resonance.run_auto_drip(p_at timestamptz DEFAULT NULL)
+RETURNS integer
+LANGUAGE plpgsql
+SET search_path = ''
+AS $$
+DECLARE
+    v_at timestamptz := coalesce(p_at, now());
+    v_server_id text;
+    v_paid integer := 0;
+BEGIN
+    -- Job isolation (db/functions/job_isolation.sql): one subtransaction per server.
+    FOR v_server_id IN
+        SELECT DISTINCT rc.server_id
+        FROM public.discord_role_configs AS rc
+        WHERE rc.is_active AND rc.effect_type = 'auto_drip'
+        ORDER BY rc.server_id
+    LOOP
+        BEGIN
+            v_paid := v_paid + resonance.run_auto_drip_server(
+                v_server_id, v_at, resonance.job_missed_from('auto_drip', v_server_id)
+            );
+            PERFORM resonance.job_succeeded('auto_drip', v_server_id);
+        EXCEPTION WHEN OTHERS THEN
+            PERFORM resonance.job_failed('auto_drip', v_server_id, v_at, SQLSTATE, SQLERRM);
+        END;
+    END LOOP;
+    RETURN v_paid;
+END;
+$$;
+
 COMMENT ON FUNCTION resonance.run_auto_drip(timestamptz) IS
-'Job: pays every current holder of an active auto_drip role (effect_config {"amount":N,"period":"day"|"week"|"month"}, UTC periods) its amount once per period, through apply_reward (event type auto_drip, source "<role_id>:<user_id>:<period start date>"), so a second run in the same period pays nothing. Holders are the member''s active rows in discord_role_assignments (record external roles with resonance.assign_role). Returns the number of payments made.';
+'Job: pays every current holder of an active auto_drip role (effect_config {"amount":N,"period":"day"|"week"|"month"}, UTC periods) its amount once per period, through apply_reward (event type auto_drip, source "<role_id>:<user_id>:<period start date>"), so a second run in the same period pays nothing. Holders are the member''s active rows in discord_role_assignments (record external roles with resonance.assign_role). Server by server (resonance.run_auto_drip_server), each in its own subtransaction: a server whose drips fail (a bad config, a failing reward) is logged in public.discord_job_errors and skipped, and its missed periods are paid by the first run that succeeds for it. Returns the number of payments made.';
 
 REVOKE ALL ON FUNCTION resonance.run_auto_drip(timestamptz) FROM public, anon, authenticated;
 GRANT EXECUTE ON FUNCTION resonance.run_auto_drip(timestamptz) TO service_role;

@@ -1,6 +1,9 @@
 -- Job resonance-kpi-snapshot: Daily at 00:00 UTC: yesterday's KPI snapshot of every active server (weekly on Sundays, monthly on a month's last day), then KPI alerts.
 -- Cost: a few index range scans of resonance.daily_activity per server (14 days of rows); about 1 s for a
 -- 100k-member server, milliseconds for a small one.
+-- Isolation: server by server, each in its own subtransaction: a server that fails is logged in
+-- public.discord_job_errors (its brand reads it) and caught up by the first run that succeeds for it
+-- (db/functions/job_isolation.sql, docs/security.md); the other servers are never held up.
 -- pg_cron lives in one database (cron.database_name); elsewhere (databases cloned for tests) skip.
 -- cron.schedule by job name is an upsert: re-applying this file updates the job, never duplicates it.
 -- Schedules are UTC (pg_cron's default timezone, GMT, on Supabase and locally).

@@ -1,6 +1,6 @@
 -- RLS for the configuration tables of schema public: a brand's Partner Portal users (authenticated,
 -- brand from the JWT's app_metadata.brand_id) read and write their own brand's configuration;
--- discord_role_configs follows the documented matrix exactly (anon reads active rows and writes).
+-- discord_role_configs keeps the documented policies (anon reads active rows; its writes are off unless a server enables them).
 -- service_role (the bot) has full access everywhere. See docs/security.md.
 
 -- public.discord_server_configs
@@ -64,8 +64,11 @@ REVOKE ALL ON public.monitoring_rules FROM anon, authenticated;
 GRANT SELECT, INSERT, UPDATE, DELETE ON public.monitoring_rules TO authenticated;
 GRANT ALL ON public.monitoring_rules TO service_role;
 
--- Exactly the documented matrix, with the documented names. No policy for authenticated: hidden from the portal.
--- Known risk (docs/security.md): anyone holding the anon key may insert, update and delete role configs.
+-- The documented names and commands, safe by default (issue 14, docs/security.md): anon reads
+-- active rows; its writes reach active rows only, and the trigger private.validate_role_config
+-- refuses them (RS603) unless the row's server sets config_metadata.security.anon_role_config_writes
+-- to true, and refuses moving a row to another server or brand (RS604).
+-- No policy for authenticated: hidden from the portal.
 -- public.discord_role_configs
 ALTER TABLE public.discord_role_configs ENABLE ROW LEVEL SECURITY;
 
@@ -83,18 +86,18 @@ USING (is_active = TRUE);
 DROP POLICY IF EXISTS "anon_write_role_configs" ON public.discord_role_configs;
 CREATE POLICY "anon_write_role_configs" ON public.discord_role_configs
 AS PERMISSIVE FOR INSERT TO anon
-WITH CHECK (TRUE);
+WITH CHECK (is_active = TRUE);
 
 DROP POLICY IF EXISTS "anon_update_role_configs" ON public.discord_role_configs;
 CREATE POLICY "anon_update_role_configs" ON public.discord_role_configs
 AS PERMISSIVE FOR UPDATE TO anon
-USING (TRUE)
-WITH CHECK (TRUE);
+USING (is_active = TRUE)
+WITH CHECK (is_active = TRUE);
 
 DROP POLICY IF EXISTS "anon_delete_role_configs" ON public.discord_role_configs;
 CREATE POLICY "anon_delete_role_configs" ON public.discord_role_configs
 AS PERMISSIVE FOR DELETE TO anon
-USING (TRUE);
+USING (is_active = TRUE);
 
 REVOKE ALL ON public.discord_role_configs FROM anon, authenticated;
 GRANT SELECT, INSERT, UPDATE, DELETE ON public.discord_role_configs TO anon;

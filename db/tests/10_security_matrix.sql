@@ -1,8 +1,9 @@
 -- The role matrix, cell by cell: every table of public and tipping, each command (SELECT, INSERT,
 -- UPDATE, DELETE) as anon, as a user of brand a, of brand b, as a signed-in user without a brand,
 -- and as service_role, always against brand a's rows. Outcome per cell: a row count, E (42501:
--- no privilege or a row-level security violation) or R (service_role on the ledger: RLS lets it
--- through; the ledger's own rules may still refuse a raw write with another error).
+-- no privilege or a row-level security violation), A (RS603: anon role-config writes, refused
+-- unless the server enables them) or R (service_role on the ledger: RLS lets it through; the
+-- ledger's own rules may still refuse a raw write with another error).
 -- The analytics tables are covered by the lints (10_security_lints.sql) and the pytest.
 BEGIN;
 \ir helpers/setup.psql
@@ -23,7 +24,7 @@ INSERT INTO matrix VALUES
         $$reward_amount = 2$$, 'EEEE', '1111', '0E00', '1111'),
     ('public.discord_role_configs', $$server_id = 'server_a'$$,
         $$INSERT INTO public.discord_role_configs (server_id, brand_id, discord_role_id, effect_type) VALUES ('server_a', 'brand_a', 'role_a_new', 'bonus_flat')$$,
-        $$priority = 1$$, '1111', 'EEEE', 'EEEE', '2122'),
+        $$priority = 1$$, '1AAA', 'EEEE', 'EEEE', '2122'),
     ('public.discord_achievements', $$server_id = 'server_a'$$,
         $$INSERT INTO public.discord_achievements (server_id, name, threshold) VALUES ('server_a', 'New', 5)$$,
         $$description = 'changed'$$, 'EEEE', '1111', '0E00', '1111'),
@@ -60,6 +61,9 @@ INSERT INTO matrix VALUES
     ('public.discord_audit_log', $$server_id = 'server_a' AND action = 'seed'$$,
         $$INSERT INTO public.discord_audit_log (server_id, brand_id, action) VALUES ('server_a', 'brand_a', 'forged')$$,
         $$action = 'tampered'$$, 'EEEE', '1EEE', '0EEE', '1111'),
+    ('public.discord_job_errors', $$server_id = 'server_a' AND job = 'auto_drip'$$,
+        $$INSERT INTO public.discord_job_errors (job, server_id, brand_id, error_code, error_message, missed_from) VALUES ('kpi_snapshot', 'server_a', 'brand_a', '22P02', 'forged', now())$$,
+        $$failures = 9$$, 'EEEE', '1EEE', '0EEE', '1111'),
     ('tipping.transactions', $$idempotency_key = 'security-seed:a'$$,
         $$INSERT INTO tipping.transactions (transaction_type, recipient_id, amount, currency, brand_id, server_id) VALUES ('reward', 'user_a', 1, 'RSNC', 'brand_a', 'server_a')$$,
         $$reason = 'tampered'$$, 'EEEE', 'EEEE', 'EEEE', '1RRR'),
@@ -90,6 +94,10 @@ INSERT INTO matrix VALUES
     ('tipping.tickets', $$discord_id = 'user_a'$$,
         $$INSERT INTO tipping.tickets (discord_id, subject) VALUES ('user_a', 'new ticket')$$,
         $$priority = 'high'$$, 'EEEE', 'EEEE', 'EEEE', '1RRR');
+
+-- One job error of brand a's server (the jobs write them as service_role).
+INSERT INTO public.discord_job_errors (job, server_id, brand_id, error_code, error_message, missed_from)
+VALUES ('auto_drip', 'server_a', 'brand_a', '22P02', 'invalid input syntax for type numeric: "lots"', now());
 
 CREATE TEMP TABLE cells ON COMMIT DROP AS
 SELECT
@@ -124,9 +132,13 @@ SELECT set_eq(
 );
 
 SELECT is(
-    CASE WHEN t.expected = 'R' AND (t.got = '1' OR t.got LIKE 'X:%') THEN 'R' ELSE t.got END,
+    CASE
+        WHEN t.expected = 'R' AND (t.got = '1' OR t.got LIKE 'X:%') THEN 'R'
+        WHEN t.got LIKE 'X:RS603 %' THEN 'A'
+        ELSE t.got
+    END,
     t.expected,
-    format('%s %s %s: %s', t.actor, t.cmd, t.tbl, CASE t.expected WHEN 'E' THEN 'denied (42501)' WHEN 'R' THEN 'not blocked by RLS' ELSE t.expected || ' row(s)' END)
+    format('%s %s %s: %s', t.actor, t.cmd, t.tbl, CASE t.expected WHEN 'E' THEN 'denied (42501)' WHEN 'A' THEN 'refused (RS603, not enabled)' WHEN 'R' THEN 'not blocked by RLS' ELSE t.expected || ' row(s)' END)
 )
 FROM (SELECT cells.*, tests.try_as(cells.actor, cells.stmt) AS got FROM cells) AS t;
 

@@ -108,13 +108,15 @@ SELECT is(
 SELECT is(
     analytics.console_query(
         'ta',
-        $q$ SELECT set_config('analytics.tenant', 'tb', true) AS s, set_config('app.current_tenant', 'tb', false) AS t,
-            (SELECT count(*) FROM messages WHERE content LIKE 'SECRET%') AS n $q$
+        $q$ SELECT (SELECT count(*) FROM messages WHERE content LIKE 'SECRET%') AS n $q$
     ) -> 'rows' -> 0 ->> 'n',
     '0',
-    'switching a setting does not switch the tenant'
+    'tenant a does not see tenant b''s secret'
 );
-SELECT is(current_setting('app.current_tenant', TRUE), '', 'a session-level setting made by the console SQL is rolled back');
+SELECT throws_ok(
+    $$ SELECT analytics.console_query('ta', 'SELECT set_config(''app.current_tenant'', ''tb'', false)') $$,
+    'RA004', NULL, 'the console SQL cannot change a setting (set_config is off the allowlist)'
+);
 SELECT is(current_setting('transaction_read_only'), 'off', 'the caller''s transaction is writable again afterwards');
 SELECT is(
     analytics.console_query('tb', 'SELECT count(*) AS n FROM messages WHERE content LIKE ''SECRET%''') -> 'rows' -> 0 ->> 'n', '1',
@@ -128,8 +130,8 @@ SELECT lives_ok(
     $$ SELECT analytics.console_query('ta', 'SELECT count(*) FROM messages WHERE CASE WHEN content LIKE ''SECRET%'' THEN content::int ELSE 0 END = 1') $$,
     '... and never for tenant a: b''s rows are filtered before any predicate of a''s'
 );
-SELECT throws_ok($$ SELECT analytics.console_query('ta', 'DELETE FROM messages RETURNING 1') $$, '25006', NULL, 'writes are refused: read-only');
-SELECT throws_ok($$ SELECT analytics.console_query('ta', 'SELECT set_config(''role'', ''none'', true)') $$, '42501', NULL, 'the console cannot reset its role');
+SELECT throws_ok($$ SELECT analytics.console_query('ta', 'DELETE FROM messages RETURNING 1') $$, '42601', NULL, 'writes are refused: only a query expression fits the console');
+SELECT throws_ok($$ SELECT analytics.console_query('ta', 'SELECT set_config(''role'', ''none'', true)') $$, 'RA004', NULL, 'the console cannot reset its role: set_config is off the allowlist');
 SELECT throws_ok($$ SELECT analytics.console_run('SELECT 1', 10) $$, 'RA003', NULL, 'console_run refuses to run outside console_query');
 SELECT set_config('statement_timeout', '0', TRUE);
 SELECT throws_ok($$ SELECT analytics.console_query('ta', 'SELECT 1') $$, 'RA002', NULL, 'the console needs a statement timeout');

@@ -20,6 +20,7 @@ commands:
   bench [--seconds N]           pgbench: our hot paths vs the ceiling and a naive peer
   analytics simulate|query      sync a seeded mock guild into the warehouse; the sealed SQL console
   bot [--list-commands]         the Discord bot (DISCORD_TOKEN, DATABASE_URL from the environment)
+  web [--host H] [--port P]     the community dashboard and the SaaS API (docs/web.md)
 """
 
 # command -> module exposing main(argv) -> int; later capabilities add a line here.
@@ -31,6 +32,7 @@ COMMANDS: dict[str, str] = {
     "bench": "resonance.bench",
     "analytics": "resonance.analytics.cli",
     "bot": "resonance.bot.app",
+    "web": "resonance.web.app",
 }
 
 

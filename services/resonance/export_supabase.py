@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import hashlib
 import json
 import re
 import os
@@ -174,15 +173,6 @@ def ensure_supabase_cli() -> Path:
     if done.returncode != 0 or not binary.exists():
         raise CliUnavailable(f"npm install supabase@{SUPABASE_CLI_VERSION} failed: {(done.stderr or done.stdout).strip()[-500:]}")
     return binary
-
-
-def fingerprint(directory: Path) -> str:
-    digest = hashlib.sha256()
-    for path in sorted((directory / "supabase").rglob("*")):
-        if path.is_file():
-            digest.update(str(path.relative_to(directory)).encode())
-            digest.update(path.read_bytes())
-    return digest.hexdigest()
 
 
 def main(argv: list[str]) -> int:

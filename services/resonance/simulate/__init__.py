@@ -23,7 +23,7 @@ DEMO_DB = "resonance_demo"
 
 async def run(args: argparse.Namespace) -> int:
     from resonance.dbsetup import fresh_database
-    from resonance.simulate.report import as_jsonable, build_report, print_report
+    from resonance.simulate.report import as_jsonable, build_report, print_dashboard_hint, print_report
     from resonance.simulate.runner import simulate
 
     url = args.database_url or os.environ.get("DATABASE_URL")
@@ -34,6 +34,7 @@ async def run(args: argparse.Namespace) -> int:
     )
     report = await build_report(url, community, stats, Path(args.chart) if args.chart else None)
     print_report(report, community, stats)
+    print_dashboard_hint(url, community.brand_id)
     if args.json:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)
         Path(args.json).write_text(json.dumps(as_jsonable(report), indent=2, default=str))

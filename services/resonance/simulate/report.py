@@ -312,3 +312,27 @@ def as_jsonable(report: Report) -> dict[str, Any]:
 
 
 __all__ = ["Report", "build_report", "print_report", "write_chart", "as_jsonable", "asyncpg"]
+
+
+def print_dashboard_hint(url: str, brand_id: str, days: int = 7) -> None:
+    """How to open the dashboard (`resonance web`) on this database, with a token minted for the demo's brand."""
+    import secrets
+    import time
+
+    import jwt
+    from rich.console import Console
+
+    secret = secrets.token_urlsafe(32)
+    now = int(time.time())
+    claims = {"sub": "demo-manager", "role": "authenticated", "iat": now, "exp": now + days * 86400,
+              "app_metadata": {"brand_id": brand_id}}
+    token = jwt.encode(claims, secret, algorithm="HS256")
+    Console(width=200).print(
+        "\n[bold]Dashboard[/]: serve this database and sign in as the demo's brand "
+        f"([bold]{brand_id}[/], token valid {days} days):\n"
+        f"  RESONANCE_WEB_JWT_SECRET='{secret}' RESONANCE_WEB_DISCORD=mock \\\n"
+        f"    .venv/bin/resonance web --port 8000 --database-url '{url}'\n"
+        "  then open http://127.0.0.1:8000/signin and paste this token:\n"
+        f"  {token}",
+        soft_wrap=True, highlight=False,
+    )

@@ -274,3 +274,24 @@ async def test_a_server_linked_while_the_bot_runs_starts_counting(
     await fake_discord.voice(world.bob, world.voice)
     await eventually(lambda: _two(voice_rows(database_url)), what="voice sessions in the newly linked server")
     assert bot.problems() == []
+
+
+async def test_a_server_that_adds_the_bot_unlinked_is_told_once_how_to_set_up(
+    fake_discord: FakeDiscord, world: World, bot_runner: BotRunner, database_url: str
+) -> None:
+    await link_guild(database_url, world.guild.id)
+    bot = await bot_runner.start()
+    state = fake_discord.state
+    new = state.add_guild("A new community", world.admin)
+    lobby = state.add_channel(new, "lobby")
+    new.system_channel_id = lobby.id
+    state.add_member(new, world.alice)
+    await fake_discord.join_guild(new)
+    (welcome,) = await fake_discord.wait_for(lambda: fake_discord.bot_messages(lobby), what="the welcome")
+    assert "an admin can run /setup" in welcome.content
+    await fake_discord.send_message(lobby, world.alice, "hello, is anyone here in this new server?")
+    await fake_discord.send_message(world.general, world.alice, "meanwhile the linked server still counts")
+    await eventually(lambda: balance(database_url, world.alice.id), what="the linked server's reward")
+    assert await balance(database_url, world.alice.id) == 5
+    assert len(fake_discord.bot_messages(lobby)) == 1, "said once"
+    assert bot.problems() == []

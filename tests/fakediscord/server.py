@@ -396,6 +396,13 @@ class FakeDiscord:
         await self.gateway.dispatch("INTERACTION_CREATE", record.payload)
         return record
 
+    async def join_guild(self, guild: Guild) -> None:
+        """The bot is added to a guild while it runs: GUILD_CREATE for it (discord.py: on_guild_join)."""
+        guild.members.setdefault(self.state.bot.id, Member(user=self.state.bot))
+        payload = guild.payload()
+        del payload["unavailable"]  # a join carries no "unavailable" (false would mean: back from an outage)
+        await self.gateway.dispatch("GUILD_CREATE", payload)
+
     def bot_messages(self, channel: Channel | None = None) -> list[Message]:
         return [
             m

@@ -174,6 +174,7 @@ class Guild:
     members: dict[int, Member] = field(default_factory=dict)
     voice_states: dict[int, VoiceState] = field(default_factory=dict)
     afk_channel_id: int | None = None
+    system_channel_id: int | None = None
 
     def payload(self) -> dict[str, Any]:
         """GUILD_CREATE: the full guild, its members (member_count matches: no chunking needed)."""
@@ -195,7 +196,7 @@ class Guild:
             "features": [],
             "mfa_level": 0,
             "application_id": None,
-            "system_channel_id": None,
+            "system_channel_id": str(self.system_channel_id) if self.system_channel_id else None,
             "system_channel_flags": 0,
             "rules_channel_id": None,
             "vanity_url_code": None,

@@ -201,6 +201,7 @@ def _normal(payload: Any) -> Any:
     if not isinstance(payload, dict):
         return payload
     keep = (
+        "contexts",
         "name",
         "description",
         "type",

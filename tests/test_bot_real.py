@@ -284,8 +284,8 @@ async def test_leaderboard_stats_achievements_goals(pool: asyncpg.Pool) -> None:
         SERVER,
     )
     await pool.execute(
-        """INSERT INTO public.discord_community_goals (server_id, name, goal_type, target_value)
-           VALUES ($1, 'Hundred RSNC', 'rsnc_distributed', 100)""",
+        """INSERT INTO public.discord_community_goals (server_id, name, goal_type, target_value, starts_at)
+           VALUES ($1, 'Hundred RSNC', 'rsnc_distributed', 100, '2026-03-01')""",  # goals count from starts_at
         SERVER,
     )
     h = Handlers(pool)

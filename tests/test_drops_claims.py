@@ -7,9 +7,8 @@ import time
 from datetime import datetime, timedelta, timezone
 
 import asyncpg
-from drops_support import add_server
+from drops_support import PAY, add_server, claim
 
-CLAIM = "SELECT resonance.claim_drop($1::uuid, $2, '{}'::text[], $3) ->> 'status'"
 
 
 async def create_drop(conn: asyncpg.Connection, max_claims: int | None, **kw: object) -> str:
@@ -31,7 +30,7 @@ async def test_stampede_of_1000_members_on_a_drop_of_100(db: asyncpg.Connection,
     drop_id = await create_drop(db, 100)
 
     started = time.perf_counter()
-    statuses = await asyncio.gather(*(pool.fetchval(CLAIM, drop_id, f"m{i}", None) for i in range(1000)))
+    statuses = await asyncio.gather(*(claim(pool, drop_id, f"m{i}", None) for i in range(1000)))
     elapsed = time.perf_counter() - started
 
     assert statuses.count("claimed") == 100
@@ -52,7 +51,7 @@ async def test_one_member_clicking_30_times_at_once_wins_once(db: asyncpg.Connec
     await add_server(db, "sd")
     drop_id = await create_drop(db, 5)
 
-    statuses = await asyncio.gather(*(pool.fetchval(CLAIM, drop_id, "clicker", None) for _ in range(30)))
+    statuses = await asyncio.gather(*(claim(pool, drop_id, "clicker", None) for _ in range(30)))
 
     assert statuses.count("claimed") == 1
     assert statuses.count("already_claimed") == 29
@@ -68,25 +67,31 @@ async def test_claims_at_the_expiry_instant(db: asyncpg.Connection, pool: asyncp
 
     before = expires - timedelta(microseconds=1)
     statuses = await asyncio.gather(
-        *(pool.fetchval(CLAIM, drop_id, f"early{i}", before) for i in range(40)),
-        *(pool.fetchval(CLAIM, drop_id, f"late{i}", expires) for i in range(40)),
+        *(claim(pool, drop_id, f"early{i}", before) for i in range(40)),
+        *(claim(pool, drop_id, f"late{i}", expires) for i in range(40)),
     )
 
     assert statuses[:40] == ["claimed"] * 40
     assert statuses[40:] == ["expired"] * 40
     assert await db.fetchval("SELECT claims_count FROM public.discord_drops WHERE drop_id = $1", drop_id) == 40
     assert await db.fetchval("SELECT resonance.close_expired_drops($1)", expires) == 1
-    assert await pool.fetchval(CLAIM, drop_id, "after", before) == "expired"
+    assert await claim(pool, drop_id, "after", before) == "expired"
 
 
 async def test_a_reaction_drop(db: asyncpg.Connection, pool: asyncpg.Pool) -> None:
     await add_server(db, "sd")
     drop_id = await create_drop(db, 10, drop_type="reaction", message_id="msg-1", emoji="🎁", amount=5)
-    react = "SELECT resonance.claim_reaction_drop('sd', 'msg-1', $1, $2) ->> 'status'"
+    react = "SELECT r ->> 'status', r ->> 'claim_id' FROM resonance.claim_reaction_drop('sd', 'msg-1', $1, $2) AS r"
+
+    async def react_and_pay(emoji: str, user_id: str) -> str:
+        status, claim_id = await pool.fetchrow(react, emoji, user_id)
+        if status == "claimed":
+            assert await pool.fetchval(PAY, claim_id) == "paid"
+        return status
 
     statuses = await asyncio.gather(
-        *(pool.fetchval(react, "🎁", f"r{i}") for i in range(200)),
-        *(pool.fetchval(react, "👍", f"r{i}") for i in range(20)),
+        *(react_and_pay("🎁", f"r{i}") for i in range(200)),
+        *(react_and_pay("👍", f"r{i}") for i in range(20)),
     )
 
     assert statuses[:200].count("claimed") == 10
@@ -100,7 +105,7 @@ async def test_a_reaction_drop(db: asyncpg.Connection, pool: asyncpg.Pool) -> No
 async def test_sold_out_and_repeat_answers_do_not_wait_on_the_drop_row(db: asyncpg.Connection, database_url: str) -> None:
     await add_server(db, "sd")
     drop_id = await create_drop(db, 1)
-    assert await db.fetchval(CLAIM, drop_id, "winner", None) == "claimed"
+    assert await claim(db, drop_id, "winner", None) == "claimed"
 
     holder = await asyncpg.connect(database_url)
     other = await asyncpg.connect(database_url)
@@ -111,8 +116,8 @@ async def test_sold_out_and_repeat_answers_do_not_wait_on_the_drop_row(db: async
         await holder.execute("SELECT FROM public.discord_drops WHERE drop_id = $1 FOR UPDATE", drop_id)
         await other.execute("SET lock_timeout = '300ms'")
         started = time.perf_counter()
-        assert await other.fetchval(CLAIM, drop_id, "loser", None) == "sold_out"
-        assert await other.fetchval(CLAIM, drop_id, "winner", None) == "already_claimed"
+        assert await claim(other, drop_id, "loser", None) == "sold_out"
+        assert await claim(other, drop_id, "winner", None) == "already_claimed"
         assert time.perf_counter() - started < 0.3
         await tx.rollback()
     finally:

@@ -64,8 +64,8 @@ async def test_achievement_and_goal_complete_exactly_once_under_concurrency(data
             INSERT INTO public.monitoring_rules (brand_id, server_id, event_type, reward_amount) VALUES ('b1', 's1', 'voice_minutes', 2);
             INSERT INTO public.discord_achievements (server_id, name, achievement_type, threshold, reward_amount)
             VALUES ('s1', 'Listener', 'voice_hours', 1, 50), ('s1', 'Earner', 'rsnc_earned', 20, 7);
-            INSERT INTO public.discord_community_goals (server_id, name, goal_type, target_value)
-            VALUES ('s1', 'Twenty members', 'users', 20), ('s1', 'Hundred', 'rsnc_distributed', 100);
+            INSERT INTO public.discord_community_goals (server_id, name, goal_type, target_value, starts_at)
+            VALUES ('s1', 'Twenty members', 'users', 20, '2020-01-01'), ('s1', 'Hundred', 'rsnc_distributed', 100, '2020-01-01');
             CREATE TABLE public.test_completions (kind text, id text, member text);
             CREATE FUNCTION public.test_log_goal() RETURNS trigger LANGUAGE plpgsql AS $$
             BEGIN

@@ -26,8 +26,8 @@ async def _seed(conn: asyncpg.Connection) -> list[str]:
             1 if freq == "weekly" else None,
         )
     await conn.execute(
-        "INSERT INTO resonance.daily_activity (server_id, activity_date, discord_user_id, messages_count, rsnc_earned) "
-        "SELECT s, date '2026-05-31', 'u' || g, 1, g FROM unnest($1::text[]) AS s, generate_series(1, 20) AS g",
+        "INSERT INTO resonance.daily_activity (server_id, activity_date, discord_user_id, messages_count, rsnc_earned, actions) "
+        "SELECT s, date '2026-05-31', 'u' || g, 1, g, 1 FROM unnest($1::text[]) AS s, generate_series(1, 20) AS g",
         ids,
     )
     return ids

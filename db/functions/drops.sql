@@ -1,22 +1,23 @@
 -- Drops: a button or a reaction that the first max_claims members claim, exactly once each.
 --
--- claim_drop keeps the hot drop row locked for as short a time as possible:
---   1. a plain read of the drop (no lock): unknown -> RS401; expired/closed -> expired; missing role ->
---      not_eligible; already a claim row -> already_claimed; claims_count >= max_claims -> sold_out
---      (sold-out answers and repeat clicks never wait on winners);
---   2. in a sub-block, the member's own work first, touching only the member's rows: the claim row
---      (unique_drop_claim: a second click of the same member waits on the first's key, then
---      conflicts -> already_claimed), the reward through resonance.apply_reward (reward ledger keyed
---      drop_claim / "<drop>:<member>", tipping ledger, stats, daily rollup, achievements, milestones)
---      and daily_activity.drops_claimed;
---   3. LAST, ONE guarded statement decides: UPDATE discord_drops SET claims_count = claims_count + 1
---      WHERE ... claims_count < max_claims AND not expired RETURNING, and the transaction commits:
---      the hot row is locked for one UPDATE and the commit. Postgres re-checks the WHERE after
---      waiting on the row lock, so claims_count never passes max_claims. The claim row has no
---      foreign key to the drop (0900): its KEY SHARE lock on the hot row made MultiXacts;
---   4. no row from the UPDATE (sold out or expired since the read): the sub-block raises RS490
---      (private, always caught; RS491 likewise for a reward paid without a claim row), which rolls back the member's reward, stats, rollup, milestones and
---      outbox rows; the answer is sold_out (or expired).
+-- Decide first, pay right after (docs/drops-and-milestones.md):
+--   1. resonance.claim_drop DECIDES, in its own short transaction: a plain read of the drop (no lock)
+--      answers unknown -> RS401, inactive server, expired/closed, not_eligible and sold_out (or
+--      already_claimed for a winner clicking a sold-out drop again) without waiting on anyone; a
+--      repeat click on an open drop is answered by the claim row's key, never the drop row; then ONE statement takes the decision: the claim row
+--      (unique_drop_claim, ON CONFLICT DO NOTHING: no subtransaction) and, only for a new claim,
+--      UPDATE discord_drops SET claims_count = claims_count + 1 WHERE ... claims_count < max_claims
+--      AND not expired. Postgres re-checks the WHERE after waiting on the row lock, so claims_count
+--      never passes max_claims and stays exact; the drop row is locked for that UPDATE and the
+--      commit only. A claim that finds the drop sold out there is deleted again before commit.
+--   2. resonance.pay_drop_claim PAYS a decided claim, exactly once: it locks the claim row, pays the
+--      reward through the event skeleton (decision drop_claim "<drop>:<member>" + tipping
+--      transaction, stats, rollup, achievements, milestones) and stamps paid_at. The bot calls it
+--      right after the decision commits (services/resonance/db/drops.py: claim_drop does both);
+--   3. resonance.pay_unpaid_drop_claims, a job, pays every decided claim still unpaid (a crash
+--      between 1 and 2); the claim row lock and paid_at make a race with the bot harmless.
+-- The claim row has no foreign key to the drop (0900: its KEY SHARE lock on the hot row made
+-- MultiXacts); it only exists together with its drop's claims_count UPDATE.
 
 CREATE OR REPLACE FUNCTION resonance.create_drop(
     p_server_id text,
@@ -48,6 +49,10 @@ BEGIN
     SELECT s.brand_id INTO v_brand_id FROM public.discord_server_configs AS s WHERE s.server_id = p_server_id;
     IF v_brand_id IS NULL THEN
         RAISE EXCEPTION 'unknown server %', p_server_id USING ERRCODE = 'RS001';
+    END IF;
+    -- The audit row names the admin who created the drop.
+    IF p_created_by IS NOT NULL THEN
+        PERFORM resonance.set_actor('admin', p_created_by);
     END IF;
     IF p_drop_type IS NULL OR p_drop_type NOT IN ('button', 'reaction') THEN
         RAISE EXCEPTION 'drop type must be button or reaction, got %', p_drop_type USING ERRCODE = 'RS402';
@@ -160,19 +165,25 @@ SET search_path = ''
 AS $$
 DECLARE
     v_at timestamptz := coalesce(p_at, now());
-    v_drop public.discord_drops;
+    v_drop record;
     v_claim_id uuid := gen_random_uuid();
+    v_new_claim uuid;
     v_count integer;
-    v_reward jsonb;
 BEGIN
     IF p_user_id IS NULL OR p_user_id = '' THEN
         RAISE EXCEPTION 'a member id is required' USING ERRCODE = 'RS404';
     END IF;
 
-    -- 1. A plain read, no lock: most answers are decided here.
-    SELECT d.* INTO v_drop FROM public.discord_drops AS d WHERE d.drop_id = p_drop_id;
+    -- 1. A plain read, no lock: most answers are decided here (losers and repeat clickers never wait).
+    SELECT d.*, s.is_active AS server_active INTO v_drop
+    FROM public.discord_drops AS d
+    LEFT JOIN public.discord_server_configs AS s ON s.server_id = d.server_id
+    WHERE d.drop_id = p_drop_id;
     IF v_drop.drop_id IS NULL THEN
         RAISE EXCEPTION 'unknown drop %', p_drop_id USING ERRCODE = 'RS401';
+    END IF;
+    IF NOT coalesce(v_drop.server_active, FALSE) THEN
+        RETURN jsonb_build_object('status', 'inactive', 'drop_id', p_drop_id);
     END IF;
     IF v_drop.closed_at IS NOT NULL OR v_at >= v_drop.expires_at THEN
         RETURN jsonb_build_object('status', 'expired', 'drop_id', p_drop_id);
@@ -181,79 +192,150 @@ BEGIN
         AND NOT (coalesce(p_role_ids, '{}'::text []) && v_drop.required_role_ids) THEN
         RETURN jsonb_build_object('status', 'not_eligible', 'drop_id', p_drop_id, 'required_role_ids', to_jsonb(v_drop.required_role_ids));
     END IF;
-    IF EXISTS (
-        SELECT FROM public.discord_drop_claims AS c WHERE c.drop_id = p_drop_id AND c.discord_user_id = p_user_id
-    ) THEN
-        RETURN jsonb_build_object('status', 'already_claimed', 'drop_id', p_drop_id);
-    END IF;
     IF v_drop.claims_count >= v_drop.max_claims THEN
+        -- Sold out: a winner clicking again still hears already_claimed.
+        IF EXISTS (
+            SELECT FROM public.discord_drop_claims AS c WHERE c.drop_id = p_drop_id AND c.discord_user_id = p_user_id
+        ) THEN
+            RETURN jsonb_build_object('status', 'already_claimed', 'drop_id', p_drop_id);
+        END IF;
         RETURN jsonb_build_object('status', 'sold_out', 'drop_id', p_drop_id);
     END IF;
 
-    BEGIN
-        -- 2. The member's own work, off the hot row: the claim row (unique_drop_claim: a second click
-        -- of the same member waits here for the first, then conflicts) and the reward.
+    -- 2. The decision: one statement. The claim row first (unique_drop_claim: a second click of the
+    -- same member waits on the key, then inserts nothing), off the hot row; then, only for a new
+    -- claim, the guarded counter, which locks the drop row until this short transaction commits.
+    WITH claimed AS (
         INSERT INTO public.discord_drop_claims (claim_id, drop_id, discord_user_id, claimed_at, reward_amount, server_id)
-        VALUES (v_claim_id, p_drop_id, p_user_id, v_at, v_drop.reward_amount, v_drop.server_id);
-        v_reward := resonance.apply_reward(
-            v_drop.server_id, p_user_id, 'drop_claim', format('%s:%s', p_drop_id, p_user_id),
-            v_drop.reward_amount, v_at, v_drop.rule_id,
-            jsonb_build_object('drop_id', p_drop_id, 'claim_id', v_claim_id, 'event_id', v_drop.event_id)
-        );
-        IF v_reward ->> 'status' = 'duplicate' THEN
-            -- Paid before without a claim row (written by other means): one reward per member.
-            RAISE EXCEPTION 'drop % already paid to %', p_drop_id, p_user_id USING ERRCODE = 'RS491';
-        END IF;
+        VALUES (v_claim_id, p_drop_id, p_user_id, v_at, v_drop.reward_amount, v_drop.server_id)
+        ON CONFLICT ON CONSTRAINT unique_drop_claim DO NOTHING
+        RETURNING claim_id
+    ),
 
-        UPDATE resonance.daily_activity AS da
-        SET drops_claimed = da.drops_claimed + 1
-        WHERE da.server_id = v_drop.server_id
-            AND da.activity_date = (v_at AT TIME ZONE 'UTC')::date
-            AND da.discord_user_id = p_user_id;
-
-        -- 3. The one statement that decides, last: the drop row stays locked only until commit.
-        -- (The claim row has no foreign key to the drop: it would take KEY SHARE on this hot row.)
+    won AS (
         UPDATE public.discord_drops AS d
         SET claims_count = d.claims_count + 1
         WHERE d.drop_id = p_drop_id
+            AND EXISTS (SELECT FROM claimed)
             AND (d.max_claims IS NULL OR d.claims_count < d.max_claims)
             AND d.closed_at IS NULL
             AND (d.expires_at IS NULL OR d.expires_at > v_at)
-        RETURNING d.claims_count INTO v_count;
-        IF v_count IS NULL THEN
-            RAISE EXCEPTION 'drop % sold out or expired after the read', p_drop_id USING ERRCODE = 'RS490';
-        END IF;
+        RETURNING d.claims_count
+    )
 
-    EXCEPTION
-        WHEN SQLSTATE 'RS490' THEN
-            -- 4. Lost the race: the member's reward and everything it did are rolled back.
-            SELECT d.* INTO v_drop FROM public.discord_drops AS d WHERE d.drop_id = p_drop_id;
-            IF v_drop.closed_at IS NOT NULL OR v_at >= v_drop.expires_at THEN
-                RETURN jsonb_build_object('status', 'expired', 'drop_id', p_drop_id);
-            END IF;
-            RETURN jsonb_build_object('status', 'sold_out', 'drop_id', p_drop_id);
-        WHEN unique_violation OR SQLSTATE 'RS491' THEN
-            -- The member's other click committed its claim first: undo ours, one claim per member.
-            RETURN jsonb_build_object('status', 'already_claimed', 'drop_id', p_drop_id);
-    END;
+    SELECT (SELECT c.claim_id FROM claimed AS c), (SELECT w.claims_count FROM won AS w) INTO v_new_claim, v_count;
+    IF v_new_claim IS NULL THEN
+        RETURN jsonb_build_object('status', 'already_claimed', 'drop_id', p_drop_id);
+    END IF;
+    IF v_count IS NULL THEN
+        -- Sold out or expired since the read: the claim row goes again, in this same transaction
+        -- (nobody else ever sees it).
+        DELETE FROM public.discord_drop_claims AS c WHERE c.claim_id = v_claim_id;
+        SELECT d.* INTO v_drop FROM public.discord_drops AS d WHERE d.drop_id = p_drop_id;
+        IF v_drop.closed_at IS NOT NULL OR v_at >= v_drop.expires_at THEN
+            RETURN jsonb_build_object('status', 'expired', 'drop_id', p_drop_id);
+        END IF;
+        RETURN jsonb_build_object('status', 'sold_out', 'drop_id', p_drop_id);
+    END IF;
 
     RETURN jsonb_build_object(
         'status', 'claimed',
         'drop_id', p_drop_id,
         'claim_id', v_claim_id,
-        'amount', coalesce((v_reward ->> 'amount')::numeric, 0),
+        'amount', v_drop.reward_amount,
         'claims_count', v_count,
-        'remaining', CASE WHEN v_drop.max_claims IS NULL THEN NULL ELSE v_drop.max_claims - v_count END,
-        'transaction_id', v_reward -> 'transaction_id'
+        'remaining', CASE WHEN v_drop.max_claims IS NULL THEN NULL ELSE v_drop.max_claims - v_count END
     );
 END;
 $$;
 
 COMMENT ON FUNCTION resonance.claim_drop(uuid, text, text [], timestamptz) IS
-'Claims a drop for a member. Statuses: claimed (amount, claim_id, claims_count, remaining), already_claimed, sold_out, expired (p_at at or after expires_at, or the drop was closed), not_eligible (the drop requires one of required_role_ids and p_role_ids holds none). One guarded UPDATE decides, so claims_count never exceeds max_claims; it runs last (after the member''s reward), so the drop row is locked only for that UPDATE and the commit; a clicker that loses the race there has its reward rolled back (sub-block) and gets sold_out. unique_drop_claim and the reward key allow one claim per member; sold-out and repeat clicks are answered without waiting on the drop row. The reward goes through resonance.apply_reward (event type drop_claim, source id "<drop_id>:<user_id>") and counts in daily_activity.drops_claimed. Raises RS401 (unknown drop), RS404 (no member id).';
+'DECIDES a drop claim for a member, in the caller''s (short) transaction; the reward is paid right after by resonance.pay_drop_claim(claim_id) (a job pays any decided claim left unpaid). Statuses: claimed (amount to be paid, claim_id, claims_count, remaining), already_claimed, sold_out, expired (p_at at or after expires_at, or the drop was closed), not_eligible (the drop requires one of required_role_ids and p_role_ids holds none), inactive (the server is not active). One statement decides (the guarded claims_count UPDATE and the claim row), so claims_count never exceeds max_claims and is exact; unique_drop_claim allows one claim per member; sold-out and repeat clicks are answered from a lock-free read without waiting on the drop row. Raises RS401 (unknown drop), RS404 (no member id).';
 
 REVOKE ALL ON FUNCTION resonance.claim_drop(uuid, text, text [], timestamptz) FROM public, anon, authenticated;
 GRANT EXECUTE ON FUNCTION resonance.claim_drop(uuid, text, text [], timestamptz) TO service_role;
+
+CREATE OR REPLACE FUNCTION resonance.pay_drop_claim(p_claim_id uuid)
+RETURNS jsonb
+LANGUAGE plpgsql
+SET search_path = ''
+AS $$
+DECLARE
+    v_claim public.discord_drop_claims;
+    v_drop record;
+    v_brand_id text;
+    v_closed jsonb;
+BEGIN
+    IF p_claim_id IS NULL THEN
+        RETURN jsonb_build_object('status', 'no_claim');
+    END IF;
+    -- The claim row serialises its payers (the bot right after the decision, the repair job).
+    SELECT c.* INTO v_claim FROM public.discord_drop_claims AS c WHERE c.claim_id = p_claim_id FOR UPDATE;
+    IF v_claim.claim_id IS NULL THEN
+        RAISE EXCEPTION 'unknown drop claim %', p_claim_id USING ERRCODE = 'RS410';
+    END IF;
+    IF v_claim.paid_at IS NOT NULL THEN
+        RETURN jsonb_build_object('status', 'already_paid', 'claim_id', p_claim_id, 'paid_at', v_claim.paid_at);
+    END IF;
+    -- Plain reads (no lock on the hot drop row).
+    SELECT d.rule_id, d.event_id INTO v_drop FROM public.discord_drops AS d WHERE d.drop_id = v_claim.drop_id;
+    SELECT s.brand_id INTO v_brand_id FROM public.discord_server_configs AS s WHERE s.server_id = v_claim.server_id;
+
+    v_closed := resonance.close_event(
+        v_claim.server_id, v_brand_id, v_claim.claimed_at,
+        jsonb_build_array(jsonb_build_object(
+            'status', 'pay', 'payee', v_claim.discord_user_id, 'event_type', 'drop_claim',
+            'source_id', format('%s:%s', v_claim.drop_id, v_claim.discord_user_id), 'rule_id', v_drop.rule_id,
+            'base', coalesce(v_claim.reward_amount, 0), 'amount', round(coalesce(v_claim.reward_amount, 0), 0),
+            'details', jsonb_build_object('drop_id', v_claim.drop_id, 'claim_id', v_claim.claim_id, 'event_id', v_drop.event_id)
+        )),
+        jsonb_build_array(jsonb_build_object('user_id', v_claim.discord_user_id, 'drops_claimed', 1, 'actions', 1))
+    );
+    UPDATE public.discord_drop_claims AS c SET paid_at = now() WHERE c.claim_id = p_claim_id;
+
+    RETURN jsonb_build_object(
+        'status', CASE WHEN v_closed -> 'rules' -> 0 ->> 'status' = 'rewarded' THEN 'paid' ELSE 'already_paid' END,
+        'claim_id', p_claim_id, 'amount', coalesce((v_closed ->> 'amount')::numeric, 0)
+    );
+END;
+$$;
+
+COMMENT ON FUNCTION resonance.pay_drop_claim(uuid) IS
+'Pays a decided drop claim exactly once: locks the claim row, pays reward_amount through the event skeleton (resonance.close_event: decision drop_claim "<drop_id>:<user_id>" with its tipping transaction, stats, daily rollup with drops_claimed and the action, achievements, goals, milestones) at the claim''s time and stamps paid_at. {"status":"paid","amount"}; {"status":"already_paid"} when paid before (by the bot or the repair job); {"status":"no_claim"} for NULL. Raises RS410 (unknown claim).';
+
+REVOKE ALL ON FUNCTION resonance.pay_drop_claim(uuid) FROM public, anon, authenticated;
+GRANT EXECUTE ON FUNCTION resonance.pay_drop_claim(uuid) TO service_role;
+
+CREATE OR REPLACE FUNCTION resonance.pay_unpaid_drop_claims(p_limit integer DEFAULT 1000)
+RETURNS integer
+LANGUAGE plpgsql
+SET search_path = ''
+AS $$
+DECLARE
+    v_claim_id uuid;
+    v_paid integer := 0;
+BEGIN
+    -- Claims being paid right now are locked by their payer: skip them.
+    FOR v_claim_id IN
+        SELECT c.claim_id FROM public.discord_drop_claims AS c
+        WHERE c.paid_at IS NULL
+        ORDER BY c.claimed_at
+        LIMIT p_limit
+        FOR UPDATE SKIP LOCKED
+    LOOP
+        IF resonance.pay_drop_claim(v_claim_id) ->> 'status' = 'paid' THEN
+            v_paid := v_paid + 1;
+        END IF;
+    END LOOP;
+    RETURN v_paid;
+END;
+$$;
+
+COMMENT ON FUNCTION resonance.pay_unpaid_drop_claims(integer) IS
+'Job (every minute): pays every decided drop claim that is still unpaid (a crash between resonance.claim_drop''s decision and resonance.pay_drop_claim), at most p_limit per run, skipping claims being paid right now. Returns how many it paid; exactly once per claim (claim row lock, paid_at, the reward''s idempotency key).';
+
+REVOKE ALL ON FUNCTION resonance.pay_unpaid_drop_claims(integer) FROM public, anon, authenticated;
+GRANT EXECUTE ON FUNCTION resonance.pay_unpaid_drop_claims(integer) TO service_role;
 
 CREATE OR REPLACE FUNCTION resonance.claim_reaction_drop(
     p_server_id text,

@@ -203,6 +203,9 @@ BEGIN
     IF p_amount IS NULL OR p_amount <= 0 OR p_amount <> trunc(p_amount) THEN
         RAISE EXCEPTION 'a manual reward is a positive whole amount, got %', p_amount USING ERRCODE = 'RS308';
     END IF;
+    IF EXISTS (SELECT FROM public.discord_server_configs AS s WHERE s.server_id = p_server_id AND NOT s.is_active) THEN
+        RETURN jsonb_build_object('status', 'inactive', 'amount', 0);
+    END IF;
 
     INSERT INTO resonance.processed_events (server_id, event_kind, source_id, discord_user_id, occurred_at)
     VALUES (p_server_id, 'event', 'manual_reward:' || v_source, p_user_id, v_at)
@@ -212,7 +215,6 @@ BEGIN
     END IF;
 
     PERFORM resonance.set_actor('admin', p_admin_id);
-    PERFORM resonance.touch_member(p_server_id, p_user_id, v_at);
     v_result := resonance.apply_reward(
         p_server_id, p_user_id, 'manual_reward', v_source, p_amount, v_at, NULL,
         jsonb_build_object('reason', p_reason, 'admin_id', p_admin_id)
@@ -236,3 +238,123 @@ COMMENT ON FUNCTION resonance.manual_reward(text, text, text, numeric, text, tex
 
 REVOKE ALL ON FUNCTION resonance.manual_reward(text, text, text, numeric, text, text, timestamptz) FROM public, anon, authenticated;
 GRANT EXECUTE ON FUNCTION resonance.manual_reward(text, text, text, numeric, text, text, timestamptz) TO service_role;
+
+
+-- Loyalteez compatibility: the older doc's names are accepted and normalised on write.
+CREATE OR REPLACE FUNCTION resonance.normalise_loyalteez_goal()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = ''
+AS $$
+BEGIN
+    IF NEW.goal_type = 'ltz_distributed' THEN
+        NEW.goal_type := 'rsnc_distributed';
+    END IF;
+    RETURN NEW;
+END;
+$$;
+
+COMMENT ON FUNCTION resonance.normalise_loyalteez_goal() IS
+'Trigger (BEFORE INSERT OR UPDATE on discord_community_goals): the older Loyalteez goal type ltz_distributed is stored as rsnc_distributed.';
+
+REVOKE ALL ON FUNCTION resonance.normalise_loyalteez_goal() FROM public, anon, authenticated;
+GRANT EXECUTE ON FUNCTION resonance.normalise_loyalteez_goal() TO service_role;
+
+CREATE OR REPLACE TRIGGER normalise_loyalteez_names BEFORE INSERT OR UPDATE ON public.discord_community_goals
+FOR EACH ROW EXECUTE FUNCTION resonance.normalise_loyalteez_goal();
+
+
+CREATE OR REPLACE FUNCTION resonance.normalise_loyalteez_role()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = ''
+AS $$
+BEGIN
+    IF NEW.effect_type = 'flat_bonus' THEN
+        NEW.effect_type := 'bonus_flat';
+    END IF;
+    IF NEW.effect_config ? 'effect_value' AND NOT NEW.effect_config ? 'value' THEN
+        NEW.effect_config := (NEW.effect_config - 'effect_value') || jsonb_build_object('value', NEW.effect_config -> 'effect_value');
+    END IF;
+    RETURN NEW;
+END;
+$$;
+
+COMMENT ON FUNCTION resonance.normalise_loyalteez_role() IS
+'Trigger (BEFORE INSERT OR UPDATE on discord_role_configs): the older Loyalteez names become ours on write: effect type flat_bonus -> bonus_flat, effect_config.effect_value -> effect_config.value. (discord_user_stats.ltz_earned mirrors rsnc_earned for old readers.)';
+
+REVOKE ALL ON FUNCTION resonance.normalise_loyalteez_role() FROM public, anon, authenticated;
+GRANT EXECUTE ON FUNCTION resonance.normalise_loyalteez_role() TO service_role;
+
+CREATE OR REPLACE TRIGGER normalise_loyalteez_names BEFORE INSERT OR UPDATE ON public.discord_role_configs
+FOR EACH ROW EXECUTE FUNCTION resonance.normalise_loyalteez_role();
+
+
+CREATE OR REPLACE FUNCTION resonance.purge_server(p_server_id text, p_actor_id text)
+RETURNS jsonb
+LANGUAGE plpgsql
+SET search_path = ''
+AS $$
+DECLARE
+    v_server public.discord_server_configs;
+    v_counts jsonb := '{}'::jsonb;
+    v_n bigint;
+    v_table text;
+BEGIN
+    PERFORM resonance.require_text('p_actor_id', p_actor_id);
+    SELECT s.* INTO v_server FROM public.discord_server_configs AS s WHERE s.server_id = p_server_id FOR UPDATE;
+    IF v_server.server_id IS NULL THEN
+        RAISE EXCEPTION 'unknown server %', p_server_id USING ERRCODE = 'RS001';
+    END IF;
+    IF v_server.is_active THEN
+        RAISE EXCEPTION 'server % is linked: unlink it first (purge forgets an unlinked server)', p_server_id
+            USING ERRCODE = 'RS010';
+    END IF;
+
+    -- Everything of the server, children first (fixed list: no SQL built from input).
+    FOREACH v_table IN ARRAY ARRAY[
+        'public.discord_drop_claims', 'public.discord_drops', 'public.discord_user_achievements', 'public.discord_achievements',
+        'public.discord_community_goals', 'public.discord_kpi_snapshots', 'public.discord_kpi_configs',
+        'public.discord_report_schedules', 'public.discord_role_assignments', 'public.discord_role_configs',
+        'public.discord_user_streaks', 'public.discord_user_stats', 'public.monitoring_rules',
+        'resonance.daily_activity', 'resonance.reward_ledger', 'resonance.processed_events', 'resonance.rule_claims',
+        'resonance.rule_cooldowns', 'resonance.message_reactors', 'resonance.message_reaction_counts',
+        'resonance.message_window', 'resonance.outbox', 'resonance.voice_sessions',
+        'resonance.analytics_stage_messages', 'resonance.analytics_stage_users', 'public.discord_job_errors'
+    ] LOOP
+        IF to_regclass(v_table) IS NOT NULL THEN
+            EXECUTE format('DELETE FROM %s WHERE server_id::text = $1', v_table) USING p_server_id;
+            GET DIAGNOSTICS v_n = ROW_COUNT;
+            v_counts := v_counts || jsonb_build_object(v_table, v_n);
+        END IF;
+    END LOOP;
+
+    -- The money stays (balances are the members', conservation holds); it no longer names the server.
+    UPDATE tipping.transactions AS t SET server_id = NULL WHERE t.server_id = p_server_id;
+    GET DIAGNOSTICS v_n = ROW_COUNT;
+    v_counts := v_counts || jsonb_build_object('tipping.transactions (server_id cleared)', v_n);
+    UPDATE tipping.tips AS t SET server_id = NULL WHERE t.server_id = p_server_id;
+
+    -- The warehouse rows of the guild (analytics keys it by its numeric id).
+    IF p_server_id ~ '^[0-9]+$' THEN
+        DELETE FROM analytics.servers AS a WHERE a.id = p_server_id::bigint AND a.tenant_id = v_server.brand_id;
+    END IF;
+
+    DELETE FROM public.discord_server_configs AS s WHERE s.server_id = p_server_id;
+    DELETE FROM public.discord_audit_log AS l WHERE l.server_id = p_server_id;
+    GET DIAGNOSTICS v_n = ROW_COUNT;
+    v_counts := v_counts || jsonb_build_object('public.discord_audit_log', v_n);
+
+    -- The purge itself stays on record, under the brand.
+    INSERT INTO public.discord_audit_log (server_id, brand_id, actor_type, actor_id, action, details)
+    VALUES ('brand:' || v_server.brand_id, v_server.brand_id, 'admin', p_actor_id, 'purge_server',
+            jsonb_build_object('server_id', p_server_id, 'deleted', v_counts));
+    RETURN jsonb_build_object('status', 'purged', 'server_id', p_server_id, 'deleted', v_counts);
+END;
+$$;
+
+COMMENT ON FUNCTION resonance.purge_server(text, text) IS
+'Forgets a server that asked to be forgotten: deletes every row of it (config, rules, roles and assignments, stats, streaks, drops and claims, achievements, goals, KPI configs and snapshots, report schedules, audit log, the engine''s rollups, decisions, dedup, cooldowns, outbox and the analytics warehouse rows of the guild), orphans included; the money ledger keeps its transactions (balances are the members'') with server_id cleared. Only an unlinked server (is_active false; unlinking is the soft state change that keeps history). The purge is recorded in the audit log under brand:<brand_id> with the acting admin. Returns {"status":"purged","deleted":{table: rows}}. Raises RS001 (unknown server), RS010 (server still linked), RS301 (no actor).';
+
+REVOKE ALL ON FUNCTION resonance.purge_server(text, text) FROM public, anon, authenticated;
+GRANT EXECUTE ON FUNCTION resonance.purge_server(text, text) TO service_role;

@@ -1,7 +1,7 @@
 -- The audit trail: a generic trigger on every configuration table, and the actor setting that
 -- service functions put in the transaction (resonance.actor_type / resonance.actor_id).
 
-CREATE OR REPLACE FUNCTION resonance.set_actor(p_actor_type text, p_actor_id text)
+CREATE OR REPLACE FUNCTION resonance.set_actor(p_actor_type text, p_actor_id text, p_is_test boolean DEFAULT NULL)
 RETURNS void
 LANGUAGE plpgsql
 SET search_path = ''
@@ -11,15 +11,18 @@ BEGIN
         RAISE EXCEPTION 'actor type must be admin, bot, system or user, got %', p_actor_type USING ERRCODE = 'RS309';
     END IF;
     PERFORM set_config('resonance.actor_type', p_actor_type, TRUE);
-    PERFORM set_config('resonance.actor_id', coalesce(nullif(btrim(p_actor_id), ''), 'system'), TRUE);
+    PERFORM set_config('resonance.actor_id', coalesce(nullif(btrim(p_actor_id), ''), p_actor_type), TRUE);
+    IF p_is_test IS NOT NULL THEN
+        PERFORM set_config('resonance.is_test', p_is_test::text, TRUE);
+    END IF;
 END;
 $$;
 
-COMMENT ON FUNCTION resonance.set_actor(text, text) IS
-'Names who is acting for the rest of the transaction (transaction-local settings resonance.actor_type and resonance.actor_id), read by the audit trigger. Raises RS309 for an actor type other than admin, bot, system, user.';
+COMMENT ON FUNCTION resonance.set_actor(text, text, boolean) IS
+'Names who is acting for the rest of the transaction (transaction-local settings resonance.actor_type and resonance.actor_id; a blank id becomes the type), read by the audit trigger; p_is_test (when not NULL) marks the transaction''s audit rows as test traffic (resonance.is_test). Admin functions call it with the acting admin''s id (the bot passes the admin''s Discord id). Raises RS309 for an actor type other than admin, bot, system, user.';
 
-REVOKE ALL ON FUNCTION resonance.set_actor(text, text) FROM public, anon, authenticated;
-GRANT EXECUTE ON FUNCTION resonance.set_actor(text, text) TO service_role;
+REVOKE ALL ON FUNCTION resonance.set_actor(text, text, boolean) FROM public, anon, authenticated;
+GRANT EXECUTE ON FUNCTION resonance.set_actor(text, text, boolean) TO service_role;
 
 
 CREATE OR REPLACE FUNCTION resonance.current_actor()
@@ -43,7 +46,11 @@ BEGIN
         IF v_claims ? 'sub' THEN
             RETURN jsonb_build_object('actor_type', 'user', 'actor_id', v_claims ->> 'sub');
         END IF;
-        RETURN jsonb_build_object('actor_type', 'system', 'actor_id', coalesce(v_id, 'system'));
+        -- Nobody named: a pg_cron job is the system; anything else on service_role is the bot.
+        IF current_setting('application_name', TRUE) LIKE 'pg_cron%' THEN
+            RETURN jsonb_build_object('actor_type', 'system', 'actor_id', coalesce(v_id, 'system'));
+        END IF;
+        RETURN jsonb_build_object('actor_type', 'bot', 'actor_id', coalesce(v_id, 'bot'));
     END IF;
     IF v_type NOT IN ('admin', 'bot', 'system', 'user') THEN
         v_type := 'system';
@@ -53,7 +60,7 @@ END;
 $$;
 
 COMMENT ON FUNCTION resonance.current_actor() IS
-'{"actor_type","actor_id"} of the transaction: the resonance.actor_* settings; else a JWT subject (Partner Portal) as user; else system/system.';
+'{"actor_type","actor_id"} of the transaction: the resonance.actor_* settings (resonance.set_actor, which admin functions call with the acting admin); else a JWT subject (Partner Portal) as user; else system/system for a pg_cron job and bot/bot for anything else (the bot''s own changes).';
 
 REVOKE ALL ON FUNCTION resonance.current_actor() FROM public, anon, authenticated;
 GRANT EXECUTE ON FUNCTION resonance.current_actor() TO service_role;

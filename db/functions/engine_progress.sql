@@ -56,6 +56,15 @@ BEGIN
             UPDATE public.discord_user_achievements AS ua
             SET claimed_at = v_at
             WHERE ua.server_id = p_server_id AND ua.discord_user_id = p_user_id AND ua.achievement_id = v_done.achievement_id;
+            PERFORM resonance.announce(
+                p_server_id,
+                jsonb_build_object(
+                    'type', 'achievement_completed', 'user_id', p_user_id, 'achievement_id', v_done.achievement_id,
+                    'name', v_done.name, 'reward_amount', v_done.reward_amount,
+                    'content', format('<@%s> completed the achievement %s!', p_user_id, v_done.name)
+                ),
+                format('achievement_completed:%s:%s', v_done.achievement_id, p_user_id)
+            );
         END LOOP;
     END IF;
 
@@ -84,12 +93,14 @@ DECLARE
     v_value numeric;
 BEGIN
     IF p_goal.goal_type = 'users' THEN
-        SELECT count(*) INTO v_value FROM public.discord_user_stats AS st WHERE st.server_id = p_goal.server_id;
+        SELECT count(*) INTO v_value FROM public.discord_user_stats AS st
+        WHERE st.server_id = p_goal.server_id AND st.first_seen_at >= coalesce(p_goal.starts_at, p_goal.created_at, '-infinity');
     ELSIF p_goal.goal_type = 'dau' THEN
         SELECT count(*) INTO v_value FROM resonance.daily_activity AS da
-        WHERE da.server_id = p_goal.server_id AND da.activity_date = (p_at AT TIME ZONE 'UTC')::date;
+        WHERE da.server_id = p_goal.server_id AND da.activity_date = (p_at AT TIME ZONE 'UTC')::date AND da.actions > 0;
     ELSIF p_goal.goal_type = 'rsnc_distributed' THEN
-        SELECT coalesce(sum(st.rsnc_earned), 0) INTO v_value FROM public.discord_user_stats AS st WHERE st.server_id = p_goal.server_id;
+        SELECT coalesce(sum(l.amount), 0) INTO v_value FROM resonance.reward_ledger AS l
+        WHERE l.server_id = p_goal.server_id AND l.occurred_at >= coalesce(p_goal.starts_at, p_goal.created_at, '-infinity');
     ELSIF p_goal.goal_type = 'custom' AND p_goal.custom_function IS NOT NULL
         AND to_regprocedure(p_goal.custom_function || '(text)') IS NOT NULL THEN
         -- The name is constrained to resonance.goal_[a-z0-9_]+ by a CHECK: no injection possible.
@@ -101,7 +112,7 @@ END;
 $$;
 
 COMMENT ON FUNCTION resonance.goal_value(public.discord_community_goals, timestamptz) IS
-'The current value of a community goal: users = members seen in the server; dau = members active on the UTC day of p_at; rsnc_distributed = RSNC earned in the server; custom = custom_function(server_id) (a resonance.goal_* function); NULL when it cannot be computed.';
+'The current value of a community goal, counted from its starts_at (default its creation): users = members first seen in the server since; dau = members who took an action on the UTC day of p_at (rewards alone are not activity); rsnc_distributed = RSNC rewarded in the server since (reward decisions); custom = custom_function(server_id) (a resonance.goal_* function); NULL when it cannot be computed.';
 
 REVOKE ALL ON FUNCTION resonance.goal_value(public.discord_community_goals, timestamptz) FROM public, anon, authenticated;
 GRANT EXECUTE ON FUNCTION resonance.goal_value(public.discord_community_goals, timestamptz) TO service_role;
@@ -117,7 +128,6 @@ DECLARE
     v_day date := (coalesce(p_at, now()) AT TIME ZONE 'UTC')::date;
     v_throttle interval;
     v_goal public.discord_community_goals;
-    v_value numeric;
     v_completed integer := 0;
 BEGIN
     IF p_skip_locked THEN
@@ -135,6 +145,7 @@ BEGIN
             FROM public.discord_community_goals AS g
             WHERE g.server_id = p_server_id
                 AND g.completed_at IS NULL
+                AND g.failed_at IS NULL
                 AND (g.deadline IS NULL OR g.deadline >= v_day)
                 AND (g.refreshed_at IS NULL OR g.refreshed_at <= clock_timestamp() - v_throttle)
             ORDER BY g.goal_id
@@ -145,11 +156,17 @@ BEGIN
         RETURN v_completed;
     END IF;
 
+    -- A goal past its deadline without reaching its target is closed as failed, once.
+    UPDATE public.discord_community_goals AS g
+    SET failed_at = v_at
+    WHERE g.server_id = p_server_id AND g.completed_at IS NULL AND g.failed_at IS NULL AND g.deadline < v_day;
+
     FOR v_goal IN
         SELECT g.*
         FROM public.discord_community_goals AS g
         WHERE g.server_id = p_server_id
             AND g.completed_at IS NULL
+            AND g.failed_at IS NULL
             AND (g.deadline IS NULL OR g.deadline >= v_day)
         ORDER BY g.goal_id
         FOR UPDATE
@@ -161,7 +178,7 @@ END;
 $$;
 
 COMMENT ON FUNCTION resonance.refresh_goals(text, timestamptz, boolean) IS
-'Recomputes current_value of the server''s open community goals (not completed, deadline not passed) and sets completed_at once when it reaches target_value. Rows are locked in goal id order. With p_skip_locked (the per-reward path, from evaluate_progress) a goal another transaction holds is skipped rather than waited for, and a goal refreshed less than config_metadata.goals.refresh_seconds (default 5, wall clock) ago is left alone, so rewards never queue on a goal row and large servers do not recount per reward; resonance.refresh_all_goals (every minute) and any call without p_skip_locked catch up. Returns the number of goals completed by this call.';
+'Recomputes current_value of the server''s open community goals (not completed, not failed, deadline not passed) and sets completed_at once when it reaches target_value (and queues the announcement, resonance.announce); without p_skip_locked it first closes as failed (failed_at) every open goal whose deadline passed. Rows are locked in goal id order. With p_skip_locked (the per-reward path, from evaluate_progress) a goal another transaction holds is skipped rather than waited for, and a goal refreshed less than config_metadata.goals.refresh_seconds (default 5, wall clock) ago is left alone, so rewards never queue on a goal row and large servers do not recount per reward; resonance.refresh_all_goals (every minute) and any call without p_skip_locked catch up. Returns the number of goals completed by this call.';
 
 REVOKE ALL ON FUNCTION resonance.refresh_goals(text, timestamptz, boolean) FROM public, anon, authenticated;
 GRANT EXECUTE ON FUNCTION resonance.refresh_goals(text, timestamptz, boolean) TO service_role;
@@ -182,8 +199,20 @@ BEGIN
     SET current_value = v_value,
         refreshed_at = clock_timestamp(),
         completed_at = CASE WHEN v_value >= g.target_value THEN p_at END
-    WHERE g.goal_id = p_goal.goal_id AND g.completed_at IS NULL;
-    RETURN CASE WHEN FOUND AND v_value >= p_goal.target_value THEN 1 ELSE 0 END;
+    WHERE g.goal_id = p_goal.goal_id AND g.completed_at IS NULL AND g.failed_at IS NULL;
+    IF FOUND AND v_value >= p_goal.target_value THEN
+        PERFORM resonance.announce(
+            p_goal.server_id,
+            jsonb_build_object(
+                'type', 'goal_completed', 'goal_id', p_goal.goal_id, 'name', p_goal.name, 'goal_type', p_goal.goal_type,
+                'target_value', p_goal.target_value, 'current_value', v_value,
+                'content', format('Community goal reached: %s (%s of %s)!', p_goal.name, v_value, p_goal.target_value)
+            ),
+            format('goal_completed:%s', p_goal.goal_id)
+        );
+        RETURN 1;
+    END IF;
+    RETURN 0;
 END;
 $$;
 
@@ -223,3 +252,33 @@ COMMENT ON FUNCTION resonance.refresh_all_goals(timestamptz) IS
 
 REVOKE ALL ON FUNCTION resonance.refresh_all_goals(timestamptz) FROM public, anon, authenticated;
 GRANT EXECUTE ON FUNCTION resonance.refresh_all_goals(timestamptz) TO service_role;
+
+
+CREATE OR REPLACE FUNCTION resonance.announce(p_server_id text, p_payload jsonb, p_dedup_key text)
+RETURNS boolean
+LANGUAGE plpgsql
+SET search_path = ''
+AS $$
+DECLARE
+    v_channel text;
+BEGIN
+    SELECT coalesce(
+        s.config_metadata -> 'announcements' ->> 'channel_id',
+        s.config_metadata ->> 'announcement_channel_id',
+        s.config_metadata ->> 'system_channel_id'
+    )
+    INTO v_channel
+    FROM public.discord_server_configs AS s WHERE s.server_id = p_server_id;
+    IF v_channel IS NULL THEN
+        RETURN FALSE;
+    END IF;
+    PERFORM resonance.enqueue_outbox(p_server_id, 'send_message', p_payload || jsonb_build_object('channel_id', v_channel), p_dedup_key);
+    RETURN TRUE;
+END;
+$$;
+
+COMMENT ON FUNCTION resonance.announce(text, jsonb, text) IS
+'Queues an announcement (outbox send_message, deduplicated by p_dedup_key) in the server''s announcement channel: config_metadata.announcements.channel_id, else config_metadata.announcement_channel_id, else config_metadata.system_channel_id. Returns false (nothing queued) when the server configures none. Used for completed achievements and community goals.';
+
+REVOKE ALL ON FUNCTION resonance.announce(text, jsonb, text) FROM public, anon, authenticated;
+GRANT EXECUTE ON FUNCTION resonance.announce(text, jsonb, text) TO service_role;

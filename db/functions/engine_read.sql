@@ -83,6 +83,30 @@ REVOKE ALL ON FUNCTION resonance.leaderboard(text, text, integer, timestamptz) F
 GRANT EXECUTE ON FUNCTION resonance.leaderboard(text, text, integer, timestamptz) TO service_role;
 
 
+CREATE OR REPLACE FUNCTION resonance.streak_as_of(p_current_streak integer, p_last_checkin timestamptz, p_at timestamptz)
+RETURNS integer
+LANGUAGE plpgsql
+IMMUTABLE
+SET search_path = ''
+AS $$
+BEGIN
+    -- Alive while the last check-in is today or yesterday (UTC); 0 once a UTC day was missed.
+    RETURN CASE
+        WHEN p_last_checkin IS NOT NULL
+            AND (p_last_checkin AT TIME ZONE 'UTC')::date >= (p_at AT TIME ZONE 'UTC')::date - 1
+            THEN coalesce(p_current_streak, 0)
+        ELSE 0
+    END;
+END;
+$$;
+
+COMMENT ON FUNCTION resonance.streak_as_of(integer, timestamptz, timestamptz) IS
+'The streak as a member sees it at p_at: the stored current_streak while the last check-in is on p_at''s UTC day or the day before, else 0 (a UTC day was missed). discord_user_streaks keeps the stored value; stats, milestones and reports show this one.';
+
+REVOKE ALL ON FUNCTION resonance.streak_as_of(integer, timestamptz, timestamptz) FROM public, anon, authenticated;
+GRANT EXECUTE ON FUNCTION resonance.streak_as_of(integer, timestamptz, timestamptz) TO service_role;
+
+
 CREATE OR REPLACE FUNCTION resonance.member_stats(p_server_id text, p_user_id text)
 RETURNS jsonb
 LANGUAGE plpgsql
@@ -113,7 +137,8 @@ BEGIN
         'rsnc_earned', coalesce(v_stats.rsnc_earned, 0),
         'first_seen_at', v_stats.first_seen_at,
         'last_active_at', v_stats.last_active_at,
-        'current_streak', coalesce(v_streak.current_streak, 0),
+        'current_streak', resonance.streak_as_of(v_streak.current_streak, v_streak.last_checkin, now()),
+        'stored_streak', coalesce(v_streak.current_streak, 0),
         'longest_streak', coalesce(v_streak.longest_streak, 0),
         'last_checkin', v_streak.last_checkin,
         'balance', coalesce((
@@ -133,7 +158,7 @@ END;
 $$;
 
 COMMENT ON FUNCTION resonance.member_stats(text, text) IS
-'A member''s card: counters (messages_count, voice_minutes, reactions_given = reactions_count, reactions_received, rsnc_earned), first seen / last active, streaks, RSNC balance (the ledger''s, across servers), all-time rank (NULL before earning) and achievements completed; zeros and "known": false for a member never seen. Raises RS001, RS301.';
+'A member''s card: counters (messages_count, voice_minutes, reactions_given = reactions_count, reactions_received, rsnc_earned), first seen / last active, streaks (current_streak as of today: 0 once a UTC day was missed; stored_streak the stored value), RSNC balance (the ledger''s, across servers), all-time rank (NULL before earning) and achievements completed; zeros and "known": false for a member never seen. Raises RS001, RS301.';
 
 REVOKE ALL ON FUNCTION resonance.member_stats(text, text) FROM public, anon, authenticated;
 GRANT EXECUTE ON FUNCTION resonance.member_stats(text, text) TO service_role;
@@ -185,27 +210,41 @@ RETURNS TABLE (
     current_value numeric,
     percent numeric,
     deadline date,
-    completed_at timestamptz
+    completed_at timestamptz,
+    status text,
+    starts_at timestamptz,
+    failed_at timestamptz
 )
 LANGUAGE plpgsql
 STABLE
 SET search_path = ''
 AS $$
+DECLARE
+    v_today date := (now() AT TIME ZONE 'UTC')::date;
 BEGIN
     PERFORM resonance.server_brand(p_server_id);
     RETURN QUERY
     SELECT
         g.goal_id, g.name, g.goal_type, g.target_value, coalesce(g.current_value, 0),
         least(100, round(100 * coalesce(g.current_value, 0) / g.target_value, 1)),
-        g.deadline, g.completed_at
+        g.deadline, g.completed_at,
+        CASE
+            WHEN g.completed_at IS NOT NULL THEN 'completed'
+            WHEN g.failed_at IS NOT NULL OR g.deadline < v_today THEN 'failed'
+            ELSE 'open'
+        END,
+        g.starts_at,
+        g.failed_at
     FROM public.discord_community_goals AS g
     WHERE g.server_id = p_server_id
-    ORDER BY g.completed_at IS NOT NULL, g.deadline NULLS LAST, g.created_at;
+    ORDER BY
+        CASE WHEN g.completed_at IS NOT NULL THEN 1 WHEN g.failed_at IS NOT NULL OR g.deadline < v_today THEN 2 ELSE 0 END,
+        g.deadline NULLS LAST, g.created_at;
 END;
 $$;
 
 COMMENT ON FUNCTION resonance.list_goals(text) IS
-'The server''s community goals with current value and percent of target (capped at 100); open goals first. Values are as last refreshed (every reward refreshes them; resonance.refresh_goals forces it). Raises RS001.';
+'The server''s community goals with current value and percent of target (capped at 100) and status open, completed or failed (deadline passed without reaching the target; failed_at once the job closed it); open goals first, then completed, then failed. Goals count from starts_at. Values are as last refreshed (every reward refreshes them; resonance.refresh_goals forces it). Raises RS001.';
 
 REVOKE ALL ON FUNCTION resonance.list_goals(text) FROM public, anon, authenticated;
 GRANT EXECUTE ON FUNCTION resonance.list_goals(text) TO service_role;

@@ -1,5 +1,5 @@
 -- Rule evaluation shared by every event function: role effects, channel and trigger matching,
--- and paying one rule (access, cap, cooldown, amount, apply_reward).
+-- the one rule lookup (event_rules) and deciding one rule (access, cap, cooldown, amount).
 
 CREATE OR REPLACE FUNCTION resonance.role_effects(p_server_id text, p_role_ids text[])
 RETURNS jsonb
@@ -76,7 +76,30 @@ REVOKE ALL ON FUNCTION resonance.json_text_list(jsonb) FROM public, anon, authen
 GRANT EXECUTE ON FUNCTION resonance.json_text_list(jsonb) TO service_role;
 
 
-CREATE OR REPLACE FUNCTION resonance.rule_channel_ok(p_rule public.monitoring_rules, p_channel_id text)
+CREATE OR REPLACE FUNCTION resonance.channel_listed(p_list text[], p_channel_id text, p_channel_name text)
+RETURNS boolean
+LANGUAGE sql
+IMMUTABLE
+SET search_path = ''
+AS $$
+    -- An entry names a channel by id, or by name (case-insensitive, an optional leading '#').
+    SELECT (p_channel_id IS NOT NULL AND p_channel_id = ANY(p_list))
+        OR (
+            p_channel_name IS NOT NULL
+            AND lower(ltrim(p_channel_name, '#')) = ANY(ARRAY(SELECT lower(ltrim(e, '#')) FROM unnest(p_list) AS e))
+        )
+$$;
+
+COMMENT ON FUNCTION resonance.channel_listed(text[], text, text) IS
+'Whether a channel list of a rule names this channel: an entry equal to the channel id, or to the channel''s name (case-insensitive, a leading # ignored), so rules written with names (the seed''s {"channels": ["gm-channel"]}) keep working once the bot knows ids.';
+
+REVOKE ALL ON FUNCTION resonance.channel_listed(text[], text, text) FROM public, anon, authenticated;
+GRANT EXECUTE ON FUNCTION resonance.channel_listed(text[], text, text) TO service_role;
+
+
+CREATE OR REPLACE FUNCTION resonance.rule_channel_ok(
+    p_rule public.monitoring_rules, p_channel_id text, p_channel_name text DEFAULT NULL
+)
 RETURNS boolean
 LANGUAGE plpgsql
 IMMUTABLE
@@ -106,34 +129,36 @@ BEGIN
     END IF;
     v_trigger_channels := resonance.json_text_list(p_rule.detection_config -> 'channels');
 
-    IF p_channel_id IS NOT NULL AND p_channel_id = ANY(coalesce(v_excluded, '{}')) THEN
+    IF coalesce(cardinality(v_excluded), 0) > 0 AND resonance.channel_listed(v_excluded, p_channel_id, p_channel_name) THEN
         RETURN FALSE;
     END IF;
-    IF coalesce(cardinality(v_allowed), 0) > 0 AND (p_channel_id IS NULL OR NOT p_channel_id = ANY(v_allowed)) THEN
+    IF coalesce(cardinality(v_allowed), 0) > 0 AND NOT resonance.channel_listed(v_allowed, p_channel_id, p_channel_name) THEN
         RETURN FALSE;
     END IF;
     IF coalesce(cardinality(v_trigger_channels), 0) > 0
-        AND (p_channel_id IS NULL OR NOT p_channel_id = ANY(v_trigger_channels)) THEN
+        AND NOT resonance.channel_listed(v_trigger_channels, p_channel_id, p_channel_name) THEN
         RETURN FALSE;
     END IF;
     RETURN TRUE;
 END;
 $$;
 
-COMMENT ON FUNCTION resonance.rule_channel_ok(public.monitoring_rules, text) IS
-'Channel constraints of a rule: channel_constraints as an array of channel ids, or {"channels"|"allowed": [...], "excluded"|"blocked": [...]}; detection_config.channels further restricts. An empty list allows every channel; a rule restricted to channels never matches an event without a channel.';
+COMMENT ON FUNCTION resonance.rule_channel_ok(public.monitoring_rules, text, text) IS
+'Channel constraints of a rule: channel_constraints as an array of channels, or {"channels"|"allowed": [...], "excluded"|"blocked": [...]}; detection_config.channels further restricts. Each entry is a channel id or a channel name (resonance.channel_listed: the event''s p_channel_name, case-insensitive, leading # ignored). An empty list allows every channel; a rule restricted to channels never matches an event without a channel.';
 
-REVOKE ALL ON FUNCTION resonance.rule_channel_ok(public.monitoring_rules, text) FROM public, anon, authenticated;
-GRANT EXECUTE ON FUNCTION resonance.rule_channel_ok(public.monitoring_rules, text) TO service_role;
+REVOKE ALL ON FUNCTION resonance.rule_channel_ok(public.monitoring_rules, text, text) FROM public, anon, authenticated;
+GRANT EXECUTE ON FUNCTION resonance.rule_channel_ok(public.monitoring_rules, text, text) TO service_role;
 
 
 CREATE OR REPLACE FUNCTION resonance.rule_trigger(p_rule public.monitoring_rules)
 RETURNS text
-LANGUAGE sql
+LANGUAGE plpgsql
 IMMUTABLE
 SET search_path = ''
 AS $$
-    SELECT coalesce(
+BEGIN
+    -- plpgsql, one expression: evaluated without a statement of its own (it runs for every rule of every event).
+    RETURN coalesce(
         p_rule.detection_config ->> 'trigger',
         CASE
             WHEN p_rule.detection_method LIKE '%gateway_keyword%' THEN 'keyword'
@@ -148,7 +173,8 @@ AS $$
             WHEN 'reaction_count' THEN 'reaction_count'
         END,
         'channel'
-    )
+    );
+END;
 $$;
 
 COMMENT ON FUNCTION resonance.rule_trigger(public.monitoring_rules) IS
@@ -194,7 +220,38 @@ REVOKE ALL ON FUNCTION resonance.content_matches(public.monitoring_rules, text) 
 GRANT EXECUTE ON FUNCTION resonance.content_matches(public.monitoring_rules, text) TO service_role;
 
 
-CREATE OR REPLACE FUNCTION resonance.pay_rule(
+CREATE OR REPLACE FUNCTION resonance.event_rules(p_server_id text, p_brand_id text, p_event_types text[], p_triggers text[] DEFAULT '{}')
+RETURNS SETOF public.monitoring_rules
+LANGUAGE sql
+STABLE
+SET search_path = ''
+AS $$
+    -- The one rule lookup of every event: the server's enabled rules of these event types (or
+    -- detection triggers), and the brand's (server_id NULL) for each event type the server has no
+    -- enabled rule of: a server rule REPLACES the brand's rule of its event type.
+    SELECT r.*
+    FROM public.monitoring_rules AS r
+    WHERE r.is_enabled
+        AND (r.server_id = p_server_id OR (r.server_id IS NULL AND r.brand_id = p_brand_id))
+        AND (r.event_type = ANY(p_event_types) OR r.detection_config ->> 'trigger' = ANY(p_triggers))
+        AND (
+            r.server_id IS NOT NULL
+            OR NOT EXISTS (
+                SELECT FROM public.monitoring_rules AS s
+                WHERE s.server_id = p_server_id AND s.event_type = r.event_type AND s.is_enabled
+            )
+        )
+    ORDER BY r.id
+$$;
+
+COMMENT ON FUNCTION resonance.event_rules(text, text, text[], text[]) IS
+'The rules an event of a server is matched against (the one rule lookup of the event skeleton): enabled rules of the server or of its brand (server_id NULL) whose event_type is one of p_event_types or whose detection_config.trigger is one of p_triggers, in rule id order. Precedence: an enabled server rule of an event type replaces the brand''s rules of that event type for that server (other servers of the brand keep the brand rule).';
+
+REVOKE ALL ON FUNCTION resonance.event_rules(text, text, text[], text[]) FROM public, anon, authenticated;
+GRANT EXECUTE ON FUNCTION resonance.event_rules(text, text, text[], text[]) TO service_role;
+
+
+CREATE OR REPLACE FUNCTION resonance.decide_rule(
     p_rule public.monitoring_rules,
     p_server_id text,
     p_user_id text,
@@ -216,9 +273,7 @@ DECLARE
     v_base numeric := coalesce(p_base, p_rule.reward_amount, 0);
     v_multiplier numeric := coalesce((p_effects ->> 'multiplier')::numeric, 1);
     v_bonus numeric := coalesce((p_effects ->> 'bonus_flat')::numeric, 0);
-    v_amount numeric;
     v_hit integer;
-    v_result jsonb;
 BEGIN
     IF v_requires_access
         AND NOT coalesce((p_effects ->> 'event_access_all')::boolean, FALSE)
@@ -276,77 +331,25 @@ BEGIN
         END IF;
     END IF;
 
-    v_amount := round(v_base * v_multiplier + CASE WHEN v_base > 0 THEN v_bonus ELSE 0 END, 0);
-    v_result := resonance.apply_reward(
-        p_server_id, p_user_id, p_rule.event_type, p_source_id, v_amount, p_at, p_rule.id,
-        p_details || jsonb_build_object('base', v_base, 'multiplier', v_multiplier, 'bonus_flat', v_bonus)
-    );
+    IF NOT v_base > 0 THEN
+        v_bonus := 0;
+    END IF;
+    -- A decision to pay: the event's closing (resonance.close_event) writes every decision of the
+    -- event, with its money, in one statement.
     RETURN jsonb_build_object(
-        'rule_id', p_rule.id, 'event_type', p_rule.event_type, 'status', v_result ->> 'status',
-        'amount', coalesce((v_result ->> 'amount')::numeric, 0), 'base', v_base,
-        'multiplier', v_multiplier, 'bonus_flat', CASE WHEN v_base > 0 THEN v_bonus ELSE 0 END
+        'rule_id', p_rule.id, 'event_type', p_rule.event_type, 'status', 'pay',
+        'amount', round(v_base * v_multiplier + v_bonus, 0), 'base', v_base,
+        'multiplier', v_multiplier, 'bonus_flat', v_bonus, 'payee', p_user_id, 'source_id', p_source_id,
+        'details', p_details || jsonb_build_object('base', v_base, 'multiplier', v_multiplier, 'bonus_flat', v_bonus)
     );
 END;
 $$;
 
-COMMENT ON FUNCTION resonance.pay_rule(public.monitoring_rules, text, text, text, timestamptz, jsonb, numeric, jsonb) IS
-'Pays one matched rule to a member: event_access gate (rule_metadata.requires_event_access: only holders of a role granting the event type or rule id) -> no_access; max_claims_per_user per claims_period (lifetime|day|week, UTC) by a guarded upsert -> cap_reached; cooldown_hours shortened by the largest cooldown_reduction, by a guarded upsert -> cooldown; then amount = round(base * largest multiplier + sum of bonus_flat) (bonus only when base > 0) through resonance.apply_reward -> rewarded or duplicate.';
+COMMENT ON FUNCTION resonance.decide_rule(public.monitoring_rules, text, text, text, timestamptz, jsonb, numeric, jsonb) IS
+'Decides one matched rule for a member (pays nothing itself): event_access gate (rule_metadata.requires_event_access: only holders of a role granting the event type or rule id) -> no_access; max_claims_per_user per claims_period (lifetime|day|week, UTC) by a guarded upsert -> cap_reached; cooldown_hours shortened by the largest cooldown_reduction, by a guarded upsert -> cooldown; else {"status":"pay"} with amount = round(base * largest multiplier + sum of bonus_flat) (bonus only when base > 0), member, source_id and details, which resonance.close_event turns into rewarded or duplicate.';
 
-REVOKE ALL ON FUNCTION resonance.pay_rule(public.monitoring_rules, text, text, text, timestamptz, jsonb, numeric, jsonb) FROM public, anon, authenticated;
-GRANT EXECUTE ON FUNCTION resonance.pay_rule(public.monitoring_rules, text, text, text, timestamptz, jsonb, numeric, jsonb) TO service_role;
-
-
-CREATE OR REPLACE FUNCTION resonance.touch_member(
-    p_server_id text,
-    p_user_id text,
-    p_at timestamptz,
-    p_messages integer DEFAULT 0,
-    p_voice_minutes integer DEFAULT 0,
-    p_reactions_given integer DEFAULT 0,
-    p_reactions_received integer DEFAULT 0,
-    p_checkins integer DEFAULT 0
-)
-RETURNS void
-LANGUAGE plpgsql
-SET search_path = ''
-AS $$
-BEGIN
-    INSERT INTO public.discord_user_stats AS st (
-        server_id, discord_user_id, messages_count, voice_minutes, reactions_count, reactions_received, first_seen_at, last_active_at
-    )
-    VALUES (p_server_id, p_user_id, p_messages, p_voice_minutes, p_reactions_given, p_reactions_received, p_at, p_at)
-    ON CONFLICT (server_id, discord_user_id) DO UPDATE
-    SET messages_count = st.messages_count + excluded.messages_count,
-        voice_minutes = st.voice_minutes + excluded.voice_minutes,
-        reactions_count = st.reactions_count + excluded.reactions_count,
-        reactions_received = st.reactions_received + excluded.reactions_received,
-        first_seen_at = least(st.first_seen_at, excluded.first_seen_at),
-        last_active_at = greatest(st.last_active_at, excluded.last_active_at);
-
-    INSERT INTO resonance.daily_activity AS da (
-        server_id, activity_date, discord_user_id, messages_count, voice_minutes, reactions_given, reactions_received, checkins,
-        first_event_at, last_event_at
-    )
-    VALUES (
-        p_server_id, (p_at AT TIME ZONE 'UTC')::date, p_user_id, p_messages, p_voice_minutes, p_reactions_given,
-        p_reactions_received, p_checkins, p_at, p_at
-    )
-    ON CONFLICT (server_id, activity_date, discord_user_id) DO UPDATE
-    SET messages_count = da.messages_count + excluded.messages_count,
-        voice_minutes = da.voice_minutes + excluded.voice_minutes,
-        reactions_given = da.reactions_given + excluded.reactions_given,
-        reactions_received = da.reactions_received + excluded.reactions_received,
-        checkins = da.checkins + excluded.checkins,
-        first_event_at = least(da.first_event_at, excluded.first_event_at),
-        last_event_at = greatest(da.last_event_at, excluded.last_event_at);
-END;
-$$;
-
-COMMENT ON FUNCTION resonance.touch_member(text, text, timestamptz, integer, integer, integer, integer, integer) IS
-'Adds to a member''s counters (discord_user_stats: messages_count, voice_minutes, reactions_count, reactions_received, first_seen_at, last_active_at) and to their row of the UTC day in resonance.daily_activity. Only per-member rows: no per-server hot row.';
-
-REVOKE ALL ON FUNCTION resonance.touch_member(text, text, timestamptz, integer, integer, integer, integer, integer) FROM public, anon, authenticated;
-GRANT EXECUTE ON FUNCTION resonance.touch_member(text, text, timestamptz, integer, integer, integer, integer, integer) TO service_role;
+REVOKE ALL ON FUNCTION resonance.decide_rule(public.monitoring_rules, text, text, text, timestamptz, jsonb, numeric, jsonb) FROM public, anon, authenticated;
+GRANT EXECUTE ON FUNCTION resonance.decide_rule(public.monitoring_rules, text, text, text, timestamptz, jsonb, numeric, jsonb) TO service_role;
 
 
 CREATE OR REPLACE FUNCTION resonance.server_brand(p_server_id text)
@@ -370,31 +373,6 @@ COMMENT ON FUNCTION resonance.server_brand(text) IS 'The brand funding a server;
 
 REVOKE ALL ON FUNCTION resonance.server_brand(text) FROM public, anon, authenticated;
 GRANT EXECUTE ON FUNCTION resonance.server_brand(text) TO service_role;
-
-
-CREATE OR REPLACE FUNCTION resonance.active_server_brand(p_server_id text)
-RETURNS text
-LANGUAGE plpgsql
-STABLE
-SET search_path = ''
-AS $$
-DECLARE
-    v_brand_id text;
-    v_active boolean;
-BEGIN
-    SELECT s.brand_id, s.is_active INTO v_brand_id, v_active
-    FROM public.discord_server_configs AS s WHERE s.server_id = p_server_id;
-    IF v_brand_id IS NULL THEN
-        RAISE EXCEPTION 'unknown server %', p_server_id USING ERRCODE = 'RS001';
-    END IF;
-    RETURN CASE WHEN v_active THEN v_brand_id END;
-END;
-$$;
-
-COMMENT ON FUNCTION resonance.active_server_brand(text) IS 'The brand funding a server, or NULL when the server is not active (is_active false: its events earn and count nothing, status inactive); raises RS001 for an unknown server.';
-
-REVOKE ALL ON FUNCTION resonance.active_server_brand(text) FROM public, anon, authenticated;
-GRANT EXECUTE ON FUNCTION resonance.active_server_brand(text) TO service_role;
 
 
 CREATE OR REPLACE FUNCTION resonance.require_text(p_name text, p_value text)

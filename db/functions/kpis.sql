@@ -21,7 +21,7 @@ REVOKE ALL ON FUNCTION resonance.kpi_metrics() FROM public, anon, authenticated;
 GRANT EXECUTE ON FUNCTION resonance.kpi_metrics() TO service_role;
 
 
-CREATE OR REPLACE FUNCTION resonance.compute_kpis_for_period(p_server_id text, p_from date, p_to date)
+CREATE OR REPLACE FUNCTION resonance.compute_kpis_reusing(p_server_id text, p_from date, p_to date, p_daily jsonb)
 RETURNS jsonb
 LANGUAGE plpgsql
 STABLE
@@ -45,6 +45,7 @@ DECLARE
     v_pair_base bigint;
     v_cohort bigint;
     v_converted bigint;
+    v_reused boolean := FALSE;
 BEGIN
     IF p_from IS NULL OR p_to IS NULL OR p_from > p_to THEN
         RAISE EXCEPTION 'invalid KPI period % .. %', p_from, p_to USING ERRCODE = 'RS504';
@@ -54,26 +55,24 @@ BEGIN
     v_low := p_to - 2 * v_window + 1;
 
     -- The period's own rows: activity, voice, actions and RSNC per member (one row per member-day).
+    -- (Active = the member took an action that day: resonance.daily_activity.actions > 0; rewards
+    -- alone, such as drips, bonuses and achievements, are not activity but still count as RSNC.)
     WITH period_members AS (
         SELECT
-            count(*) AS active_days,
-            bool_or(da.voice_minutes > 0) AS in_voice,
-            sum(da.messages_count + da.reactions_given + da.checkins + da.drops_claimed) AS actions,
+            count(*) FILTER (WHERE da.actions > 0) AS active_days,
+            bool_or(da.voice_minutes > 0 AND da.actions > 0) AS in_voice,
+            sum(da.actions) AS actions,
             sum(da.rsnc_earned) AS rsnc
         FROM resonance.daily_activity AS da
         WHERE
             da.server_id = p_server_id
             AND da.activity_date BETWEEN p_from AND p_to
-            AND (
-                da.messages_count > 0 OR da.voice_minutes > 0 OR da.reactions_given > 0
-                OR da.checkins > 0 OR da.drops_claimed > 0 OR da.rewards_count > 0
-            )
         GROUP BY da.discord_user_id
     )
 
     SELECT
         coalesce(sum(pm.active_days), 0),
-        count(*),
+        count(*) FILTER (WHERE pm.active_days > 0),
         count(*) FILTER (WHERE pm.in_voice),
         coalesce(sum(pm.actions), 0),
         coalesce(sum(pm.rsnc), 0),
@@ -83,46 +82,50 @@ BEGIN
     INTO v_member_days, v_active, v_voice, v_actions, v_rsnc, v_top
     FROM period_members AS pm;
 
-    -- The comparison windows: one integer mask per member active in p_to - 2w + 1 .. p_to
-    -- (1 = active in the current window, 2 = in the previous one, 4 = in the last 7 days).
-    WITH masks AS (
-        SELECT
-            da.discord_user_id AS member,
-            bit_or(
-                CASE WHEN da.activity_date > p_to - v_window THEN 1 ELSE 2 END
-                | CASE WHEN da.activity_date > p_to - 7 THEN 4 ELSE 0 END
-            ) AS mask
-        FROM resonance.daily_activity AS da
-        WHERE
-            da.server_id = p_server_id
-            AND da.activity_date BETWEEN v_low AND p_to
-            AND (
-                da.messages_count > 0 OR da.voice_minutes > 0 OR da.reactions_given > 0
-                OR da.checkins > 0 OR da.drops_claimed > 0 OR da.rewards_count > 0
-            )
-        GROUP BY da.discord_user_id
-    ),
+    -- The comparison windows. A week's window is the same 7 days as its last day's (w = 7 both):
+    -- weekly_active_users, new_user_conversion and churn_rate are then the daily snapshot's, reused
+    -- instead of read again (p_daily). Otherwise one integer mask per member active in
+    -- p_to - 2w + 1 .. p_to (1 = active in the current window, 2 = in the previous one, 4 = in the last 7 days).
+    IF p_daily IS NOT NULL AND v_window = 7 THEN
+        v_wau := (p_daily ->> 'weekly_active_users')::bigint;
+        v_reused := TRUE;
+    ELSE
+        WITH masks AS (
+            SELECT
+                da.discord_user_id AS member,
+                bit_or(
+                    CASE WHEN da.activity_date > p_to - v_window THEN 1 ELSE 2 END
+                    | CASE WHEN da.activity_date > p_to - 7 THEN 4 ELSE 0 END
+                ) AS mask
+            FROM resonance.daily_activity AS da
+            WHERE
+                da.server_id = p_server_id
+                AND da.activity_date BETWEEN v_low AND p_to
+                AND da.actions > 0
+            GROUP BY da.discord_user_id
+        ),
 
-    cohort AS (
-        SELECT
-            count(*) AS cohort,
-            count(*) FILTER (WHERE m.mask & 1 = 1) AS converted
-        FROM public.discord_user_stats AS st
-        LEFT JOIN masks AS m ON st.discord_user_id = m.member
-        WHERE
-            st.server_id = p_server_id
-            AND st.first_seen_at >= ((p_to - 2 * v_window + 1)::timestamp AT TIME ZONE 'UTC')
-            AND st.first_seen_at < ((p_to - v_window + 1)::timestamp AT TIME ZONE 'UTC')
-    )
+        cohort AS (
+            SELECT
+                count(*) AS cohort,
+                count(*) FILTER (WHERE m.mask & 1 = 1) AS converted
+            FROM public.discord_user_stats AS st
+            LEFT JOIN masks AS m ON st.discord_user_id = m.member
+            WHERE
+                st.server_id = p_server_id
+                AND st.first_seen_at >= ((p_to - 2 * v_window + 1)::timestamp AT TIME ZONE 'UTC')
+                AND st.first_seen_at < ((p_to - v_window + 1)::timestamp AT TIME ZONE 'UTC')
+        )
 
-    SELECT
-        count(*) FILTER (WHERE m.mask & 4 = 4),
-        count(*) FILTER (WHERE m.mask & 2 = 2),
-        count(*) FILTER (WHERE m.mask & 3 = 2),
-        (SELECT c.cohort FROM cohort AS c),
-        (SELECT c.converted FROM cohort AS c)
-    INTO v_wau, v_prev, v_churned, v_cohort, v_converted
-    FROM masks AS m;
+        SELECT
+            count(*) FILTER (WHERE m.mask & 4 = 4),
+            count(*) FILTER (WHERE m.mask & 2 = 2),
+            count(*) FILTER (WHERE m.mask & 3 = 2),
+            (SELECT c.cohort FROM cohort AS c),
+            (SELECT c.converted FROM cohort AS c)
+        INTO v_wau, v_prev, v_churned, v_cohort, v_converted
+        FROM masks AS m;
+    END IF;
 
     -- Check-in pairs (day d-1 and day d, d in the period), read from the check-in rows only.
     SELECT
@@ -147,17 +150,41 @@ BEGIN
         CASE WHEN v_days = 1 THEN to_jsonb(v_member_days) ELSE to_jsonb(round(v_member_days::numeric / v_days, 2)) END,
         'weekly_active_users', v_wau,
         'streak_retention', CASE WHEN v_pair_base > 0 THEN round(v_pairs::numeric / v_pair_base, 4) END,
-        'new_user_conversion', CASE WHEN v_cohort > 0 THEN round(v_converted::numeric / v_cohort, 4) END,
+        'new_user_conversion', CASE
+            WHEN v_reused THEN p_daily -> 'new_user_conversion'
+            WHEN v_cohort > 0 THEN to_jsonb(round(v_converted::numeric / v_cohort, 4))
+            ELSE 'null'::jsonb
+        END,
         'voice_participation', CASE WHEN v_active > 0 THEN round(v_voice::numeric / v_active, 4) END,
         'reward_efficiency', CASE WHEN v_rsnc > 0 THEN round(v_actions / v_rsnc, 4) END,
-        'churn_rate', CASE WHEN v_prev > 0 THEN round(v_churned::numeric / v_prev, 4) END,
+        'churn_rate', CASE
+            WHEN v_reused THEN p_daily -> 'churn_rate'
+            WHEN v_prev > 0 THEN to_jsonb(round(v_churned::numeric / v_prev, 4))
+            ELSE 'null'::jsonb
+        END,
         'top_10_concentration', CASE WHEN v_rsnc > 0 THEN round(v_top / v_rsnc, 4) END
     );
 END;
 $$;
 
+COMMENT ON FUNCTION resonance.compute_kpis_reusing(text, date, date, jsonb) IS
+'The body of resonance.compute_kpis_for_period. With p_daily (the metrics of the day p_to, as computed for its daily snapshot) and a window of 7 days (a period of up to 7 days: a week), weekly_active_users, new_user_conversion and churn_rate are taken from p_daily (the same windows) instead of read from the rollup again; the period''s own metrics are computed from its rows.';
+
+REVOKE ALL ON FUNCTION resonance.compute_kpis_reusing(text, date, date, jsonb) FROM public, anon, authenticated;
+GRANT EXECUTE ON FUNCTION resonance.compute_kpis_reusing(text, date, date, jsonb) TO service_role;
+
+
+CREATE OR REPLACE FUNCTION resonance.compute_kpis_for_period(p_server_id text, p_from date, p_to date)
+RETURNS jsonb
+LANGUAGE sql
+STABLE
+SET search_path = ''
+AS $$
+    SELECT resonance.compute_kpis_reusing(p_server_id, p_from, p_to, NULL)
+$$;
+
 COMMENT ON FUNCTION resonance.compute_kpis_for_period(text, date, date) IS
-'The eight KPIs over the UTC days p_from..p_to (n days; window w = greatest(n, 7)), from resonance.daily_activity and discord_user_stats.first_seen_at. Active on a day = a rollup row with a message, voice minute, reaction given, check-in, drop claim or reward (reactions received alone do not count). daily_active_users: active member-days / n (an integer for one day). weekly_active_users: members active in the 7 days ending p_to. streak_retention: over days d in the period, members who checked in on d-1 and d / members who checked in on d-1. new_user_conversion: of members first seen in [p_to-2w+1, p_to-w], the share active in [p_to-w+1, p_to]. voice_participation: members with voice minutes in the period / members active in the period. reward_efficiency: actions (messages + reactions given + check-ins + drop claims) / RSNC distributed, in the period. churn_rate: of members active in [p_to-2w+1, p_to-w], the share not active in [p_to-w+1, p_to]. top_10_concentration: RSNC earned by the 10 largest earners of the period / all RSNC earned in it. Ratios are rounded to 4 decimals and NULL when the denominator is 0. Raises RS504 for an empty or inverted period.';
+'The eight KPIs over the UTC days p_from..p_to (n days; window w = greatest(n, 7)), from resonance.daily_activity and discord_user_stats.first_seen_at. Active on a day = the member took an action that day (daily_activity.actions > 0: a message, a reaction given, a voice session, a check-in, a drop claim, a custom event whose rule has rule_metadata.is_action); rewards alone (auto_drip, milestone and one-time bonuses, achievement and goal rewards) and reactions received are not activity. daily_active_users: active member-days / n (an integer for one day). weekly_active_users: members active in the 7 days ending p_to. streak_retention: over days d in the period, members who checked in on d-1 and d / members who checked in on d-1. new_user_conversion: of members first seen in [p_to-2w+1, p_to-w], the share active in [p_to-w+1, p_to]. voice_participation: members with voice minutes in the period / members active in the period. reward_efficiency: actions (daily_activity.actions) / RSNC distributed (every reward, drips included), in the period. churn_rate: of members active in [p_to-2w+1, p_to-w], the share not active in [p_to-w+1, p_to]. top_10_concentration: RSNC earned by the 10 largest earners of the period / all RSNC earned in it. Ratios are rounded to 4 decimals and NULL when the denominator is 0. Raises RS504 for an empty or inverted period.';
 
 REVOKE ALL ON FUNCTION resonance.compute_kpis_for_period(text, date, date) FROM public, anon, authenticated;
 GRANT EXECUTE ON FUNCTION resonance.compute_kpis_for_period(text, date, date) TO service_role;
@@ -173,7 +200,7 @@ AS $$
 $$;
 
 COMMENT ON FUNCTION resonance.compute_kpis(text, date) IS
-'The eight KPIs of one server for the UTC day p_day, read from resonance.daily_activity (never raw events). Active = a rollup row with a message, voice minute, reaction given, check-in, drop claim or reward. daily_active_users: members active on p_day. weekly_active_users: members active on at least one of the 7 days p_day-6..p_day. streak_retention: members who checked in on p_day-1 and p_day / members who checked in on p_day-1. new_user_conversion: members first seen (discord_user_stats.first_seen_at) in p_day-13..p_day-7 and active in p_day-6..p_day / members first seen in p_day-13..p_day-7. voice_participation: members with voice minutes on p_day / members active on p_day. reward_efficiency: (messages + reactions given + check-ins + drop claims) on p_day / RSNC distributed on p_day. churn_rate: members active in p_day-13..p_day-7 but not in p_day-6..p_day / members active in p_day-13..p_day-7. top_10_concentration: RSNC earned on p_day by its 10 largest earners / all RSNC earned on p_day. Ratios: 4 decimals, NULL when the denominator is 0. See docs/kpis.md.';
+'The eight KPIs of one server for the UTC day p_day, read from resonance.daily_activity (never raw events). Active = an action that day (daily_activity.actions > 0); rewards alone are not activity. daily_active_users: members active on p_day. weekly_active_users: members active on at least one of the 7 days p_day-6..p_day. streak_retention: members who checked in on p_day-1 and p_day / members who checked in on p_day-1. new_user_conversion: members first seen (discord_user_stats.first_seen_at) in p_day-13..p_day-7 and active in p_day-6..p_day / members first seen in p_day-13..p_day-7. voice_participation: members with voice minutes on p_day / members active on p_day. reward_efficiency: actions on p_day / RSNC distributed on p_day. churn_rate: members active in p_day-13..p_day-7 but not in p_day-6..p_day / members active in p_day-13..p_day-7. top_10_concentration: RSNC earned on p_day by its 10 largest earners / all RSNC earned on p_day. Ratios: 4 decimals, NULL when the denominator is 0. See docs/kpis.md.';
 
 REVOKE ALL ON FUNCTION resonance.compute_kpis(text, date) FROM public, anon, authenticated;
 GRANT EXECUTE ON FUNCTION resonance.compute_kpis(text, date) TO service_role;
@@ -184,16 +211,19 @@ RETURNS void
 LANGUAGE plpgsql
 SET search_path = ''
 AS $$
+DECLARE
+    v_daily jsonb := resonance.compute_kpis(p_server_id, p_day);
 BEGIN
     INSERT INTO public.discord_kpi_snapshots AS s (server_id, snapshot_date, snapshot_type, metrics)
-    VALUES (p_server_id, p_day, 'daily', resonance.compute_kpis(p_server_id, p_day))
+    VALUES (p_server_id, p_day, 'daily', v_daily)
     ON CONFLICT (server_id, snapshot_date, snapshot_type) DO UPDATE
     SET metrics = excluded.metrics, created_at = now();
 
-    -- The last day of an ISO week (Sunday) closes the week Monday..Sunday.
+    -- The last day of an ISO week (Sunday) closes the week Monday..Sunday; its window metrics are
+    -- the day's (the same 7-day windows), so only the week's own rows are read again.
     IF extract(ISODOW FROM p_day) = 7 THEN
         INSERT INTO public.discord_kpi_snapshots AS s (server_id, snapshot_date, snapshot_type, metrics)
-        VALUES (p_server_id, p_day - 6, 'weekly', resonance.compute_kpis_for_period(p_server_id, p_day - 6, p_day))
+        VALUES (p_server_id, p_day - 6, 'weekly', resonance.compute_kpis_reusing(p_server_id, p_day - 6, p_day, v_daily))
         ON CONFLICT (server_id, snapshot_date, snapshot_type) DO UPDATE
         SET metrics = excluded.metrics, created_at = now();
     END IF;
@@ -212,7 +242,7 @@ END;
 $$;
 
 COMMENT ON FUNCTION resonance.snapshot_server_kpis(text, date) IS
-'One server''s KPI snapshots for the UTC day p_day (see resonance.snapshot_kpis): daily, plus weekly on a Sunday and monthly on a month''s last day. Idempotent per server, date and type.';
+'One server''s KPI snapshots for the UTC day p_day (see resonance.snapshot_kpis): daily, plus weekly on a Sunday (reusing the daily''s weekly_active_users, new_user_conversion and churn_rate: the same windows) and monthly on a month''s last day. Idempotent per server, date and type.';
 
 REVOKE ALL ON FUNCTION resonance.snapshot_server_kpis(text, date) FROM public, anon, authenticated;
 GRANT EXECUTE ON FUNCTION resonance.snapshot_server_kpis(text, date) TO service_role;
@@ -256,7 +286,7 @@ END;
 $$;
 
 COMMENT ON FUNCTION resonance.snapshot_kpis(date) IS
-'Snapshots the KPIs of every active server for the UTC day p_day (default: yesterday): a daily snapshot (snapshot_date = p_day); when p_day is a Sunday also a weekly one over Monday..Sunday (snapshot_date = that Monday); when p_day is the last day of its month also a monthly one over the calendar month (snapshot_date = the 1st). Idempotent per server, date and type: a rerun replaces the metrics. Server by server in subtransactions: a failing server is logged in public.discord_job_errors (job kpi_snapshot) and the others go on; its missed days are snapshotted by the first run that succeeds for it. Returns the number of servers snapshotted.';
+'Snapshots the KPIs of every active server for the UTC day p_day (default: yesterday): a daily snapshot (snapshot_date = p_day); when p_day is a Sunday also a weekly one over Monday..Sunday (snapshot_date = that Monday), reusing the daily snapshot''s weekly_active_users, new_user_conversion and churn_rate (the same 7-day windows) instead of reading the rollup for them again; when p_day is the last day of its month also a monthly one over the calendar month (snapshot_date = the 1st). Idempotent per server, date and type: a rerun replaces the metrics. Server by server in subtransactions: a failing server is logged in public.discord_job_errors (job kpi_snapshot) and the others go on; its missed days are snapshotted by the first run that succeeds for it. Returns the number of servers snapshotted.';
 
 REVOKE ALL ON FUNCTION resonance.snapshot_kpis(date) FROM public, anon, authenticated;
 GRANT EXECUTE ON FUNCTION resonance.snapshot_kpis(date) TO service_role;
@@ -296,7 +326,9 @@ CREATE OR REPLACE FUNCTION resonance.set_kpi_target(
     p_target_value numeric,
     p_period text DEFAULT 'week',
     p_alert_threshold numeric DEFAULT NULL,
-    p_is_active boolean DEFAULT TRUE
+    p_is_active boolean DEFAULT TRUE,
+    p_actor_id text DEFAULT NULL,
+    p_is_test boolean DEFAULT NULL
 )
 RETURNS jsonb
 LANGUAGE plpgsql
@@ -304,7 +336,13 @@ SET search_path = ''
 AS $$
 DECLARE
     v_row public.discord_kpi_configs;
+    v_channel text;
+    v_source text;
 BEGIN
+    -- The audit rows name the acting admin (the bot passes the admin's Discord id).
+    IF p_actor_id IS NOT NULL THEN
+        PERFORM resonance.set_actor('admin', p_actor_id, p_is_test);
+    END IF;
     IF NOT EXISTS (SELECT FROM public.discord_server_configs AS s WHERE s.server_id = p_server_id) THEN
         RAISE EXCEPTION 'unknown server %', p_server_id USING ERRCODE = 'RS001';
     END IF;
@@ -329,15 +367,59 @@ BEGIN
         updated_at = now()
     RETURNING k.* INTO v_row;
 
-    RETURN to_jsonb(v_row);
+    SELECT ch.channel_id, ch.source INTO v_channel, v_source FROM resonance.kpi_alert_channel(p_server_id) AS ch;
+    RETURN to_jsonb(v_row) || jsonb_build_object(
+        'alerts_to', v_channel,
+        'alerts_via', coalesce(v_source, 'none'),
+        'alerts_on', CASE WHEN v_row.alert_threshold IS NULL THEN 'target_value' ELSE 'alert_threshold' END
+    );
 END;
 $$;
 
-COMMENT ON FUNCTION resonance.set_kpi_target(text, text, numeric, text, numeric, boolean) IS
-'Creates or updates the target of one KPI for one server and period (day, week or month; one row per server, metric and period) and returns the row as jsonb. alert_threshold is an absolute value of the metric: churn_rate and top_10_concentration alert when the period''s value is above it, every other metric when it is below it; NULL = no alert. Raises RS001 (unknown server), RS501 (unknown metric), RS502 (unknown period), RS503 (no target value).';
+COMMENT ON FUNCTION resonance.set_kpi_target(text, text, numeric, text, numeric, boolean, text, boolean) IS
+'Creates or updates the target of one KPI for one server and period (day, week or month; one row per server, metric and period) and returns the row as jsonb, with where its alerts will go: alerts_to (a channel id or NULL), alerts_via (alert_channel, report_channel, system_channel, or none: no channel configured, alerts cannot be delivered) and alerts_on (alert_threshold, or target_value when no threshold is set). alert_threshold is an absolute value of the metric: churn_rate and top_10_concentration alert when the period''s value is above it, every other metric when it is below it; NULL = alert when the target itself is missed. p_actor_id (the acting admin) and p_is_test are recorded on the audit rows. Raises RS001 (unknown server), RS501 (unknown metric), RS502 (unknown period), RS503 (no target value).';
 
-REVOKE ALL ON FUNCTION resonance.set_kpi_target(text, text, numeric, text, numeric, boolean) FROM public, anon, authenticated;
-GRANT EXECUTE ON FUNCTION resonance.set_kpi_target(text, text, numeric, text, numeric, boolean) TO service_role;
+REVOKE ALL ON FUNCTION resonance.set_kpi_target(text, text, numeric, text, numeric, boolean, text, boolean) FROM public, anon, authenticated;
+GRANT EXECUTE ON FUNCTION resonance.set_kpi_target(text, text, numeric, text, numeric, boolean, text, boolean) TO service_role;
+
+
+CREATE OR REPLACE FUNCTION resonance.kpi_alert_channel(p_server_id text, OUT channel_id text, OUT source text)
+LANGUAGE plpgsql
+STABLE
+SET search_path = ''
+AS $$
+BEGIN
+    -- The configured alert channel, else the report schedule's channel, else the server's system channel.
+    SELECT
+        coalesce(s.config_metadata -> 'kpi_alerts' ->> 'channel_id', s.config_metadata ->> 'alert_channel_id'),
+        s.config_metadata ->> 'system_channel_id'
+    INTO channel_id, source
+    FROM public.discord_server_configs AS s WHERE s.server_id = p_server_id;
+    IF channel_id IS NOT NULL THEN
+        source := 'alert_channel';
+        RETURN;
+    END IF;
+    SELECT rs.channel_id INTO channel_id
+    FROM public.discord_report_schedules AS rs
+    WHERE rs.server_id = p_server_id AND rs.channel_id IS NOT NULL
+    ORDER BY rs.is_active DESC
+    LIMIT 1;
+    IF channel_id IS NOT NULL THEN
+        source := 'report_channel';
+        RETURN;
+    END IF;
+    IF source IS NOT NULL THEN
+        channel_id := source;
+        source := 'system_channel';
+    END IF;
+END;
+$$;
+
+COMMENT ON FUNCTION resonance.kpi_alert_channel(text) IS
+'Where a server''s KPI alerts go: config_metadata.kpi_alerts.channel_id (or config_metadata.alert_channel_id) = alert_channel; else the channel of its report schedule = report_channel; else config_metadata.system_channel_id = system_channel; else NULL (no channel: alerts cannot be delivered, and set_kpi_target says so).';
+
+REVOKE ALL ON FUNCTION resonance.kpi_alert_channel(text) FROM public, anon, authenticated;
+GRANT EXECUTE ON FUNCTION resonance.kpi_alert_channel(text) TO service_role;
 
 
 CREATE OR REPLACE FUNCTION resonance.check_kpi_alerts(
@@ -361,7 +443,7 @@ BEGIN
         FOR v_server_id IN
             SELECT DISTINCT k.server_id
             FROM public.discord_kpi_configs AS k
-            WHERE k.is_active AND k.alert_threshold IS NOT NULL
+            WHERE k.is_active
             ORDER BY k.server_id
         LOOP
             BEGIN
@@ -401,27 +483,34 @@ BEGIN
         WHERE
             k.is_active
             AND c.is_active
-            AND k.alert_threshold IS NOT NULL
             AND (p_server_id IS NULL OR k.server_id = p_server_id)
     ),
 
+    -- The bar: alert_threshold when set, else the target itself (a missed target alerts).
     breaches AS (
         SELECT
             cf.*,
-            rs.channel_id,
-            (sn.metrics ->> cf.metric)::numeric AS value
+            ch.channel_id,
+            (sn.metrics ->> cf.metric)::numeric AS value,
+            coalesce(cf.alert_threshold, cf.target_value) AS bar,
+            CASE
+                WHEN cf.metric IN ('churn_rate', 'top_10_concentration')
+                    THEN (sn.metrics ->> cf.metric)::numeric <= cf.target_value
+                ELSE (sn.metrics ->> cf.metric)::numeric >= cf.target_value
+            END AS target_met
         FROM configs AS cf
         JOIN public.discord_kpi_snapshots AS sn
             ON
                 cf.server_id = sn.server_id
                 AND cf.period_start = sn.snapshot_date
                 AND cf.snapshot_type = sn.snapshot_type
-        JOIN public.discord_report_schedules AS rs ON cf.server_id = rs.server_id
+        CROSS JOIN LATERAL resonance.kpi_alert_channel(cf.server_id) AS ch
         WHERE
-            CASE
+            ch.channel_id IS NOT NULL
+            AND CASE
                 WHEN cf.metric IN ('churn_rate', 'top_10_concentration')
-                    THEN (sn.metrics ->> cf.metric)::numeric > cf.alert_threshold
-                ELSE (sn.metrics ->> cf.metric)::numeric < cf.alert_threshold
+                    THEN (sn.metrics ->> cf.metric)::numeric > coalesce(cf.alert_threshold, cf.target_value)
+                ELSE (sn.metrics ->> cf.metric)::numeric < coalesce(cf.alert_threshold, cf.target_value)
             END
     )
 
@@ -432,13 +521,20 @@ BEGIN
         jsonb_build_object(
             'type', 'kpi_alert',
             'channel_id', b.channel_id,
-            'content', format(
-                'KPI alert: %s was %s for the %s starting %s (alert threshold %s, target %s).',
-                b.metric, b.value, b.period, b.period_start, b.alert_threshold, b.target_value
-            ),
+            'content', CASE
+                WHEN b.alert_threshold IS NULL THEN format(
+                    'KPI alert: %s was %s for the %s starting %s (target %s missed).',
+                    b.metric, b.value, b.period, b.period_start, b.target_value
+                )
+                ELSE format(
+                    'KPI alert: %s was %s for the %s starting %s (alert threshold %s, target %s).',
+                    b.metric, b.value, b.period, b.period_start, b.alert_threshold, b.target_value
+                )
+            END,
             'metric', b.metric,
             'value', b.value,
             'target_value', b.target_value,
+            'target_met', b.target_met,
             'alert_threshold', b.alert_threshold,
             'period', b.period,
             'period_start', b.period_start
@@ -453,7 +549,38 @@ END;
 $$;
 
 COMMENT ON FUNCTION resonance.check_kpi_alerts(date, text) IS
-'Compares the snapshots covering p_day (default yesterday; daily = that day, weekly = its ISO week, monthly = its month, each only once snapshot_kpis wrote it) with every active target that has an alert_threshold (below it alerts; above it for churn_rate and top_10_concentration). Each breach queues ONE send_message in resonance.outbox to the channel of the server''s report schedule (servers without one get no alert), dedup_key kpi_alert:<server>:<metric>:<period>:<period start>, so reruns never duplicate. Optionally one server; without one, server by server in subtransactions (a failing server is logged in public.discord_job_errors, job kpi_alerts, and its missed days are checked by the first run that succeeds for it). Returns the number of alerts newly queued.';
+'Compares the snapshots covering p_day (default yesterday; daily = that day, weekly = its ISO week, monthly = its month, each only once snapshot_kpis wrote it) with every active target: the bar is alert_threshold when set, else target_value itself (a missed target alerts); below it alerts (above it for churn_rate and top_10_concentration). Each breach queues ONE send_message in resonance.outbox (value, target_value, target_met, alert_threshold) to resonance.kpi_alert_channel: the configured alert channel, else the report schedule''s channel, else the server''s system channel (a server with none of them gets no alert, and set_kpi_target said so), dedup_key kpi_alert:<server>:<metric>:<period>:<period start>, so reruns never duplicate. Optionally one server; without one, server by server in subtransactions (a failing server is logged in public.discord_job_errors, job kpi_alerts, and its missed days are checked by the first run that succeeds for it). Returns the number of alerts newly queued.';
 
 REVOKE ALL ON FUNCTION resonance.check_kpi_alerts(date, text) FROM public, anon, authenticated;
 GRANT EXECUTE ON FUNCTION resonance.check_kpi_alerts(date, text) TO service_role;
+
+
+CREATE OR REPLACE FUNCTION resonance.kpi_targets_vs(p_server_id text, p_period text, p_metrics jsonb)
+RETURNS jsonb
+LANGUAGE sql
+STABLE
+SET search_path = ''
+AS $$
+    -- Every active target of the server for this period, against the period's metrics.
+    SELECT coalesce(jsonb_agg(jsonb_build_object(
+        'metric', k.metric,
+        'value', p_metrics -> k.metric,
+        'target_value', k.target_value,
+        'alert_threshold', k.alert_threshold,
+        'target_met', CASE
+            WHEN p_metrics -> k.metric IS NULL OR jsonb_typeof(p_metrics -> k.metric) <> 'number' THEN NULL
+            WHEN k.metric IN ('churn_rate', 'top_10_concentration') THEN (p_metrics ->> k.metric)::numeric <= k.target_value
+            ELSE (p_metrics ->> k.metric)::numeric >= k.target_value
+        END
+    ) ORDER BY k.metric), '[]'::jsonb)
+    FROM public.discord_kpi_configs AS k
+    WHERE k.server_id = p_server_id
+        AND k.is_active
+        AND k.period = CASE p_period WHEN 'daily' THEN 'day' WHEN 'weekly' THEN 'week' WHEN 'monthly' THEN 'month' ELSE p_period END
+$$;
+
+COMMENT ON FUNCTION resonance.kpi_targets_vs(text, text, jsonb) IS
+'The server''s active KPI targets of a period (day|week|month, or daily|weekly|monthly) against that period''s metrics: [{metric, value, target_value, alert_threshold, target_met}] (target_met: value at or above the target, at or below it for churn_rate and top_10_concentration; NULL without a value). Reports show it as "targets".';
+
+REVOKE ALL ON FUNCTION resonance.kpi_targets_vs(text, text, jsonb) FROM public, anon, authenticated;
+GRANT EXECUTE ON FUNCTION resonance.kpi_targets_vs(text, text, jsonb) TO service_role;

@@ -61,7 +61,9 @@ CREATE OR REPLACE FUNCTION resonance.create_milestone(
     p_bonus_amount integer DEFAULT 0,
     p_description text DEFAULT NULL,
     p_role_name text DEFAULT NULL,
-    p_priority integer DEFAULT 0
+    p_priority integer DEFAULT 0,
+    p_actor_id text DEFAULT NULL,
+    p_is_test boolean DEFAULT NULL
 )
 RETURNS jsonb
 LANGUAGE plpgsql
@@ -71,6 +73,10 @@ DECLARE
     v_brand_id text;
     v_id uuid;
 BEGIN
+    -- The audit rows name the acting admin (the bot passes the admin's Discord id).
+    IF p_actor_id IS NOT NULL THEN
+        PERFORM resonance.set_actor('admin', p_actor_id, p_is_test);
+    END IF;
     SELECT s.brand_id INTO v_brand_id FROM public.discord_server_configs AS s WHERE s.server_id = p_server_id;
     IF v_brand_id IS NULL THEN
         RAISE EXCEPTION 'unknown server %', p_server_id USING ERRCODE = 'RS001';
@@ -112,11 +118,11 @@ BEGIN
 END;
 $$;
 
-COMMENT ON FUNCTION resonance.create_milestone(text, text, text, jsonb, integer, text, text, integer) IS
+COMMENT ON FUNCTION resonance.create_milestone(text, text, text, jsonb, integer, text, text, integer, text, boolean) IS
 'Creates or replaces a milestone role: a discord_role_configs row (effect one_time_bonus {"amount":bonus}, assignment_type milestone, assignment_config {"name","description","criteria"}). All criteria must hold (types: messages_count, voice_minutes, reactions_count, reactions_received, rsnc_earned, current_streak, longest_streak). Upserts on (server_id, discord_role_id), so an existing inactive row is taken over and re-activated. {"status":"saved","id",...}. Raises RS001 (unknown server), RS404 (no role id or name), RS405 (bad criteria), RS409 (negative bonus).';
 
-REVOKE ALL ON FUNCTION resonance.create_milestone(text, text, text, jsonb, integer, text, text, integer) FROM public, anon, authenticated;
-GRANT EXECUTE ON FUNCTION resonance.create_milestone(text, text, text, jsonb, integer, text, text, integer) TO service_role;
+REVOKE ALL ON FUNCTION resonance.create_milestone(text, text, text, jsonb, integer, text, text, integer, text, boolean) FROM public, anon, authenticated;
+GRANT EXECUTE ON FUNCTION resonance.create_milestone(text, text, text, jsonb, integer, text, text, integer, text, boolean) TO service_role;
 
 CREATE OR REPLACE FUNCTION resonance.evaluate_milestones(p_server_id text, p_user_id text, p_at timestamptz)
 RETURNS void
@@ -148,7 +154,7 @@ BEGIN
         'reactions_count', coalesce(st.reactions_count, 0),
         'reactions_received', coalesce(st.reactions_received, 0),
         'rsnc_earned', coalesce(st.rsnc_earned, 0),
-        'current_streak', coalesce(sk.current_streak, 0),
+        'current_streak', resonance.streak_as_of(sk.current_streak, sk.last_checkin, v_at),
         'longest_streak', coalesce(sk.longest_streak, 0)
     )
     INTO v_values

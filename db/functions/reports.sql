@@ -5,7 +5,9 @@ CREATE OR REPLACE FUNCTION resonance.set_report_schedule(
     p_frequency text,
     p_channel_id text,
     p_day_of_week integer DEFAULT NULL,
-    p_is_active boolean DEFAULT TRUE
+    p_is_active boolean DEFAULT TRUE,
+    p_actor_id text DEFAULT NULL,
+    p_is_test boolean DEFAULT NULL
 )
 RETURNS jsonb
 LANGUAGE plpgsql
@@ -14,6 +16,10 @@ AS $$
 DECLARE
     v_row public.discord_report_schedules;
 BEGIN
+    -- The audit rows name the acting admin (the bot passes the admin's Discord id).
+    IF p_actor_id IS NOT NULL THEN
+        PERFORM resonance.set_actor('admin', p_actor_id, p_is_test);
+    END IF;
     IF NOT EXISTS (SELECT FROM public.discord_server_configs AS s WHERE s.server_id = p_server_id) THEN
         RAISE EXCEPTION 'unknown server %', p_server_id USING ERRCODE = 'RS001';
     END IF;
@@ -41,11 +47,11 @@ BEGIN
 END;
 $$;
 
-COMMENT ON FUNCTION resonance.set_report_schedule(text, text, text, integer, boolean) IS
-'Creates or replaces the report schedule of a server (one per server): daily, weekly on day_of_week (0 = Sunday .. 6 = Saturday, UTC) or monthly (on the 1st, UTC), posted to p_channel_id; last_sent_at is kept. Returns the row as jsonb. Raises RS001 (unknown server), RS506 (unknown frequency), RS507 (day_of_week missing for weekly or outside 0..6), RS508 (no channel).';
+COMMENT ON FUNCTION resonance.set_report_schedule(text, text, text, integer, boolean, text, boolean) IS
+'Creates or replaces the report schedule of a server (one per server): daily, weekly on day_of_week (0 = Sunday .. 6 = Saturday, UTC) or monthly (on the 1st, UTC), posted to p_channel_id; last_sent_at is kept. Returns the row as jsonb. p_actor_id (the acting admin) and p_is_test are recorded on the audit rows. Raises RS001 (unknown server), RS506 (unknown frequency), RS507 (day_of_week missing for weekly or outside 0..6), RS508 (no channel).';
 
-REVOKE ALL ON FUNCTION resonance.set_report_schedule(text, text, text, integer, boolean) FROM public, anon, authenticated;
-GRANT EXECUTE ON FUNCTION resonance.set_report_schedule(text, text, text, integer, boolean) TO service_role;
+REVOKE ALL ON FUNCTION resonance.set_report_schedule(text, text, text, integer, boolean, text, boolean) FROM public, anon, authenticated;
+GRANT EXECUTE ON FUNCTION resonance.set_report_schedule(text, text, text, integer, boolean, text, boolean) TO service_role;
 
 
 CREATE OR REPLACE FUNCTION resonance.report_due_since(p_frequency text, p_day_of_week integer, p_today date)
@@ -120,10 +126,7 @@ BEGIN
     WITH per_member AS (
         SELECT
             da.discord_user_id,
-            bool_or(
-                da.messages_count > 0 OR da.voice_minutes > 0 OR da.reactions_given > 0
-                OR da.checkins > 0 OR da.drops_claimed > 0 OR da.rewards_count > 0
-            ) AS is_active,
+            bool_or(da.actions > 0) AS is_active,
             sum(da.messages_count) AS messages,
             sum(da.voice_minutes) AS voice_minutes,
             sum(da.reactions_given) AS reactions,
@@ -217,13 +220,15 @@ BEGIN
             'previous_from', v_prev_from,
             'previous_to', v_prev_to,
             'change', v_change
-        )
+        ),
+        -- Each metric against its target for this period (issue 16.7).
+        'targets', resonance.kpi_targets_vs(p_server_id, v_period, v_current)
     );
 END;
 $$;
 
 COMMENT ON FUNCTION resonance.build_report(text, text, date) IS
-'A jsonb report of one server for a period ending on the UTC day p_as_of (default yesterday): daily = that day, weekly = the 7 days ending on it, monthly = its month up to it. Keys: server_id, period, from, to, active_members, messages, voice_minutes, reactions, rsnc_distributed, checkins, members_checked_in, drop_claims, top_earners (5, by RSNC earned in the period), streaks (alive at the end of the period: count, longest, top 3), drops (created, claims), kpis (current, previous period: the day before / the 7 days before / the previous calendar month, and change = current - previous per metric). Reads the daily rollup, never raw events. p_period: daily|weekly|monthly (or day|week|month). Raises RS001 (unknown server), RS506 (unknown period).';
+'A jsonb report of one server for a period ending on the UTC day p_as_of (default yesterday): daily = that day, weekly = the 7 days ending on it, monthly = its month up to it. Keys: server_id, period, from, to, active_members, messages, voice_minutes, reactions, rsnc_distributed, checkins, members_checked_in, drop_claims, top_earners (5, by RSNC earned in the period), streaks (alive at the end of the period: count, longest, top 3), drops (created, claims), kpis (current, previous period: the day before / the 7 days before / the previous calendar month, and change = current - previous per metric), targets (the server''s active KPI targets of this period: metric, value, target_value, alert_threshold, target_met; resonance.kpi_targets_vs). Reads the daily rollup, never raw events. p_period: daily|weekly|monthly (or day|week|month). Raises RS001 (unknown server), RS506 (unknown period).';
 
 REVOKE ALL ON FUNCTION resonance.build_report(text, text, date) FROM public, anon, authenticated;
 GRANT EXECUTE ON FUNCTION resonance.build_report(text, text, date) TO service_role;

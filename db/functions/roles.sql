@@ -264,6 +264,10 @@ DECLARE
     v_row public.discord_role_assignments;
     v_transaction_id uuid;
 BEGIN
+    -- An inactive (unlinked) server sells nothing, like every other entry point.
+    IF EXISTS (SELECT FROM public.discord_server_configs AS s WHERE s.server_id = p_server_id AND NOT s.is_active) THEN
+        RETURN jsonb_build_object('status', 'inactive', 'role_id', p_role_id);
+    END IF;
     SELECT rc.* INTO v_config
     FROM public.discord_role_configs AS rc
     WHERE rc.server_id = p_server_id AND rc.discord_role_id = p_role_id AND rc.is_active;
@@ -324,6 +328,9 @@ BEGIN
     IF NOT EXISTS (SELECT FROM public.discord_server_configs AS s WHERE s.server_id = p_server_id) THEN
         RAISE EXCEPTION 'unknown server %', p_server_id USING ERRCODE = 'RS001';
     END IF;
+    IF EXISTS (SELECT FROM public.discord_server_configs AS s WHERE s.server_id = p_server_id AND NOT s.is_active) THEN
+        RETURN jsonb_build_object('status', 'inactive', 'role_id', p_role_id);
+    END IF;
 
     SELECT rc.* INTO v_config
     FROM public.discord_role_configs AS rc
@@ -346,7 +353,7 @@ END;
 $$;
 
 COMMENT ON FUNCTION resonance.claim_one_time_bonus(text, text, text, text [], timestamptz) IS
-'Pays a role''s one-time bonus (effect one_time_bonus {"amount":N}, or assignment_config.bonus_amount) once to a member who holds the role in Discord (p_role_id in p_role_ids). Statuses: paid (amount), already_claimed (paid before, by this or by a milestone crossing), not_eligible (role not configured/inactive, no bonus, or not held). The payment is apply_reward(event type one_time_bonus, source "<role_id>:<user_id>"). Raises RS001 (unknown server).';
+'Pays a role''s one-time bonus (effect one_time_bonus {"amount":N}, or assignment_config.bonus_amount) once to a member who holds the role in Discord (p_role_id in p_role_ids). Statuses: paid (amount), already_claimed (paid before, by this or by a milestone crossing), not_eligible (role not configured/inactive, no bonus, or not held), inactive (the server is unlinked). The payment is apply_reward(event type one_time_bonus, source "<role_id>:<user_id>"). Raises RS001 (unknown server).';
 
 REVOKE ALL ON FUNCTION resonance.claim_one_time_bonus(text, text, text, text [], timestamptz) FROM public, anon, authenticated;
 GRANT EXECUTE ON FUNCTION resonance.claim_one_time_bonus(text, text, text, text [], timestamptz) TO service_role;
@@ -395,7 +402,8 @@ BEGIN
             a.discord_user_id,
             p.amount,
             format('%s:%s:%s', p.discord_role_id, a.discord_user_id, to_char(p.period_start, 'YYYY-MM-DD')) AS source_id,
-            p.discord_role_id
+            p.discord_role_id,
+            a.id AS assignment_id
         FROM periods AS p
         INNER JOIN public.discord_role_assignments AS a
             ON a.server_id = p_server_id AND a.discord_role_id = p.discord_role_id AND a.removed_at IS NULL
@@ -408,6 +416,12 @@ BEGIN
             )
         ORDER BY a.discord_user_id, p.discord_role_id, p.period_start
     LOOP
+        -- Still held? A removal recorded since the list was read (resonance.remove_role) stops the
+        -- drip at once: the holding is re-read, and a removal in flight is waited for.
+        PERFORM FROM public.discord_role_assignments AS a
+        WHERE a.id = v_due.assignment_id AND a.removed_at IS NULL
+        FOR SHARE;
+        CONTINUE WHEN NOT FOUND;
         v_result := resonance.apply_reward(
             p_server_id, v_due.discord_user_id, 'auto_drip', v_due.source_id, v_due.amount, v_at, NULL,
             jsonb_build_object('role_id', v_due.discord_role_id)
@@ -440,6 +454,7 @@ BEGIN
     FOR v_server_id IN
         SELECT DISTINCT rc.server_id
         FROM public.discord_role_configs AS rc
+        INNER JOIN public.discord_server_configs AS s ON s.server_id = rc.server_id AND s.is_active
         WHERE rc.is_active AND rc.effect_type = 'auto_drip'
         ORDER BY rc.server_id
     LOOP
@@ -457,7 +472,41 @@ END;
 $$;
 
 COMMENT ON FUNCTION resonance.run_auto_drip(timestamptz) IS
-'Job: pays every current holder of an active auto_drip role (effect_config {"amount":N,"period":"day"|"week"|"month"}, UTC periods) its amount once per period, through apply_reward (event type auto_drip, source "<role_id>:<user_id>:<period start date>"), so a second run in the same period pays nothing. Holders are the member''s active rows in discord_role_assignments (record external roles with resonance.assign_role). Server by server (resonance.run_auto_drip_server), each in its own subtransaction: a server whose drips fail (a bad config, a failing reward) is logged in public.discord_job_errors and skipped, and its missed periods are paid by the first run that succeeds for it. Returns the number of payments made.';
+'Job: pays every current holder of an active auto_drip role (effect_config {"amount":N,"period":"day"|"week"|"month"}, UTC periods) its amount once per period, through apply_reward (event type auto_drip, source "<role_id>:<user_id>:<period start date>"), so a second run in the same period pays nothing. Holders are the member''s active rows in discord_role_assignments (record external roles with resonance.assign_role), re-read under a share lock right before each payment, so a removal recorded with resonance.remove_role stops further drips at once; inactive servers are skipped; drips are rewards, not actions. Server by server (resonance.run_auto_drip_server), each in its own subtransaction: a server whose drips fail (a bad config, a failing reward) is logged in public.discord_job_errors and skipped, and its missed periods are paid by the first run that succeeds for it. Returns the number of payments made.';
 
 REVOKE ALL ON FUNCTION resonance.run_auto_drip(timestamptz) FROM public, anon, authenticated;
 GRANT EXECUTE ON FUNCTION resonance.run_auto_drip(timestamptz) TO service_role;
+
+
+CREATE OR REPLACE FUNCTION resonance.evaluate_balance_roles(p_user_ids text [], p_at timestamptz DEFAULT NULL)
+RETURNS integer
+LANGUAGE plpgsql
+SET search_path = ''
+AS $$
+DECLARE
+    v_pair record;
+    v_count integer := 0;
+BEGIN
+    -- After a balance changed outside a reward (tip, mint, purchase): re-evaluate the balance_threshold
+    -- roles of every active server that has them and knows the member. One index probe when none.
+    FOR v_pair IN
+        SELECT DISTINCT rc.server_id, st.discord_user_id
+        FROM public.discord_role_configs AS rc
+        INNER JOIN public.discord_user_stats AS st
+            ON st.server_id = rc.server_id AND st.discord_user_id = ANY(p_user_ids)
+        INNER JOIN public.discord_server_configs AS s ON s.server_id = rc.server_id AND s.is_active
+        WHERE rc.is_active AND rc.assignment_type = 'balance_threshold'
+        ORDER BY rc.server_id, st.discord_user_id
+    LOOP
+        PERFORM resonance.evaluate_milestones(v_pair.server_id, v_pair.discord_user_id, coalesce(p_at, now()));
+        v_count := v_count + 1;
+    END LOOP;
+    RETURN v_count;
+END;
+$$;
+
+COMMENT ON FUNCTION resonance.evaluate_balance_roles(text [], timestamptz) IS
+'Re-evaluates balance_threshold roles (resonance.evaluate_milestones) for these members in every active server that has such roles and knows them; called by tipping.post_transaction after every tip, mint, spend (purchase) and credit, so a balance role follows the balance whichever way it moved. Returns the number of (server, member) pairs evaluated.';
+
+REVOKE ALL ON FUNCTION resonance.evaluate_balance_roles(text [], timestamptz) FROM public, anon, authenticated;
+GRANT EXECUTE ON FUNCTION resonance.evaluate_balance_roles(text [], timestamptz) TO service_role;

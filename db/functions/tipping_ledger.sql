@@ -44,9 +44,10 @@ COMMENT ON FUNCTION tipping.check_amount(numeric, text) IS
 REVOKE ALL ON FUNCTION tipping.check_amount(numeric, text) FROM public, anon, authenticated;
 GRANT EXECUTE ON FUNCTION tipping.check_amount(numeric, text) TO service_role;
 
--- The one place money moves for mint, reward and spend (tipping.tip writes the same transfer out
--- in fewer statements). sender NULL = issuance (mint/reward), recipient NULL = out of
--- circulation (purchase/burn), both = transfer (tip).
+-- The one transfer implementation: mint, credit_reward, spend and tip all move money here (rewards
+-- of the engine are written by resonance.close_event in one statement with their decision, the
+-- same issuance shape). sender NULL = issuance (mint/reward), recipient NULL = out of circulation
+-- (purchase/burn), both = transfer (tip).
 CREATE OR REPLACE FUNCTION tipping.post_transaction(
     p_type text,
     p_sender_id text,
@@ -102,6 +103,7 @@ BEGIN
         SELECT tx.id INTO transaction_id FROM tx;
         IF transaction_id IS NOT NULL THEN
             replayed := FALSE;
+            PERFORM resonance.evaluate_balance_roles(ARRAY[p_recipient_id]);
             RETURN;
         END IF;
     ELSE
@@ -134,37 +136,33 @@ BEGIN
     END IF;
     replayed := FALSE;
 
-    IF p_sender_id IS NOT NULL AND p_recipient_id IS NOT NULL THEN
-        -- Both rows exist, then are locked in user_id order: no deadlock between opposite transfers.
-        INSERT INTO tipping.balances (user_id, currency) VALUES (p_recipient_id, p_currency)
-        ON CONFLICT (user_id, currency) DO NOTHING;
-        PERFORM
-        FROM tipping.balances AS b
-        WHERE b.currency = p_currency AND b.user_id IN (p_sender_id, p_recipient_id)
-        ORDER BY b.user_id
-        FOR UPDATE;
-    END IF;
-
-    IF p_sender_id IS NOT NULL THEN
-        UPDATE tipping.balances AS b
-        SET amount = b.amount - p_amount
-        WHERE b.user_id = p_sender_id AND b.currency = p_currency AND b.amount >= p_amount;
-        IF NOT FOUND THEN
-            RAISE EXCEPTION 'insufficient funds: % has less than % %', p_sender_id, p_amount, p_currency
-                USING ERRCODE = 'RT001';
-        END IF;
-    END IF;
-
-    IF p_recipient_id IS NOT NULL THEN
+    -- The balance rows, each locked by its own write, in user_id order (opposite transfers A->B and
+    -- B->A queue instead of deadlocking); the debit is guarded, so a balance never goes negative
+    -- (RT001 aborts the transaction, the credit with it).
+    IF p_recipient_id IS NOT NULL AND p_recipient_id < p_sender_id THEN
         INSERT INTO tipping.balances AS b (user_id, currency, amount)
         VALUES (p_recipient_id, p_currency, p_amount)
         ON CONFLICT (user_id, currency) DO UPDATE SET amount = b.amount + excluded.amount;
     END IF;
+    UPDATE tipping.balances AS b
+    SET amount = b.amount - p_amount
+    WHERE b.user_id = p_sender_id AND b.currency = p_currency AND b.amount >= p_amount;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'insufficient funds: % has less than % %', p_sender_id, p_amount, p_currency
+            USING ERRCODE = 'RT001';
+    END IF;
+    IF p_recipient_id IS NOT NULL AND p_recipient_id > p_sender_id THEN
+        INSERT INTO tipping.balances AS b (user_id, currency, amount)
+        VALUES (p_recipient_id, p_currency, p_amount)
+        ON CONFLICT (user_id, currency) DO UPDATE SET amount = b.amount + excluded.amount;
+    END IF;
+    -- balance_threshold roles follow the balance, whichever way it moved.
+    PERFORM resonance.evaluate_balance_roles(ARRAY[p_sender_id, p_recipient_id]);
 END;
 $$;
 
 COMMENT ON FUNCTION tipping.post_transaction(text, text, text, numeric, text, text, text, text, text) IS
-'Internal: the one place money moves for mint, credit_reward and spend (tipping.tip writes the same transfer out, with the same guarantees, in fewer statements). Appends the transaction and changes the balances atomically; locks transfer rows in user_id order; guarded debit. A replayed idempotency key returns the first transaction with replayed = true and moves nothing. Raises RT001, RT002, RT003, RT004, RT005, RT006, RT007.';
+'Internal: the one transfer implementation (mint, credit_reward, spend, tip). Appends the transaction (claiming its idempotency key first) and changes the balances atomically: the two balance rows of a transfer are written in user_id order (no deadlock between opposite transfers), the debit guarded (never negative); then the members'' balance_threshold roles are re-evaluated (resonance.evaluate_balance_roles). A replayed idempotency key returns the first transaction with replayed = true and moves nothing. Raises RT001, RT002, RT003, RT004, RT005, RT006, RT007.';
 
 REVOKE ALL ON FUNCTION tipping.post_transaction(text, text, text, numeric, text, text, text, text, text) FROM public, anon, authenticated;
 GRANT EXECUTE ON FUNCTION tipping.post_transaction(text, text, text, numeric, text, text, text, text, text) TO service_role;
@@ -211,94 +209,28 @@ LANGUAGE plpgsql
 SET search_path = ''
 AS $$
 DECLARE
-    v_transaction_id uuid;
+    v_move record;
     v_tip_id uuid;
-    v_sender_known boolean;
-    v_receiver_known boolean;
-    v_first tipping.transactions%ROWTYPE;
 BEGIN
-    -- The transfer branch of tipping.post_transaction, written out for the hottest movement
-    -- (docs/benchmarks.md): the same checks, key claim, fixed lock order and guarded debit, in
-    -- fewer statements (one users read, one statement for the transaction and the tips row, one
-    -- write per balance row).
     IF p_sender_id IS NULL OR p_receiver_id IS NULL THEN
         RAISE EXCEPTION 'a tip needs a sender and a receiver' USING ERRCODE = 'RT006';
     END IF;
-    PERFORM tipping.check_amount(p_amount, p_currency);
-    IF p_sender_id = p_receiver_id THEN
-        RAISE EXCEPTION 'member % cannot tip themselves', p_sender_id USING ERRCODE = 'RT002';
-    END IF;
-    SELECT coalesce(bool_or(u.user_id = p_sender_id), FALSE), coalesce(bool_or(u.user_id = p_receiver_id), FALSE)
-    INTO v_sender_known, v_receiver_known
-    FROM tipping.users AS u
-    WHERE u.user_id IN (p_sender_id, p_receiver_id);
-    IF NOT v_sender_known THEN
-        RAISE EXCEPTION 'unknown member %', p_sender_id USING ERRCODE = 'RT006';
-    END IF;
-    IF NOT v_receiver_known THEN
-        INSERT INTO tipping.users (user_id) VALUES (p_receiver_id) ON CONFLICT (user_id) DO NOTHING;
-    END IF;
-
-    -- Claim the idempotency key first (a concurrent call with the same key waits here for us),
-    -- and append the tips row in the same statement.
-    WITH t AS (
-        INSERT INTO tipping.transactions (
-            transaction_type, sender_id, recipient_id, amount, currency, brand_id, server_id, reason, idempotency_key
-        )
-        VALUES ('tip', p_sender_id, p_receiver_id, p_amount, p_currency, NULL, p_server_id, 'tip', p_idempotency_key)
-        ON CONFLICT (idempotency_key) DO NOTHING
-        RETURNING id
-    )
-
-    INSERT INTO tipping.tips (sender, receiver, amount, currency, server_id, transaction_id)
-    SELECT p_sender_id, p_receiver_id, p_amount, p_currency, p_server_id, t.id
-    FROM t
-    RETURNING id, transaction_id INTO v_tip_id, v_transaction_id;
-
-    IF v_tip_id IS NULL THEN
-        SELECT t.* INTO v_first FROM tipping.transactions AS t WHERE t.idempotency_key = p_idempotency_key;
-        IF v_first.transaction_type IS DISTINCT FROM 'tip'
-            OR v_first.sender_id IS DISTINCT FROM p_sender_id
-            OR v_first.recipient_id IS DISTINCT FROM p_receiver_id
-            OR v_first.amount <> p_amount
-            OR v_first.currency IS DISTINCT FROM p_currency THEN
-            RAISE EXCEPTION 'idempotency key % was already used for a different movement', p_idempotency_key
-                USING ERRCODE = 'RT007';
-        END IF;
-        SELECT tp.id INTO v_tip_id FROM tipping.tips AS tp WHERE tp.transaction_id = v_first.id;
+    -- The transfer itself: the one implementation (checks, key claim, lock order, guarded debit).
+    SELECT * INTO v_move
+    FROM tipping.post_transaction('tip', p_sender_id, p_receiver_id, p_amount, p_currency, NULL, p_server_id, 'tip', p_idempotency_key);
+    IF v_move.replayed THEN
+        SELECT tp.id INTO v_tip_id FROM tipping.tips AS tp WHERE tp.transaction_id = v_move.transaction_id;
         RETURN v_tip_id;
     END IF;
-
-    -- The two balance rows, each locked by its own write, in user_id order (opposite tips A->B and
-    -- B->A queue instead of deadlocking); the debit is guarded, so a balance never goes negative
-    -- (RT001 aborts the transaction, the credit with it).
-    IF p_sender_id < p_receiver_id THEN
-        UPDATE tipping.balances AS b
-        SET amount = b.amount - p_amount
-        WHERE b.user_id = p_sender_id AND b.currency = p_currency AND b.amount >= p_amount;
-        IF NOT FOUND THEN
-            RAISE EXCEPTION 'insufficient funds: % has less than % %', p_sender_id, p_amount, p_currency
-                USING ERRCODE = 'RT001';
-        END IF;
-    END IF;
-    INSERT INTO tipping.balances AS b (user_id, currency, amount)
-    VALUES (p_receiver_id, p_currency, p_amount)
-    ON CONFLICT (user_id, currency) DO UPDATE SET amount = b.amount + excluded.amount;
-    IF p_sender_id > p_receiver_id THEN
-        UPDATE tipping.balances AS b
-        SET amount = b.amount - p_amount
-        WHERE b.user_id = p_sender_id AND b.currency = p_currency AND b.amount >= p_amount;
-        IF NOT FOUND THEN
-            RAISE EXCEPTION 'insufficient funds: % has less than % %', p_sender_id, p_amount, p_currency
-                USING ERRCODE = 'RT001';
-        END IF;
-    END IF;
+    INSERT INTO tipping.tips (sender, receiver, amount, currency, server_id, transaction_id)
+    VALUES (p_sender_id, p_receiver_id, p_amount, p_currency, p_server_id, v_move.transaction_id)
+    RETURNING id INTO v_tip_id;
     RETURN v_tip_id;
 END;
 $$;
 
 COMMENT ON FUNCTION tipping.tip(text, text, numeric, text, text, text) IS
-'Moves p_amount of p_currency from sender to receiver (receiver created if new): a tip transaction plus a tips row, appended in one statement; the two balance rows are written in user_id order (no deadlock between opposite tips) with a guarded debit. Returns the tip id; a replayed idempotency key returns the first tip id and moves nothing. Raises RT001 (insufficient funds), RT002 (tip to self), RT003, RT004, RT005, RT006 (unknown sender), RT007.';
+'Moves p_amount of p_currency from sender to receiver (receiver created if new) through tipping.post_transaction (the one transfer: balance rows written in user_id order, no deadlock between opposite tips, guarded debit), plus the tips row. Returns the tip id; a replayed idempotency key returns the first tip id and moves nothing. Raises RT001 (insufficient funds), RT002 (tip to self), RT003, RT004, RT005, RT006 (unknown sender), RT007.';
 
 REVOKE ALL ON FUNCTION tipping.tip(text, text, numeric, text, text, text) FROM public, anon, authenticated;
 GRANT EXECUTE ON FUNCTION tipping.tip(text, text, numeric, text, text, text) TO service_role;
@@ -437,22 +369,53 @@ AS $$
         SELECT m.user_id, m.currency, sum(m.amount) AS total
         FROM movements AS m
         GROUP BY m.user_id, m.currency
+    ),
+
+    balances AS (
+        SELECT
+            coalesce(b.user_id, l.user_id) AS user_id,
+            coalesce(b.currency, l.currency) AS currency,
+            coalesce(b.amount, 0) AS balance,
+            coalesce(l.total, 0) AS ledger_total
+        FROM tipping.balances AS b
+        FULL JOIN ledger AS l ON l.user_id = b.user_id AND l.currency = b.currency
+        WHERE coalesce(b.amount, 0) <> coalesce(l.total, 0)
+    ),
+
+    -- Reward decisions (resonance.reward_ledger) against the money that paid them: each decision
+    -- with an amount references a completed reward transaction to the same member of the same
+    -- amount; a zero decision references none. A member with any decision that breaks this is
+    -- listed with the sum of their decided amounts (balance) against the sum paid (ledger_total).
+    decisions AS (
+        SELECT
+            d.discord_user_id AS user_id,
+            'RSNC' AS currency,
+            sum(d.amount) AS decided,
+            coalesce(sum(t.amount) FILTER (WHERE t.status = 'completed'), 0) AS paid
+        FROM resonance.reward_ledger AS d
+        LEFT JOIN tipping.transactions AS t ON t.id = d.transaction_id
+        GROUP BY d.discord_user_id
+        HAVING bool_or(
+            CASE
+                WHEN d.amount = 0 THEN d.transaction_id IS NOT NULL
+                ELSE t.id IS NULL
+                    OR t.amount IS DISTINCT FROM d.amount
+                    OR t.recipient_id IS DISTINCT FROM d.discord_user_id
+                    OR t.transaction_type <> 'reward'
+                    OR t.status <> 'completed'
+                    OR t.currency <> 'RSNC'
+            END
+        )
     )
 
-    SELECT
-        coalesce(b.user_id, l.user_id),
-        coalesce(b.currency, l.currency),
-        coalesce(b.amount, 0),
-        coalesce(l.total, 0),
-        coalesce(b.amount, 0) - coalesce(l.total, 0)
-    FROM tipping.balances AS b
-    FULL JOIN ledger AS l ON l.user_id = b.user_id AND l.currency = b.currency
-    WHERE coalesce(b.amount, 0) <> coalesce(l.total, 0)
+    SELECT b.user_id, b.currency, b.balance, b.ledger_total, b.balance - b.ledger_total FROM balances AS b
+    UNION ALL
+    SELECT d.user_id, d.currency, d.decided, d.paid, d.decided - d.paid FROM decisions AS d
     ORDER BY 1, 2
 $$;
 
 COMMENT ON FUNCTION tipping.reconcile() IS
-'Every balance that differs from the sum of its completed ledger movements (received minus sent), with the difference. Empty when the ledger is healthy. One snapshot, safe under concurrent writes.';
+'Every balance that differs from the sum of its completed ledger movements (received minus sent), with the difference; and every member whose reward decisions (resonance.reward_ledger) do not match the transactions that paid them (a decision without its completed reward transaction of the same member and amount, or a zero decision with one): balance = the member''s decided amounts, ledger_total = what their transactions paid. Empty when the ledger is healthy. One snapshot, safe under concurrent writes.';
 
 REVOKE ALL ON FUNCTION tipping.reconcile() FROM public, anon, authenticated;
 GRANT EXECUTE ON FUNCTION tipping.reconcile() TO service_role;

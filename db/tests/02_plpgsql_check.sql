@@ -27,7 +27,10 @@ FROM pg_catalog.pg_proc AS p
 INNER JOIN pg_catalog.pg_language AS l ON l.oid = p.prolang
 CROSS JOIN LATERAL plpgsql_check_function_tb(
     p.oid,
-    coalesce((SELECT min(tg.tgrelid) FROM pg_catalog.pg_trigger AS tg WHERE tg.tgfoid = p.oid), 0)
+    coalesce((SELECT min(tg.tgrelid) FROM pg_catalog.pg_trigger AS tg WHERE tg.tgfoid = p.oid), 0),
+    -- statement triggers read their transition tables by the names the triggers give them
+    oldtable => (SELECT max(tg.tgoldtable::text) FROM pg_catalog.pg_trigger AS tg WHERE tg.tgfoid = p.oid)::name,
+    newtable => (SELECT max(tg.tgnewtable::text) FROM pg_catalog.pg_trigger AS tg WHERE tg.tgfoid = p.oid)::name
 ) AS t
 WHERE l.lanname = 'plpgsql'
     AND p.pronamespace::regnamespace::text IN ('public', 'resonance', 'tipping', 'analytics', 'private')
@@ -46,21 +49,13 @@ INSERT INTO plpgsql_accepted (fn, message, reason) VALUES
     'the ''{}'' literal initialises a jsonb[]; an implicit, exact cast'
 ),
 (
-    'resonance.record_message(text,text,text,text,text,text[],text,timestamp with time zone)',
+    'resonance.record_message(text,text,text,text,text,text[],text,timestamp with time zone,text)',
     'unused parameter "p_reply_to_user_id"',
     'part of the documented API (DESIGN.md): the bot passes it; replies are counted by the analytics warehouse'
 ),
 (
-    'resonance.refresh_goals(text,timestamp with time zone,boolean)', 'unused variable "v_value"',
-    'engine_progress.sql is being reworked in parallel: the dead declaration goes with that rewrite'
-),
-(
     'resonance.claim_one_time_bonus(text,text,text,text[],timestamp with time zone)', 'never read variable "v_row"',
     'the row is fetched for its lock (FOR UPDATE), not its values'
-),
-(
-    'tipping.tip(text,text,numeric,text,text,text)', 'never read variable "v_transaction_id"',
-    'tipping_ledger.sql is being reworked in parallel: the dead variable goes with that rewrite'
 );
 
 SELECT cmp_ok(

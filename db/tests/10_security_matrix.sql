@@ -18,7 +18,8 @@ CREATE TEMP TABLE matrix (
 INSERT INTO matrix VALUES
     ('public.discord_server_configs', $$server_id = 'server_a'$$,
         $$INSERT INTO public.discord_server_configs (server_id, brand_id) VALUES ('server_a3', 'brand_a')$$,
-        $$server_name = 'renamed'$$, 'EEEE', '1E1E', '0E0E', '1111'),
+        -- service_role's DELETE passes RLS; the server's history then RESTRICTs it (purge_server forgets a server).
+        $$server_name = 'renamed'$$, 'EEEE', '1E1E', '0E0E', '111R'),
     ('public.monitoring_rules', $$brand_id = 'brand_a'$$,
         $$INSERT INTO public.monitoring_rules (brand_id, server_id, event_type, reward_amount) VALUES ('brand_a', 'server_a', 'reaction', 1)$$,
         $$reward_amount = 2$$, 'EEEE', '1111', '0E00', '1111'),

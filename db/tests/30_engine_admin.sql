@@ -78,7 +78,7 @@ SELECT is(
 );
 SELECT is(
     (SELECT actor_type || '/' || actor_id FROM public.discord_audit_log WHERE action = 'discord_server_configs.insert' AND server_id = 's2'),
-    'system/system', 'without a setting the actor is system'
+    'bot/bot', 'without a setting (and not a pg_cron job) the actor is the bot, not system'
 );
 SELECT throws_ok($$SELECT resonance.set_actor('robot', 'x')$$, 'RS309', NULL, 'set_actor refuses unknown actor types with RS309');
 SELECT lives_ok($$SELECT resonance.set_actor('bot', 'bot-1')$$, 'set_actor names the actor');
@@ -161,7 +161,7 @@ SELECT throws_ok($$SELECT * FROM resonance.leaderboard('s1', 'all', 0)$$, 'RS304
 SELECT is(
     resonance.member_stats('s1', 'u1') - 'first_seen_at' - 'last_active_at',
     '{"server_id": "s1", "user_id": "u1", "known": true, "messages_count": 0, "voice_minutes": 0, "reactions_given": 0, "reactions_count": 0,
-      "reactions_received": 0, "rsnc_earned": 50, "current_streak": 0, "longest_streak": 0, "last_checkin": null,
+      "reactions_received": 0, "rsnc_earned": 50, "current_streak": 0, "stored_streak": 0, "longest_streak": 0, "last_checkin": null,
       "balance": 50.00000000, "rank": 3, "achievements_completed": 0}'::jsonb,
     'member_stats'
 );
@@ -194,13 +194,14 @@ SELECT p.oid, p.oid::regprocedure::text AS signature, p.proconfig, p.prosecdef
 FROM pg_catalog.pg_proc AS p
 INNER JOIN pg_catalog.pg_namespace AS n ON n.oid = p.pronamespace
 WHERE n.nspname = 'resonance' AND p.proname IN (
-    'record_message', 'record_reaction', 'record_voice', 'record_event', 'daily_checkin', 'role_effects', 'pay_rule',
-    'rule_channel_ok', 'rule_trigger', 'content_matches', 'json_text_list', 'touch_member', 'server_brand', 'active_server_brand', 'require_text',
+    'record_message', 'record_reaction', 'record_voice', 'record_event', 'daily_checkin', 'role_effects', 'decide_rule',
+    'rule_channel_ok', 'rule_trigger', 'content_matches', 'json_text_list', 'event_rules', 'server_brand', 'open_event', 'require_text',
+    'close_event', 'apply_reward', 'channel_listed', 'record_messages', 'record_reactions',
     'evaluate_progress', 'goal_value', 'refresh_goals', 'store_goal_value', 'refresh_all_goals', 'set_actor', 'current_actor', 'audit_config_change',
     'set_event_rule', 'set_role_effect', 'manual_reward', 'leaderboard', 'member_stats', 'list_achievements',
     'list_goals', 'recent_audit', 'prune_message_window'
 );
-SELECT is((SELECT count(*) FROM engine_functions), 32::bigint, 'all 32 engine functions exist');
+SELECT is((SELECT count(*) FROM engine_functions), 37::bigint, 'all 37 engine functions exist');
 SELECT is_empty(
     $$SELECT signature FROM engine_functions WHERE has_function_privilege('anon', oid, 'EXECUTE')
         OR has_function_privilege('authenticated', oid, 'EXECUTE')$$,

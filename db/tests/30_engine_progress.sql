@@ -13,12 +13,13 @@ INSERT INTO public.discord_achievements (achievement_id, server_id, name, achiev
     ('00000000-0000-0000-0000-0000000000a4', 's1', 'Regular', 'streak_days', 2, 3),
     ('00000000-0000-0000-0000-0000000000a5', 's1', 'Popular', 'reactions_received', 1, 1),
     ('00000000-0000-0000-0000-0000000000a6', 's1', 'Fan', 'reactions_given', 1, 1);
-INSERT INTO public.discord_community_goals (goal_id, server_id, name, goal_type, target_value, custom_function, deadline) VALUES
-    ('00000000-0000-0000-0000-0000000000b1', 's1', 'Two members', 'users', 2, NULL, NULL),
-    ('00000000-0000-0000-0000-0000000000b2', 's1', 'RSNC', 'rsnc_distributed', 100000, NULL, NULL),
-    ('00000000-0000-0000-0000-0000000000b3', 's1', 'DAU', 'dau', 2, NULL, NULL),
-    ('00000000-0000-0000-0000-0000000000b4', 's1', 'Custom', 'custom', 5, 'resonance.goal_test_five', NULL),
-    ('00000000-0000-0000-0000-0000000000b5', 's1', 'Expired', 'users', 1, NULL, '2025-01-01');
+-- Goals count from starts_at: these started before the test's events.
+INSERT INTO public.discord_community_goals (goal_id, server_id, name, goal_type, target_value, custom_function, deadline, starts_at) VALUES
+    ('00000000-0000-0000-0000-0000000000b1', 's1', 'Two members', 'users', 2, NULL, NULL, '2025-12-31'),
+    ('00000000-0000-0000-0000-0000000000b2', 's1', 'RSNC', 'rsnc_distributed', 100000, NULL, NULL, '2025-12-31'),
+    ('00000000-0000-0000-0000-0000000000b3', 's1', 'DAU', 'dau', 2, NULL, NULL, '2025-12-31'),
+    ('00000000-0000-0000-0000-0000000000b4', 's1', 'Custom', 'custom', 5, 'resonance.goal_test_five', NULL, '2025-12-31'),
+    ('00000000-0000-0000-0000-0000000000b5', 's1', 'Expired', 'users', 1, NULL, '2025-01-01', '2024-12-31');
 
 CREATE FUNCTION resonance.goal_test_five(p_server_id text) RETURNS numeric LANGUAGE sql SET search_path = '' AS $$ SELECT 5::numeric $$;
 
@@ -96,8 +97,8 @@ SELECT is(
 );
 
 -- the reward path refreshes a goal at most every refresh_seconds (default 5); refresh_goals catches up
-INSERT INTO public.discord_community_goals (goal_id, server_id, name, goal_type, target_value) VALUES
-    ('00000000-0000-0000-0000-0000000000c1', 's2', 'Two here', 'users', 2);
+INSERT INTO public.discord_community_goals (goal_id, server_id, name, goal_type, target_value, starts_at) VALUES
+    ('00000000-0000-0000-0000-0000000000c1', 's2', 'Two here', 'users', 2, '2025-12-31');
 SELECT lives_ok($$SELECT resonance.record_message('s2', 'u1', 'c', 'n1', 'hello in another server', '{}', NULL, '2026-01-03 10:00Z')$$, 'first member in s2');
 SELECT lives_ok($$SELECT resonance.record_message('s2', 'u2', 'c', 'n2', 'a second member says hi', '{}', NULL, '2026-01-03 10:01Z')$$, 'second member in s2');
 SELECT is(

@@ -1,7 +1,7 @@
 -- Drops: create_drop, attach_drop_message, claim_drop (every status), claim_reaction_drop, close_expired_drops.
 BEGIN;
 \ir helpers/setup.psql
-SELECT plan(42);
+SELECT plan(50);
 
 INSERT INTO public.discord_server_configs (server_id, brand_id) VALUES ('s-drop', 'b-drop'), ('s-other', 'b-other');
 INSERT INTO public.monitoring_rules (id, brand_id, server_id, event_type, reward_amount)
@@ -44,6 +44,21 @@ SELECT is(resonance.claim_drop(:'d1', 'u2', '{r-vip}', '2030-01-01 11:32+00') ->
 SELECT is(resonance.claim_drop(:'d1', 'u3', '{r-vip}', '2030-01-01 11:33+00') ->> 'status', 'sold_out', 'claim_drop: sold_out after max_claims');
 SELECT is((SELECT claims_count FROM public.discord_drops WHERE drop_id = :'d1'), 2, 'claim_drop: claims_count = max_claims');
 SELECT is((SELECT count(*)::integer FROM public.discord_drop_claims WHERE drop_id = :'d1'), 2, 'claim_drop: one claim row per winner');
+-- Decide first, pay right after: the decision pays nothing; pay_drop_claim pays once; the job pays the rest.
+SELECT is(
+    (SELECT paid_at FROM public.discord_drop_claims WHERE drop_id = :'d1' AND discord_user_id = 'u1'), NULL::timestamptz,
+    'claim_drop: a decided claim is unpaid until pay_drop_claim');
+SELECT is(
+    (SELECT count(*)::integer FROM resonance.reward_ledger WHERE event_type = 'drop_claim'), 0,
+    'claim_drop: the decision writes no reward');
+SELECT is(resonance.pay_drop_claim((:'c1'::jsonb ->> 'claim_id')::uuid) ->> 'status', 'paid', 'pay_drop_claim: paid');
+SELECT is(resonance.pay_drop_claim((:'c1'::jsonb ->> 'claim_id')::uuid) ->> 'status', 'already_paid', 'pay_drop_claim: a second payment pays nothing');
+SELECT throws_ok($$SELECT resonance.pay_drop_claim('00000000-0000-0000-0000-000000000000')$$, 'RS410', NULL, 'pay_drop_claim: unknown claim raises RS410');
+SELECT is(resonance.pay_unpaid_drop_claims(), 1, 'pay_unpaid_drop_claims pays the one decided, unpaid claim (u2)');
+SELECT is(resonance.pay_unpaid_drop_claims(), 0, 'pay_unpaid_drop_claims: nothing left to pay');
+SELECT is(
+    (SELECT count(*)::integer FROM resonance.reward_ledger WHERE event_type = 'drop_claim'), 2,
+    'one reward decision per winner');
 SELECT is(
     (SELECT amount FROM tipping.balances WHERE user_id = 'u1' AND currency = 'RSNC'), 40::numeric(20, 8),
     'claim_drop: the reward reaches the ledger');

@@ -67,7 +67,7 @@ SELECT isnt(
 INSERT INTO public.discord_user_stats (server_id, discord_user_id, messages_count) VALUES ('s-ms', 'u2', 5);
 SELECT lives_ok($$SELECT resonance.evaluate_milestones('s-ms', 'u2', '2030-01-01')$$, 'messages met, streak not');
 SELECT is_empty($$SELECT FROM public.discord_role_assignments WHERE discord_user_id = 'u2' AND discord_role_id = 'r-chatty'$$, 'evaluate_milestones: every criterion must hold');
-INSERT INTO public.discord_user_streaks (server_id, discord_user_id, current_streak, longest_streak) VALUES ('s-ms', 'u2', 2, 2);
+INSERT INTO public.discord_user_streaks (server_id, discord_user_id, current_streak, longest_streak, last_checkin) VALUES ('s-ms', 'u2', 2, 2, '2030-01-01 08:00+00');
 SELECT lives_ok($$SELECT resonance.evaluate_milestones('s-ms', 'u2', '2030-01-01')$$, 'both met');
 SELECT isnt_empty($$SELECT FROM public.discord_role_assignments WHERE discord_user_id = 'u2' AND discord_role_id = 'r-chatty' AND one_time_bonus_claimed$$, 'evaluate_milestones: streak criteria count');
 

@@ -6,13 +6,13 @@
 -- Mon 2026-05-25 .. Sun 2026-05-31 and the month of May.
 BEGIN;
 \ir helpers/setup.psql
-SELECT plan(70);
+SELECT plan(78);
 
 INSERT INTO public.discord_server_configs (server_id, brand_id, is_active) VALUES
 ('k1', 'b1', TRUE),
 ('k2', 'b1', FALSE);
 
--- The rollup, by hand. Active = a message, voice minute, reaction given, check-in, drop claim or reward.
+-- The rollup, by hand. Active = an action: a message, voice session, reaction given, check-in, drop claim.
 INSERT INTO resonance.daily_activity (
     server_id, activity_date, discord_user_id,
     messages_count, voice_minutes, reactions_given, reactions_received, checkins, drops_claimed, rewards_count, rsnc_earned
@@ -39,6 +39,10 @@ INSERT INTO resonance.daily_activity (
 ('k1', '2026-05-31', 'g9', 1, 0, 0, 0, 0, 0, 1, 2),
 -- another server's rows never leak into k1's numbers
 ('k2', '2026-05-31', 'alice', 9, 9, 9, 9, 1, 1, 9, 900);
+-- Actions, by hand: messages + reactions given + check-ins + drop claims + 1 for a voice session
+-- (what the event functions add up; rewards are not actions).
+UPDATE resonance.daily_activity
+SET actions = messages_count + reactions_given + checkins + drops_claimed + CASE WHEN voice_minutes > 0 THEN 1 ELSE 0 END;
 
 INSERT INTO public.discord_user_stats (server_id, discord_user_id, first_seen_at) VALUES
 ('k1', 'alice', '2026-05-11 12:00+00'),
@@ -57,7 +61,7 @@ INSERT INTO public.discord_user_stats (server_id, discord_user_id, first_seen_at
 --   checked in on 05-30: alice, bob, carol; of them on 05-31: alice, bob -> 2/3
 --   first seen 05-18..05-24: carol, dave, frank, hank = 4; active 05-25..05-31: carol, frank -> 2/4
 --   voice on D: bob -> 1/12
---   actions on D: alice 5+1, bob 1, frank 2+3, g 9x1 = 21; RSNC on D: 50+30+20+9x2 = 118 -> 21/118
+--   actions on D: alice 5+1, bob 1+1 (voice session), frank 2+3, g 9x1 = 22; RSNC on D: 50+30+20+9x2 = 118 -> 22/118
 --   active 05-18..05-24: alice, dave, erin, frank = 4; not active 05-25..05-31: dave, erin -> 2/4
 --   top 10 earners of D: 50+30+20+7x2 = 114 of 118
 CREATE TEMP TABLE k AS SELECT resonance.compute_kpis('k1', '2026-05-31') AS m;
@@ -67,7 +71,7 @@ SELECT is((SELECT m -> 'weekly_active_users' FROM k), '13'::jsonb, 'weekly_activ
 SELECT is((SELECT (m ->> 'streak_retention')::numeric FROM k), 0.6667, 'streak_retention: 2 of the 3 who checked in on D-1 checked in on D');
 SELECT is((SELECT (m ->> 'new_user_conversion')::numeric FROM k), 0.5, 'new_user_conversion: 2 of the 4 first seen in D-13..D-7 were active in D-6..D');
 SELECT is((SELECT (m ->> 'voice_participation')::numeric FROM k), 0.0833, 'voice_participation: 1 of 12 active members in voice');
-SELECT is((SELECT (m ->> 'reward_efficiency')::numeric FROM k), 0.1780, 'reward_efficiency: 21 actions for 118 RSNC');
+SELECT is((SELECT (m ->> 'reward_efficiency')::numeric FROM k), 0.1864, 'reward_efficiency: 22 actions for 118 RSNC');
 SELECT is((SELECT (m ->> 'churn_rate')::numeric FROM k), 0.5, 'churn_rate: 2 of the 4 active in D-13..D-7 are gone');
 SELECT is((SELECT (m ->> 'top_10_concentration')::numeric FROM k), 0.9661, 'top_10_concentration: 114 of 118 RSNC');
 SELECT is(
@@ -96,26 +100,26 @@ SELECT is(
     'an inactive server is not snapshotted'
 );
 -- Week Mon 05-25 .. Sun 05-31: member-days 12 + 3 (05-30: alice, bob, carol) = 15 over 7 days;
--- voice 1 of 13; actions 21 + 3 check-ins = 24 for 118 + 10 RSNC; top 10 = 50+30+20+10+6x2 = 122 of 128.
+-- voice 1 of 13; actions 22 + 3 check-ins = 25 for 118 + 10 RSNC; top 10 = 50+30+20+10+6x2 = 122 of 128.
 SELECT is(
     (SELECT metrics FROM public.discord_kpi_snapshots WHERE server_id = 'k1' AND snapshot_date = '2026-05-25' AND snapshot_type = 'weekly'),
     '{"daily_active_users": 2.14, "weekly_active_users": 13, "streak_retention": 0.6667, "new_user_conversion": 0.5,
-      "voice_participation": 0.0769, "reward_efficiency": 0.1875, "churn_rate": 0.5, "top_10_concentration": 0.9531}'::jsonb,
+      "voice_participation": 0.0769, "reward_efficiency": 0.1953, "churn_rate": 0.5, "top_10_concentration": 0.9531}'::jsonb,
     'the weekly snapshot (dated the Monday) covers Mon..Sun'
 );
 -- May (31 days, window 31): member-days 15 + alice 05-21, frank 05-22, dave 05-23, erin 05-19 = 19;
--- active in May 15, voice 1; actions 24 + 2 + 1 + 3 + 1 = 31 for 128 RSNC; the previous window
+-- active in May 15, voice 1; actions 25 + 2 + 1 + 3 + 1 = 32 for 128 RSNC; the previous window
 -- (04-30 back 31 days) has nobody active -> churn NULL; first seen in it: bob, active in May -> 1.
 SELECT is(
     (SELECT metrics FROM public.discord_kpi_snapshots WHERE server_id = 'k1' AND snapshot_date = '2026-05-01' AND snapshot_type = 'monthly'),
     '{"daily_active_users": 0.61, "weekly_active_users": 13, "streak_retention": 0.6667, "new_user_conversion": 1,
-      "voice_participation": 0.0667, "reward_efficiency": 0.2422, "churn_rate": null, "top_10_concentration": 0.9531}'::jsonb,
+      "voice_participation": 0.0667, "reward_efficiency": 0.25, "churn_rate": null, "top_10_concentration": 0.9531}'::jsonb,
     'the monthly snapshot (dated the 1st) covers the calendar month'
 );
 
 -- Rerun after new activity: replaced, never duplicated.
-INSERT INTO resonance.daily_activity (server_id, activity_date, discord_user_id, messages_count)
-VALUES ('k1', '2026-05-31', 'late', 1);
+INSERT INTO resonance.daily_activity (server_id, activity_date, discord_user_id, messages_count, actions)
+VALUES ('k1', '2026-05-31', 'late', 1, 1);
 SELECT is(resonance.snapshot_kpis('2026-05-31'), 1, 'a rerun snapshots the same server');
 SELECT is(
     (SELECT count(*)::integer FROM public.discord_kpi_snapshots WHERE server_id = 'k1'), 3,
@@ -184,28 +188,37 @@ SELECT is((SELECT count(*)::integer FROM public.discord_kpi_configs WHERE server
 SELECT lives_ok($$SELECT resonance.set_kpi_target('k1', 'churn_rate', 0.2, 'week', 0.4)$$, 'churn target, weekly');
 SELECT lives_ok($$SELECT resonance.set_kpi_target('k1', 'top_10_concentration', 0.5, 'month', 0.9)$$, 'concentration target, monthly');
 SELECT lives_ok($$SELECT resonance.set_kpi_target('k1', 'voice_participation', 0.2, 'day', 0.05)$$, 'voice target, daily (not breached)');
-SELECT lives_ok($$SELECT resonance.set_kpi_target('k1', 'weekly_active_users', 50, 'day')$$, 'a target without threshold never alerts');
+SELECT lives_ok($$SELECT resonance.set_kpi_target('k1', 'weekly_active_users', 50, 'day')$$, 'a target without threshold alerts when the target is missed');
 SELECT lives_ok($$SELECT resonance.set_kpi_target('k1', 'streak_retention', 0.9, 'day', 0.99, FALSE)$$, 'an inactive target never alerts');
 
--- Alerts need the report channel.
-SELECT is(resonance.check_kpi_alerts('2026-05-31'), 0, 'no report schedule: no channel, no alert');
+-- Alerts need a channel: the alert channel, the report channel or the system channel (none here yet).
+SELECT is(
+    resonance.set_kpi_target('k1', 'churn_rate', 0.2, 'week', 0.4) ->> 'alerts_via', 'none',
+    'set_kpi_target says when its alerts have nowhere to go');
+SELECT is(resonance.check_kpi_alerts('2026-05-31'), 0, 'no channel at all: no alert');
 SELECT throws_ok($$SELECT resonance.set_report_schedule('k1', 'hourly', 'c1')$$, 'RS506', NULL, 'unknown frequency RS506');
 SELECT throws_ok($$SELECT resonance.set_report_schedule('k1', 'weekly', 'c1')$$, 'RS507', NULL, 'weekly without day_of_week RS507');
 SELECT throws_ok($$SELECT resonance.set_report_schedule('k1', 'weekly', 'c1', 7)$$, 'RS507', NULL, 'day_of_week 7 RS507');
 SELECT throws_ok($$SELECT resonance.set_report_schedule('k1', 'daily', NULL)$$, 'RS508', NULL, 'no channel RS508');
 SELECT is(resonance.set_report_schedule('k1', 'weekly', 'reports-chan', 1) ->> 'channel_id', 'reports-chan', 'report schedule set');
 
--- D: DAU 12 < 15 (day), churn 0.5 > 0.4 (week of 05-25), concentration 0.9531 > 0.9 (May); voice 0.0833 >= 0.05.
-SELECT is(resonance.check_kpi_alerts('2026-05-31'), 3, 'three breached thresholds queue three alerts');
+SELECT is(
+    resonance.set_kpi_target('k1', 'churn_rate', 0.2, 'week', 0.4) ->> 'alerts_to', 'reports-chan',
+    'then set_kpi_target names the report channel');
+-- D: DAU 12 < 15 (day), churn 0.5 > 0.4 (week of 05-25), concentration 0.9531 > 0.9 (May); voice 0.0833 >= 0.05;
+-- WAU 13 misses its target 50 (no threshold: the target is the bar).
+SELECT is(resonance.check_kpi_alerts('2026-05-31'), 4, 'three breached thresholds and one missed target queue four alerts');
 SELECT is(resonance.check_kpi_alerts('2026-05-31'), 0, 'a rerun queues nothing more');
--- Saturday 05-30: a new day (DAU 3 < 15, voice 0 < 0.05) but the same week and month: two new alerts.
-SELECT is(resonance.check_kpi_alerts('2026-05-30'), 2, 'the next day alerts for that day only, once per metric and period');
+-- Saturday 05-30: a new day (DAU 3 < 15, voice 0 < 0.05, WAU < 50) but the same week and month: three new alerts.
+SELECT is(resonance.check_kpi_alerts('2026-05-30'), 3, 'the next day alerts for that day only, once per metric and period');
 SELECT set_eq(
     $$SELECT dedup_key FROM resonance.outbox WHERE kind = 'send_message'$$,
     ARRAY[
         'kpi_alert:k1:daily_active_users:day:2026-05-31',
         'kpi_alert:k1:daily_active_users:day:2026-05-30',
         'kpi_alert:k1:voice_participation:day:2026-05-30',
+        'kpi_alert:k1:weekly_active_users:day:2026-05-31',
+        'kpi_alert:k1:weekly_active_users:day:2026-05-30',
         'kpi_alert:k1:churn_rate:week:2026-05-25',
         'kpi_alert:k1:top_10_concentration:month:2026-05-01'
     ],
@@ -220,6 +233,23 @@ SELECT is(
     0.5,
     'the alert carries the value'
 );
+SELECT is(
+    (SELECT payload ->> 'target_met' FROM resonance.outbox WHERE dedup_key = 'kpi_alert:k1:weekly_active_users:day:2026-05-31'),
+    'false', 'the alert says the target was missed');
+-- Without a report schedule the server's system channel (or a configured alert channel) takes them.
+INSERT INTO public.discord_server_configs (server_id, brand_id, config_metadata) VALUES ('k3', 'b1', '{"system_channel_id": "sys-3"}');
+SELECT is(
+    resonance.set_kpi_target('k3', 'daily_active_users', 5, 'day') ->> 'alerts_via', 'system_channel',
+    'a server without report schedule: alerts go to its system channel');
+UPDATE public.discord_server_configs SET config_metadata = config_metadata || '{"kpi_alerts": {"channel_id": "alerts-3"}}' WHERE server_id = 'k3';
+SELECT is(
+    resonance.set_kpi_target('k3', 'daily_active_users', 5, 'day') ->> 'alerts_to', 'alerts-3',
+    'a configured alert channel wins');
+SELECT is(resonance.snapshot_kpis('2026-05-29'), 2, 'snapshot both active servers');
+SELECT is(resonance.check_kpi_alerts('2026-05-29', 'k3'), 1, 'k3''s missed target alerts without any report schedule');
+SELECT is(
+    (SELECT payload ->> 'channel_id' FROM resonance.outbox WHERE dedup_key = 'kpi_alert:k3:daily_active_users:day:2026-05-29'),
+    'alerts-3', 'in the alert channel');
 
 -- Reports.
 CREATE TEMP TABLE r AS SELECT resonance.build_report('k1', 'weekly', '2026-05-31') AS j;

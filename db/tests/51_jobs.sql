@@ -3,7 +3,7 @@
 -- migrate, and its command runs when executed directly (inside this rolled-back transaction).
 BEGIN;
 \ir helpers/setup.psql
-SELECT plan(23);
+SELECT plan(24);
 
 CREATE TEMP TABLE expected_jobs (jobname text PRIMARY KEY, schedule text, needs text, owner text) ON COMMIT DROP;
 INSERT INTO expected_jobs VALUES
@@ -15,7 +15,8 @@ INSERT INTO expected_jobs VALUES
 ('resonance-ledger-check', '15 1 * * *', 'tipping.reconcile', 'ledger'),
 ('resonance-message-window-retention', '20 * * * *', 'resonance.prune_message_window', 'engine'),
 ('resonance-close-expired-drops', '* * * * *', 'resonance.close_expired_drops', 'drops'),
-('resonance-refresh-goals', '* * * * *', 'resonance.refresh_all_goals', 'engine');
+('resonance-refresh-goals', '* * * * *', 'resonance.refresh_all_goals', 'engine'),
+('resonance-pay-drop-claims', '* * * * *', 'resonance.pay_unpaid_drop_claims', 'engine');
 
 SELECT has_extension('pg_cron', 'pg_cron is installed in this database');
 
@@ -25,11 +26,11 @@ SELECT set_eq(
     'every job is scheduled with its UTC schedule'
 );
 SELECT is(
-    (SELECT count(*)::integer FROM cron.job WHERE jobname IN (SELECT jobname FROM expected_jobs)), 9,
+    (SELECT count(*)::integer FROM cron.job WHERE jobname IN (SELECT jobname FROM expected_jobs)), 10,
     'each job exists exactly once'
 );
 SELECT is(
-    (SELECT count(*)::integer FROM cron.job WHERE jobname IN (SELECT jobname FROM expected_jobs) AND active), 9,
+    (SELECT count(*)::integer FROM cron.job WHERE jobname IN (SELECT jobname FROM expected_jobs) AND active), 10,
     'every job is active'
 );
 SELECT is(
@@ -80,6 +81,7 @@ SELECT tests.job_check('resonance-ledger-check');
 SELECT tests.job_check('resonance-message-window-retention');
 SELECT tests.job_check('resonance-close-expired-drops');
 SELECT tests.job_check('resonance-refresh-goals');
+SELECT tests.job_check('resonance-pay-drop-claims');
 
 -- What our own jobs did.
 SELECT is(

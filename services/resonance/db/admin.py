@@ -97,7 +97,10 @@ async def create_milestone(
     bonus: int = 0,
     description: str | None = None,
     role_name: str | None = None,
+    actor_id: str | None = None,
 ) -> Outcome:
+    """actor_id: the acting admin's Discord id, recorded on the audit rows."""
+    extra: dict[str, Any] = {"actor_id": actor_id} if actor_id else {}
     return await call(
         ex,
         "resonance.create_milestone",
@@ -109,6 +112,7 @@ async def create_milestone(
         bonus_amount=bonus,
         description=description,
         role_name=role_name,
+        **extra,
     )
 
 
@@ -175,7 +179,10 @@ async def set_report_schedule(
     channel_id: str,
     day_of_week: int | None = None,
     is_active: bool = True,
+    actor_id: str | None = None,
 ) -> Outcome:
+    """actor_id: the acting admin's Discord id, recorded on the audit rows."""
+    extra: dict[str, Any] = {"actor_id": actor_id} if actor_id else {}
     return await call(
         ex,
         "resonance.set_report_schedule",
@@ -185,6 +192,7 @@ async def set_report_schedule(
         channel_id=channel_id,
         day_of_week=day_of_week,
         is_active=is_active,
+        **extra,
     )
 
 

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID
+
+import asyncpg
 
 from resonance.db import Executor
 from resonance.db._call import call
 from resonance.db.models import BonusResult, ClaimResult, Outcome
+
+ClaimResultT = TypeVar("ClaimResultT", bound=Outcome)
 
 
 async def create_drop(ex: Executor, server_id: str, **params: Any) -> UUID:
@@ -27,7 +31,10 @@ async def claim_drop(
     role_ids: Sequence[str] = (),
     at: datetime | None = None,
 ) -> ClaimResult:
-    return await call(
+    """Decide, then pay: resonance.claim_drop commits the decision in its own short transaction
+    (autocommit on a pool or a connection outside a transaction), then `_pay_if_won` pays it.
+    `claimed` is only ever answered for a decided claim."""
+    result = await call(
         ex,
         "resonance.claim_drop",
         str(drop_id),
@@ -37,6 +44,28 @@ async def claim_drop(
         casts=("uuid", "text", "text[]", "timestamptz"),
         model=ClaimResult,
     )
+    return await _pay_if_won(ex, result)
+
+
+async def _pay_if_won(ex: Executor, result: ClaimResultT) -> ClaimResultT:
+    """The second step of every claim: a decided claim (`claimed`, with its claim_id) is paid right
+    after its decision committed, exactly once. When the payment fails (a crash, a lost connection)
+    the claim stays decided and the job resonance.pay_unpaid_drop_claims pays it: the answer then has
+    no "payment" key."""
+    claim_id = result.extra.get("claim_id")
+    if result.status != "claimed" or not claim_id:
+        return result
+    try:
+        payment = await pay_drop_claim(ex, claim_id)
+    except (asyncpg.PostgresError, OSError):
+        return result
+    return type(result).model_validate({**result.model_dump(), "payment": payment})
+
+
+async def pay_drop_claim(ex: Executor, claim_id: UUID | str) -> dict[str, Any]:
+    """Pay a decided drop claim exactly once (paid, or already_paid)."""
+    value = await call(ex, "resonance.pay_drop_claim", str(claim_id), casts=("uuid",))
+    return dict(value) if isinstance(value, dict) else {"status": None}
 
 
 async def claim_reaction_drop(
@@ -48,7 +77,8 @@ async def claim_reaction_drop(
     role_ids: Sequence[str] = (),
     at: datetime | None = None,
 ) -> Outcome:
-    return await call(
+    """A reaction on a reaction drop's message: decided like a button claim, then paid the same way."""
+    result = await call(
         ex,
         "resonance.claim_reaction_drop",
         server_id,
@@ -60,6 +90,7 @@ async def claim_reaction_drop(
         casts=("text", "text", "text", "text", "text[]", "timestamptz"),
         model=Outcome,
     )
+    return await _pay_if_won(ex, result)
 
 
 async def claim_one_time_bonus(

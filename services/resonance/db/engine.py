@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -21,6 +21,7 @@ async def record_message(
     role_ids: Sequence[str] = (),
     reply_to_user_id: str | None = None,
     occurred_at: datetime | None = None,
+    channel_name: str | None = None,
 ) -> ActivityResult:
     return await call(
         ex,
@@ -33,7 +34,8 @@ async def record_message(
         list(role_ids),
         reply_to_user_id,
         occurred_at,
-        casts=("text", "text", "text", "text", "text", "text[]", "text", "timestamptz"),
+        channel_name,
+        casts=("text", "text", "text", "text", "text", "text[]", "text", "timestamptz", "text"),
         model=ActivityResult,
     )
 
@@ -48,6 +50,7 @@ async def record_reaction(
     emoji: str,
     role_ids: Sequence[str] = (),
     occurred_at: datetime | None = None,
+    channel_name: str | None = None,
 ) -> ActivityResult:
     return await call(
         ex,
@@ -60,7 +63,8 @@ async def record_reaction(
         emoji,
         list(role_ids),
         occurred_at,
-        casts=("text", "text", "text", "text", "text", "text", "text[]", "timestamptz"),
+        channel_name,
+        casts=("text", "text", "text", "text", "text", "text", "text[]", "timestamptz", "text"),
         model=ActivityResult,
     )
 
@@ -74,6 +78,7 @@ async def record_voice(
     minutes: int,
     role_ids: Sequence[str] = (),
     occurred_at: datetime | None = None,
+    channel_name: str | None = None,
 ) -> ActivityResult:
     return await call(
         ex,
@@ -85,7 +90,8 @@ async def record_voice(
         minutes,
         list(role_ids),
         occurred_at,
-        casts=("text", "text", "text", "text", "integer", "text[]", "timestamptz"),
+        channel_name,
+        casts=("text", "text", "text", "text", "integer", "text[]", "timestamptz", "text"),
         model=ActivityResult,
     )
 
@@ -100,6 +106,7 @@ async def record_event(
     channel_id: str | None = None,
     payload: dict[str, Any] | None = None,
     occurred_at: datetime | None = None,
+    channel_name: str | None = None,
 ) -> EventResult:
     return await call(
         ex,
@@ -112,9 +119,36 @@ async def record_event(
         channel_id,
         payload or {},
         occurred_at,
-        casts=("text", "text", "text", "text", "text[]", "text", "jsonb", "timestamptz"),
+        channel_name,
+        casts=("text", "text", "text", "text", "text[]", "text", "jsonb", "timestamptz", "text"),
         model=EventResult,
     )
+
+
+def _event_json(event: Mapping[str, Any]) -> dict[str, Any]:
+    item = dict(event)
+    if isinstance(item.get("occurred_at"), datetime):
+        item["occurred_at"] = item["occurred_at"].isoformat()
+    if "role_ids" in item:
+        item["role_ids"] = list(item["role_ids"] or ())
+    return item
+
+
+async def record_messages(ex: Executor, events: Sequence[Mapping[str, Any]]) -> list[ActivityResult]:
+    """A burst of messages in one call (resonance.record_messages): each item has the keyword
+    arguments of record_message (server_id, user_id, channel_id, message_id, content, role_ids,
+    reply_to_user_id, occurred_at, channel_name); the answers come back in the same order, with the
+    same statuses and exactly-once keys as one call each. A bad item raises for the whole batch."""
+    value = await call(ex, "resonance.record_messages", [_event_json(e) for e in events], casts=("jsonb",))
+    return [ActivityResult.model_validate(v) for v in (value or [])]
+
+
+async def record_reactions(ex: Executor, events: Sequence[Mapping[str, Any]]) -> list[ActivityResult]:
+    """A burst of reactions in one call (resonance.record_reactions): each item has the keyword
+    arguments of record_reaction (server_id, reactor_id, author_id, channel_id, message_id, emoji,
+    role_ids, occurred_at, channel_name); answers in the same order."""
+    value = await call(ex, "resonance.record_reactions", [_event_json(e) for e in events], casts=("jsonb",))
+    return [ActivityResult.model_validate(v) for v in (value or [])]
 
 
 async def daily_checkin(

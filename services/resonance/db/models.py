@@ -79,14 +79,14 @@ class CheckinResult(Outcome):
     longest_streak: int | None = None
 
 
-ClaimStatus = Literal["claimed", "already_claimed", "sold_out", "expired", "not_eligible"]
+ClaimStatus = Literal["claimed", "already_claimed", "sold_out", "expired", "not_eligible", "inactive"]
 
 
 class ClaimResult(Outcome):
     status: ClaimStatus
 
 
-BonusStatus = Literal["paid", "already_claimed", "not_eligible"]
+BonusStatus = Literal["paid", "already_claimed", "not_eligible", "inactive"]
 
 
 class BonusResult(Outcome):

@@ -47,9 +47,18 @@ pytest: db
 test-citus: install
 	$(BIN)/pytest tests/citus
 
+# Python: errors (syntax, undefined names) in every file; the full rule set and the format check on the
+# modules that follow them (PY_STRICT; a module joins when its owner formats it); mypy per pyproject.
+PY_STRICT := services/resonance/bot services/resonance/db tests/fakediscord tests/bot_support.py \
+	$(wildcard tests/test_bot_*.py)
+
 lint: install
 	$(BIN)/sqlfluff lint db/ --processes 2 --disable-progress-bar
 	$(BIN)/squawk db/migrations/*.sql
+	$(BIN)/ruff check --select E9,F63,F7,F82 services tests
+	$(BIN)/ruff check $(PY_STRICT)
+	$(BIN)/ruff format --check $(PY_STRICT)
+	$(BIN)/mypy
 
 demo: migrate
 	$(RESONANCE) simulate $(DEMO_ARGS)

@@ -11,8 +11,15 @@ from resonance.bot.runtime import Feature, Runtime
 
 
 class Handlers:
-    def __init__(self, pool: Any, *, api: Any = default_api, retry_delays: tuple[float, ...] = (0.5, 2.0),
-                 settings: Any = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        pool: Any,
+        *,
+        api: Any = default_api,
+        retry_delays: tuple[float, ...] = (0.5, 2.0),
+        settings: Any = None,
+        **kwargs: Any,
+    ) -> None:
         self.rt = Runtime(pool, api=api, retry_delays=retry_delays, settings=settings, **kwargs)
         self.features: list[Feature] = features.load(self.rt)
 

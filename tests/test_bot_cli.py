@@ -12,26 +12,97 @@ from resonance.bot.models import snowflake_time, time_snowflake
 from resonance.settings import Settings
 
 EXPECTED = {
-    "/checkin", "/balance", "/leaderboard", "/stats", "/tip", "/history", "/wallet register", "/wallet verify",
-    "/achievements", "/goals", "/buy role", "/ticket open", "/ticket list", "/ticket close",
-    "/drop create", "/config events list", "/config events set", "/roles effect", "/milestone create",
-    "/reward", "/kpi show", "/reports schedule", "/audit", "/help",
+    "/checkin",
+    "/balance",
+    "/leaderboard",
+    "/stats",
+    "/tip",
+    "/history",
+    "/wallet register",
+    "/wallet verify",
+    "/achievements",
+    "/goals",
+    "/buy role",
+    "/ticket open",
+    "/ticket list",
+    "/ticket close",
+    "/drop create",
+    "/config events list",
+    "/config events set",
+    "/roles effect",
+    "/milestone create",
+    "/reward",
+    "/kpi show",
+    "/reports schedule",
+    "/audit",
+    "/help",
     # onboarding and the admin API (issue 17)
-    "/setup start", "/setup status", "/setup channel", "/setup antifarming", "/setup unlink",
-    "/config events disable", "/achievement set", "/achievement disable", "/achievement list",
-    "/goal set", "/goal disable", "/goal list", "/kpi target set", "/kpi target list", "/kpi target disable",
-    "/role threshold", "/role drip", "/role disable", "/role list", "/currency add", "/currency disable",
-    "/currency enable", "/currency list",
+    "/setup start",
+    "/setup status",
+    "/setup channel",
+    "/setup antifarming",
+    "/setup unlink",
+    "/config events disable",
+    "/achievement set",
+    "/achievement disable",
+    "/achievement list",
+    "/goal set",
+    "/goal disable",
+    "/goal list",
+    "/kpi target set",
+    "/kpi target list",
+    "/kpi target disable",
+    "/role threshold",
+    "/role drip",
+    "/role disable",
+    "/role list",
+    "/currency add",
+    "/currency disable",
+    "/currency enable",
+    "/currency list",
     # for everyone (the admin subcommands of /shop and /ticket check Manage Server in their handlers)
-    "/shop view", "/shop price", "/shop remove", "/ticket queue", "/ticket triage", "/terms", "/reputation",
+    "/shop view",
+    "/shop price",
+    "/shop remove",
+    "/ticket queue",
+    "/ticket triage",
+    "/terms",
+    "/reputation",
 }
-ADMIN = {"/drop create", "/config events list", "/config events set", "/roles effect", "/milestone create",
-         "/reward", "/kpi show", "/reports schedule", "/audit",
-         "/setup start", "/setup status", "/setup channel", "/setup antifarming", "/setup unlink",
-         "/config events disable", "/achievement set", "/achievement disable", "/achievement list",
-         "/goal set", "/goal disable", "/goal list", "/kpi target set", "/kpi target list", "/kpi target disable",
-         "/role threshold", "/role drip", "/role disable", "/role list", "/currency add", "/currency disable",
-         "/currency enable", "/currency list"}
+ADMIN = {
+    "/drop create",
+    "/config events list",
+    "/config events set",
+    "/roles effect",
+    "/milestone create",
+    "/reward",
+    "/kpi show",
+    "/reports schedule",
+    "/audit",
+    "/setup start",
+    "/setup status",
+    "/setup channel",
+    "/setup antifarming",
+    "/setup unlink",
+    "/config events disable",
+    "/achievement set",
+    "/achievement disable",
+    "/achievement list",
+    "/goal set",
+    "/goal disable",
+    "/goal list",
+    "/kpi target set",
+    "/kpi target list",
+    "/kpi target disable",
+    "/role threshold",
+    "/role drip",
+    "/role disable",
+    "/role list",
+    "/currency add",
+    "/currency disable",
+    "/currency enable",
+    "/currency list",
+}
 
 
 def _names(lines: list[str]) -> dict[str, str]:
@@ -58,8 +129,9 @@ def _run(*args: str, token: str | None) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if k != "DISCORD_TOKEN"}
     if token is not None:
         env["DISCORD_TOKEN"] = token
-    return subprocess.run([sys.executable, "-m", "resonance.cli", "bot", *args], capture_output=True, text=True,
-                          env=env, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "resonance.cli", "bot", *args], capture_output=True, text=True, env=env, timeout=60
+    )
 
 
 def test_cli_list_commands_without_token_or_network() -> None:
@@ -88,8 +160,11 @@ def test_every_feature_module_is_registered_and_no_import_cycle() -> None:
     modules = {p.stem for p in (bot_dir / "features").glob("*.py") if p.stem != "__init__"}
     assert modules == set(features.FEATURES)
     for path in [*bot_dir.glob("*.py"), *bot_dir.glob("features/*.py")]:
-        imported = {node.module for node in ast.walk(ast.parse(path.read_text()))
-                    if isinstance(node, ast.ImportFrom) and node.module}
+        imported = {
+            node.module
+            for node in ast.walk(ast.parse(path.read_text()))
+            if isinstance(node, ast.ImportFrom) and node.module
+        }
         assert "resonance.bot.app" not in imported, path
         if path.parent.name == "features":
             assert not {m for m in imported if m.startswith("resonance.bot.features.")}, path

@@ -12,10 +12,10 @@ from uuid import uuid4
 import asyncpg
 import pytest
 
+from bot_support import Handlers, NoTransaction
 from resonance.bot import api
 from resonance.bot.errors import APOLOGY, BUG
 from resonance.bot.fakes import FakeResponder
-from bot_support import Handlers, NoTransaction
 from resonance.bot.features.voice import counting
 from resonance.bot.models import (
     CommandContext,
@@ -26,9 +26,8 @@ from resonance.bot.models import (
     VoiceSnapshot,
     time_snowflake,
 )
-from resonance.db.models import BotServer
 from resonance.db import create_pool
-from resonance.db.models import Outcome
+from resonance.db.models import BotServer, Outcome
 
 SERVER = "900000000000000001"
 BRAND = "brand-bot"
@@ -58,8 +57,17 @@ def claims() -> dict[str, Any]:
 
 
 def ctx(user: str = "111", *, admin: bool = False, server: str | None = SERVER, **kw: Any) -> CommandContext:
-    return CommandContext(server_id=server, channel_id="555", user_id=user, user_name=f"u{user}", role_ids=["r1"],
-                          is_admin=admin, interaction_id=str(uuid4().int % 10**18), at=T0, **kw)
+    return CommandContext(
+        server_id=server,
+        channel_id="555",
+        user_id=user,
+        user_name=f"u{user}",
+        role_ids=["r1"],
+        is_admin=admin,
+        interaction_id=str(uuid4().int % 10**18),
+        at=T0,
+        **kw,
+    )
 
 
 @pytest.fixture
@@ -67,7 +75,8 @@ async def bot_pool(database_url: str):
     pool = await create_pool(database_url, max_size=5)
     await pool.execute(
         "INSERT INTO public.discord_server_configs (server_id, brand_id, server_name) VALUES ($1, $2, 'Bot test')",
-        SERVER, BRAND,
+        SERVER,
+        BRAND,
     )
     try:
         yield pool
@@ -82,11 +91,20 @@ async def test_message_listener_passes_roles_reply_author_and_snowflake_time() -
     call = recorder(Outcome(status="rewarded", amount=5))
     h = Handlers(None, api=api_with(record_message=call))
     message_id = str(time_snowflake(T0, low=7))
-    await h.handle_message(MessageEvent(server_id=SERVER, channel_id="10", message_id=message_id, user_id="111",
-                                    content="hello there", role_ids=["r1", "r2"], reply_to_user_id="222"))
-    (args, _), = call.calls
+    await h.handle_message(
+        MessageEvent(
+            server_id=SERVER,
+            channel_id="10",
+            message_id=message_id,
+            user_id="111",
+            content="hello there",
+            role_ids=["r1", "r2"],
+            reply_to_user_id="222",
+        )
+    )
+    ((args, _),) = call.calls
     assert args == (SERVER, "111", "10", message_id, "hello there", ["r1", "r2"], "222", T0)
-    base = dict(server_id=SERVER, channel_id="10", message_id=message_id, user_id="9", content="hello there")
+    base = {"server_id": SERVER, "channel_id": "10", "message_id": message_id, "user_id": "9", "content": "hello there"}
     await h.handle_message(MessageEvent(**base, author_is_bot=True))
     await h.handle_message(MessageEvent(**base, author_is_system=True))
     await h.handle_message(MessageEvent(**base, webhook_id="42"))
@@ -101,12 +119,12 @@ async def test_reaction_listener_takes_author_from_event_and_ignores_bots_and_se
     call = recorder(Outcome(status="rewarded"))
     drop = recorder(Outcome(status="no_drop"))
     h = Handlers(None, api=api_with(record_reaction=call, claim_reaction_drop=drop))
-    base = dict(server_id=SERVER, channel_id="10", message_id="77", emoji="🔥", role_ids=["r1"])
+    base = {"server_id": SERVER, "channel_id": "10", "message_id": "77", "emoji": "🔥", "role_ids": ["r1"]}
     await h.handle_reaction(ReactionEvent(reactor_id="111", author_id="222", **base))
     await h.handle_reaction(ReactionEvent(reactor_id="111", author_id="111", **base))
     await h.handle_reaction(ReactionEvent(reactor_id="333", author_id="222", reactor_is_bot=True, **base))
     await h.handle_reaction(ReactionEvent(reactor_id="111", author_id="444", author_is_bot=True, **base))
-    (args, _), = call.calls
+    ((args, _),) = call.calls
     assert args[:6] == (SERVER, "111", "222", "10", "77", "🔥")
     # record_reaction claims a reaction drop itself; a reaction on a bot's message (our drop messages)
     # pays nobody "reaction received" and goes straight to claim_reaction_drop.
@@ -118,7 +136,7 @@ async def test_member_join_records_one_event_per_member() -> None:
     h = Handlers(None, api=api_with(record_event=call))
     await h.handle_member_join(MemberJoin(server_id=SERVER, user_id="111", joined_at=T0))
     await h.handle_member_join(MemberJoin(server_id=SERVER, user_id="999", joined_at=T0, is_bot=True))
-    (args, _), = call.calls
+    ((args, _),) = call.calls
     assert args[:4] == (SERVER, "111", "member_join", "join:111") and args[-1] == T0
 
 
@@ -133,8 +151,9 @@ async def test_listener_outage_queues_the_event_and_replays_it() -> None:
         return Outcome(status="rewarded")
 
     h = Handlers(None, api=api_with(record_message=flaky), retry_delays=(0.01,))
-    event = MessageEvent(server_id=SERVER, channel_id="10", message_id=str(time_snowflake(T0)), user_id="111",
-                         content="hello there")
+    event = MessageEvent(
+        server_id=SERVER, channel_id="10", message_id=str(time_snowflake(T0)), user_id="111", content="hello there"
+    )
     assert await h.handle_message(event) is None  # no crash
     assert len(h.rt.pending) == 1
     assert await h.rt.replay_pending() == 0 and len(h.rt.pending) == 1  # still down
@@ -152,9 +171,18 @@ def snap(at: datetime, *members: tuple[str, str] | VoiceMember, afk: str | None 
 
 
 def test_only_counting_voice_time_counts() -> None:
-    s = snap(T0, ("1", "v1"), ("2", "v1"), ("3", "v2"), ("4", "afk"), ("5", "afk"),
-             VoiceMember(user_id="6", channel_id="v3", self_deaf=True), ("7", "v3"),
-             VoiceMember(user_id="8", channel_id="v2", is_bot=True), afk="afk")
+    s = snap(
+        T0,
+        ("1", "v1"),
+        ("2", "v1"),
+        ("3", "v2"),
+        ("4", "afk"),
+        ("5", "afk"),
+        VoiceMember(user_id="6", channel_id="v3", self_deaf=True),
+        ("7", "v3"),
+        VoiceMember(user_id="8", channel_id="v2", is_bot=True),
+        afk="afk",
+    )
     assert sorted(counting(s, None)) == ["1", "2"], "alone (bots don't count), AFK and deafened earn nothing"
     policy = BotServer(server_id=SERVER, voice_count_alone=True, voice_count_deafened=True)
     assert sorted(counting(s, policy)) == ["1", "2", "3", "6", "7"], "a server may count alone and deafened time"
@@ -212,8 +240,10 @@ async def test_voice_recovery_credits_only_observed_time(bot_pool: asyncpg.Pool)
 
 @pytest.mark.parametrize(
     ("status", "expected"),
-    [("checked_in", "Checked in: +10 RSNC. Streak 3 day(s), best 5."),
-     ("already_checked_in", "already checked in today")],
+    [
+        ("checked_in", "Checked in: +10 RSNC. Streak 3 day(s), best 5."),
+        ("already_checked_in", "already checked in today"),
+    ],
 )
 async def test_checkin_defers_then_answers_status(status: str, expected: str) -> None:
     call = recorder(Outcome(status=status, amount=Decimal("10.00000000"), current_streak=3, longest_streak=5))
@@ -225,10 +255,16 @@ async def test_checkin_defers_then_answers_status(status: str, expected: str) ->
     assert call.calls[0][0] == (SERVER, "111", ["r1"], T0)
 
 
-@pytest.mark.parametrize(("status", "needle"), [
-    ("sold_out", "sold out"), ("already_claimed", "already claimed"), ("expired", "expired"),
-    ("not_eligible", "not eligible"), ("claimed", "claimed 25 RSNC"),
-])
+@pytest.mark.parametrize(
+    ("status", "needle"),
+    [
+        ("sold_out", "sold out"),
+        ("already_claimed", "already claimed"),
+        ("expired", "expired"),
+        ("not_eligible", "not eligible"),
+        ("claimed", "claimed 25 RSNC"),
+    ],
+)
 async def test_drop_button_statuses_are_friendly_and_ephemeral(status: str, needle: str) -> None:
     h = Handlers(None, api=api_with(claim_drop=recorder(Outcome(status=status, amount=25))))
     r = FakeResponder()
@@ -282,14 +318,18 @@ async def test_a_bug_is_logged_and_answered_not_raised() -> None:
 async def test_tip_input_checked_before_the_database() -> None:
     call = recorder(uuid4())
     h = Handlers(None, api=api_with(tip=call))
-    for amount, receiver, needle in (("-1", "222", "above 0"), ("abc", "222", "above 0"), ("1e9", "222", "at most"),
-                                     ("5", "111", "yourself")):
+    for amount, receiver, needle in (
+        ("-1", "222", "above 0"),
+        ("abc", "222", "above 0"),
+        ("1e9", "222", "at most"),
+        ("5", "111", "yourself"),
+    ):
         r = FakeResponder()
         await h.tip(ctx(), r, receiver, amount)
         assert needle in r.last.text
     r = FakeResponder()
     await h.tip(ctx(), r, "222", "2.5", "rsnc")
-    (args, _), = call.calls
+    ((args, _),) = call.calls
     assert args[:5] == ("111", "222", Decimal("2.5"), "RSNC", SERVER) and args[5].startswith("tip:")
     assert "tipped <@222> **2.5 RSNC**" in r.last.text and not r.last.ephemeral
 
@@ -315,7 +355,7 @@ async def test_drop_create_posts_persistent_button_carrying_the_drop_id() -> Non
     assert post["button"].custom_id == f"resonance:drop:{drop_id}" and post["channel_id"] == "555"
     assert "3 of 3" in post["embed"].fields[0].value and "<t:" in post["embed"].fields[1].value
     assert attach.calls == [((drop_id, "555", post["message_id"]), {})]
-    (args, kwargs), = create.calls
+    ((args, kwargs),) = create.calls
     assert args == (SERVER,) and kwargs["drop_type"] == "button" and kwargs["reward_amount"] == 25
     assert kwargs["max_claims"] == 3 and kwargs["expires_at"] == T0 + timedelta(minutes=30)
     assert str(drop_id) in r.last.text
@@ -340,7 +380,8 @@ async def test_config_events_list_reads_the_servers_rules(bot_pool: asyncpg.Pool
                                                 max_claims_per_user, is_enabled)
            VALUES ($1, $2, 'channel_message', 2, 1, NULL, TRUE), ($1, NULL, 'daily_checkin', 10, NULL, 1, FALSE),
                   ('other-brand', NULL, 'voice_minutes', 99, NULL, NULL, TRUE)""",
-        BRAND, SERVER,
+        BRAND,
+        SERVER,
     )
     h = Handlers(bot_pool)
     r = FakeResponder()
@@ -359,3 +400,68 @@ async def test_kpi_shows_missing_ratios_as_na_and_defaults_to_yesterday() -> Non
     assert call.calls[0][0] == (SERVER, (T0 - timedelta(days=1)).date())
     assert "daily active users: 3" in r.last.text and "churn rate: n/a" in r.last.text
     assert "reward efficiency: 0.1235" in r.last.text
+
+
+async def test_the_outage_queue_is_bounded_ordered_and_ages_out_with_log_lines(caplog: Any) -> None:
+    state = {"down": True}
+    seen: list[str] = []
+
+    async def flaky(_pool: Any, server_id: str, user_id: str, channel_id: str, message_id: str, *rest: Any) -> Outcome:
+        if state["down"]:
+            raise ConnectionRefusedError("db down")
+        seen.append(message_id)
+        return Outcome(status="recorded")
+
+    h = Handlers(None, api=api_with(record_message=flaky), retry_delays=(0.001,), outage_queue_limit=2)
+    events = [
+        MessageEvent(
+            server_id=SERVER,
+            channel_id="10",
+            message_id=str(time_snowflake(T0, n)),
+            user_id="1",
+            content=f"message {n}",
+        )
+        for n in range(3)
+    ]
+    for event in events:
+        await h.handle_message(event)
+    assert [p.what for p in h.rt.pending] == [f"message:{e.message_id}" for e in events[1:]]
+    assert h.rt.dropped == 1 and "outage queue full: oldest event dropped" in caplog.text
+    state["down"] = False
+    assert await h.rt.replay_pending() == 2
+    assert seen == [e.message_id for e in events[1:]], "replayed in order"
+    # Events past the maximum age are dropped at replay, with a log line.
+    state["down"] = True
+    old = Handlers(None, api=api_with(record_message=flaky), retry_delays=(0.001,), outage_max_age=0.0)
+    await old.handle_message(events[0])
+    state["down"] = False
+    assert await old.rt.replay_pending() == 0 and old.rt.dropped == 1
+    assert "outage queue: event too old, dropped" in caplog.text
+
+
+async def test_a_drop_whose_message_cannot_be_posted_is_cancelled() -> None:
+    drop_id = uuid4()
+    cancel = recorder(Outcome(status="cancelled"))
+    h = Handlers(NoTransaction(), api=api_with(create_drop=recorder(drop_id), cancel_drop=cancel, **claims()))
+
+    class Forbidden(FakeResponder):
+        async def post(self, *args: Any, **kwargs: Any) -> str:
+            raise PermissionError("Missing Permissions")
+
+    r = Forbidden()
+    await h.create(ctx(admin=True), r, 25, 3, 30)
+    assert cancel.calls == [((drop_id,), {})]
+    assert "can't post in <#555>" in r.last.text and "No drop was created" in r.last.text
+
+
+async def test_a_statement_or_lock_timeout_is_a_friendly_answer_not_retried() -> None:
+    attempts: list[int] = []
+
+    async def busy(*_args: Any) -> Any:
+        attempts.append(1)
+        raise asyncpg.exceptions.LockNotAvailableError("canceling statement due to lock timeout")
+
+    h = Handlers(None, api=api_with(daily_checkin=busy), retry_delays=(0.001, 0.001))
+    r = FakeResponder()
+    await h.checkin(ctx(), r)
+    assert len(attempts) == 1 and "busy" in r.last.text and r.last.ephemeral

@@ -13,9 +13,9 @@ import base58
 import pytest
 from nacl.signing import SigningKey
 
-from resonance.bot.fakes import FakeGuild, FakeResponder
 from bot_support import Handlers
 from resonance.bot import api
+from resonance.bot.fakes import FakeGuild, FakeResponder
 from resonance.bot.models import (
     CommandContext,
     MemberJoin,
@@ -41,7 +41,10 @@ async def require(pool: asyncpg.Pool, *functions: str) -> None:
         schema, name = qualified.split(".")
         found = await pool.fetchval(
             "SELECT EXISTS (SELECT 1 FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace "
-            "WHERE n.nspname = $1 AND p.proname = $2)", schema, name)
+            "WHERE n.nspname = $1 AND p.proname = $2)",
+            schema,
+            name,
+        )
         if not found:
             missing.append(qualified)
     if missing:
@@ -49,15 +52,26 @@ async def require(pool: asyncpg.Pool, *functions: str) -> None:
 
 
 def ctx(user: str = ALICE, *, admin: bool = False, at: datetime = T0) -> CommandContext:
-    return CommandContext(server_id=SERVER, channel_id="20", user_id=user, user_name=f"user{user}", role_ids=[],
-                          is_admin=admin, interaction_id=str(uuid4().int % 10**18), at=at)
+    return CommandContext(
+        server_id=SERVER,
+        channel_id="20",
+        user_id=user,
+        user_name=f"user{user}",
+        role_ids=[],
+        is_admin=admin,
+        interaction_id=str(uuid4().int % 10**18),
+        at=at,
+    )
 
 
 @pytest.fixture
 async def pool(database_url: str):
     p = await create_pool(database_url, max_size=6)
-    await p.execute("INSERT INTO public.discord_server_configs (server_id, brand_id, server_name) VALUES ($1, $2, 'Real')",
-                    SERVER, BRAND)
+    await p.execute(
+        "INSERT INTO public.discord_server_configs (server_id, brand_id, server_name) VALUES ($1, $2, 'Real')",
+        SERVER,
+        BRAND,
+    )
     await p.execute(
         """INSERT INTO public.monitoring_rules (brand_id, server_id, event_type, reward_amount, detection_config,
                                                 rule_metadata)
@@ -67,7 +81,8 @@ async def pool(database_url: str):
                   ($1, $2, 'voice_minutes', 1, '{"min_minutes": 5}', '{"per_minute": true}'),
                   ($1, $2, 'daily_checkin', 10, NULL, '{}'),
                   ($1, $2, 'member_join', 50, NULL, '{}')""",
-        BRAND, SERVER,
+        BRAND,
+        SERVER,
     )
     try:
         yield p
@@ -84,27 +99,55 @@ async def balance(pool: asyncpg.Pool, user: str) -> Decimal:
 
 async def test_message_listener_rewards_once_at_the_snowflake_time(pool: asyncpg.Pool) -> None:
     h = Handlers(pool)
-    event = MessageEvent(server_id=SERVER, channel_id="20", message_id=str(time_snowflake(T0, 1)), user_id=ALICE,
-                         content="hello everyone, how are you today?", reply_to_user_id=BOB)
+    event = MessageEvent(
+        server_id=SERVER,
+        channel_id="20",
+        message_id=str(time_snowflake(T0, 1)),
+        user_id=ALICE,
+        content="hello everyone, how are you today?",
+        reply_to_user_id=BOB,
+    )
     first = await h.handle_message(event)
     again = await h.handle_message(event)
     assert first.status == "rewarded" and Decimal(first.amount) == 5
     assert again.status == "duplicate"
     assert await balance(pool, ALICE) == 5
-    stats = await pool.fetchrow("SELECT messages_count, last_active_at FROM public.discord_user_stats "
-                                "WHERE server_id = $1 AND discord_user_id = $2", SERVER, ALICE)
+    stats = await pool.fetchrow(
+        "SELECT messages_count, last_active_at FROM public.discord_user_stats "
+        "WHERE server_id = $1 AND discord_user_id = $2",
+        SERVER,
+        ALICE,
+    )
     assert stats["messages_count"] == 1 and stats["last_active_at"] == T0
 
 
 async def test_reaction_listener_pays_reactor_and_author(pool: asyncpg.Pool) -> None:
     h = Handlers(pool)
-    outcome = await h.handle_reaction(ReactionEvent(server_id=SERVER, channel_id="20", message_id="5001", reactor_id=BOB,
-                                                author_id=ALICE, emoji="🔥", occurred_at=T0))
+    outcome = await h.handle_reaction(
+        ReactionEvent(
+            server_id=SERVER,
+            channel_id="20",
+            message_id="5001",
+            reactor_id=BOB,
+            author_id=ALICE,
+            emoji="🔥",
+            occurred_at=T0,
+        )
+    )
     assert outcome.status == "rewarded"
     assert await balance(pool, BOB) == 1 and await balance(pool, ALICE) == 2
     # Replay: nothing more.
-    await h.handle_reaction(ReactionEvent(server_id=SERVER, channel_id="20", message_id="5001", reactor_id=BOB,
-                                      author_id=ALICE, emoji="🔥", occurred_at=T0))
+    await h.handle_reaction(
+        ReactionEvent(
+            server_id=SERVER,
+            channel_id="20",
+            message_id="5001",
+            reactor_id=BOB,
+            author_id=ALICE,
+            emoji="🔥",
+            occurred_at=T0,
+        )
+    )
     assert await balance(pool, BOB) == 1
 
 
@@ -118,8 +161,10 @@ async def test_voice_listener_credits_minutes_on_leave(pool: asyncpg.Pool) -> No
     counts = await h.handle_snapshot(voice(T0 + timedelta(minutes=12, seconds=30)))
     assert counts == {"opened": 0, "credited": 2}
     assert await balance(pool, ALICE) == 12
-    assert await pool.fetchval("SELECT voice_minutes FROM public.discord_user_stats WHERE discord_user_id = $1",
-                               ALICE) == 12
+    assert (
+        await pool.fetchval("SELECT voice_minutes FROM public.discord_user_stats WHERE discord_user_id = $1", ALICE)
+        == 12
+    )
     assert await pool.fetchval("SELECT count(*) FROM resonance.voice_sessions") == 0
 
 
@@ -203,8 +248,10 @@ async def test_wallet_register_and_verify(pool: asyncpg.Pool) -> None:
     r = FakeResponder()
     await h.wallet_verify(ctx(), r, address, nonce, good)
     assert f"Wallet `{address}` is linked" in r.last.text
-    assert await pool.fetchval("SELECT wallet_address FROM tipping.wallet_registrations WHERE discord_user_id = $1",
-                               ALICE) == address
+    assert (
+        await pool.fetchval("SELECT wallet_address FROM tipping.wallet_registrations WHERE discord_user_id = $1", ALICE)
+        == address
+    )
     r = FakeResponder()
     await h.wallet_verify(ctx(), r, address, nonce, good)
     assert "already used" in r.last.text
@@ -228,17 +275,29 @@ async def test_tickets_open_list_close_only_your_own(pool: asyncpg.Pool) -> None
 
 
 async def test_leaderboard_stats_achievements_goals(pool: asyncpg.Pool) -> None:
-    await require(pool, "resonance.leaderboard", "resonance.member_stats", "resonance.list_achievements",
-                  "resonance.list_goals")
+    await require(
+        pool, "resonance.leaderboard", "resonance.member_stats", "resonance.list_achievements", "resonance.list_goals"
+    )
     await pool.execute(
         """INSERT INTO public.discord_achievements (server_id, name, achievement_type, threshold, reward_amount)
-           VALUES ($1, 'First words', 'message_count', 1, 3), ($1, 'Regular', 'message_count', 100, 50)""", SERVER)
+           VALUES ($1, 'First words', 'message_count', 1, 3), ($1, 'Regular', 'message_count', 100, 50)""",
+        SERVER,
+    )
     await pool.execute(
         """INSERT INTO public.discord_community_goals (server_id, name, goal_type, target_value, starts_at)
-           VALUES ($1, 'Hundred RSNC', 'rsnc_distributed', 100, '2026-03-01')""", SERVER)  # goals count from starts_at
+           VALUES ($1, 'Hundred RSNC', 'rsnc_distributed', 100, '2026-03-01')""",  # goals count from starts_at
+        SERVER,
+    )
     h = Handlers(pool)
-    await h.handle_message(MessageEvent(server_id=SERVER, channel_id="20", message_id=str(time_snowflake(T0, 9)),
-                                    user_id=ALICE, content="a message that counts"))
+    await h.handle_message(
+        MessageEvent(
+            server_id=SERVER,
+            channel_id="20",
+            message_id=str(time_snowflake(T0, 9)),
+            user_id=ALICE,
+            content="a message that counts",
+        )
+    )
     r = FakeResponder()
     await h.leaderboard(ctx(), r, "all")
     assert "**1.** <@1001> · 8 RSNC" in r.last.text  # 5 for the message + 3 for the achievement
@@ -257,10 +316,12 @@ async def test_leaderboard_stats_achievements_goals(pool: asyncpg.Pool) -> None:
 async def test_buy_role_and_outbox_adds_it(pool: asyncpg.Pool) -> None:
     await require(pool, "resonance.purchase_role", "resonance.take_outbox")
     await pool.execute(
-        """INSERT INTO public.discord_role_configs (server_id, brand_id, discord_role_id, discord_role_name, effect_type,
-                                                    effect_config, assignment_type, assignment_config)
+        """INSERT INTO public.discord_role_configs (server_id, brand_id, discord_role_id, discord_role_name,
+                                                    effect_type, effect_config, assignment_type, assignment_config)
            VALUES ($1, $2, '777', 'VIP', 'multiplier', '{"value": 2}', 'purchase', '{"price": 30}')""",
-        SERVER, BRAND)
+        SERVER,
+        BRAND,
+    )
     await pool.execute("SELECT tipping.mint($1, 40, 'RSNC', 'test')", ALICE)
     h = Handlers(pool)
     r = FakeResponder()
@@ -281,13 +342,17 @@ async def test_outbox_retry_backoff_against_the_real_queue(pool: asyncpg.Pool) -
         """INSERT INTO resonance.outbox (server_id, kind, payload) VALUES
            ($1, 'add_role', '{"user_id": "1001", "role_id": "r1"}'),
            ($1, 'send_message', '{"type": "milestone_reached", "user_id": "1001", "name": "Chatterbox",
-                                  "bonus_amount": 100}')""", SERVER)
+                                  "bonus_amount": 100}')""",
+        SERVER,
+    )
     guild = FakeGuild(fail_next=[RuntimeError("503 Service Unavailable")])
     a = OutboxWorker(pool, guild, worker_id="replica-a", pace_seconds=0)
     b = OutboxWorker(pool, guild, worker_id="replica-b", pace_seconds=0)
     assert await a.run_once() == {"taken": 2, "done": 1, "failed": 1}
-    row = await pool.fetchrow("SELECT status, attempts, available_at > now() AS later, last_error "
-                              "FROM resonance.outbox WHERE kind = 'add_role'")
+    row = await pool.fetchrow(
+        "SELECT status, attempts, available_at > now() AS later, last_error "
+        "FROM resonance.outbox WHERE kind = 'add_role'"
+    )
     assert row["status"] == "pending" and row["attempts"] == 1 and row["later"] and "503" in row["last_error"]
     assert await b.run_once() == {"taken": 0, "done": 0, "failed": 0}  # backing off
     await pool.execute("UPDATE resonance.outbox SET available_at = now() WHERE status = 'pending'")
@@ -304,8 +369,10 @@ async def test_drop_button_claims_until_sold_out(pool: asyncpg.Pool) -> None:
     await h.create(ctx(admin=True), r, 25, 1, 30)
     (post,) = r.posts
     drop_id = post["button"].custom_id.removeprefix("resonance:drop:")
-    assert await pool.fetchval("SELECT message_id FROM public.discord_drops WHERE drop_id = $1::uuid",
-                               drop_id) == post["message_id"]
+    assert (
+        await pool.fetchval("SELECT message_id FROM public.discord_drops WHERE drop_id = $1::uuid", drop_id)
+        == post["message_id"]
+    )
     from uuid import UUID
 
     answers = []
@@ -324,14 +391,29 @@ async def test_reaction_drop_claimed_by_reacting(pool: asyncpg.Pool) -> None:
     r = FakeResponder()
     await h.create(ctx(admin=True), r, 7, 5, 30, kind="reaction", emoji="🎉")
     (post,) = r.posts
-    await h.handle_reaction(ReactionEvent(server_id=SERVER, channel_id="20", message_id=post["message_id"],
-                                      reactor_id=BOB, author_id="bot", emoji="🎉", occurred_at=T0 + timedelta(minutes=1)))
+    await h.handle_reaction(
+        ReactionEvent(
+            server_id=SERVER,
+            channel_id="20",
+            message_id=post["message_id"],
+            reactor_id=BOB,
+            author_id="bot",
+            emoji="🎉",
+            occurred_at=T0 + timedelta(minutes=1),
+        )
+    )
     assert await pool.fetchval("SELECT count(*) FROM public.discord_drop_claims WHERE discord_user_id = $1", BOB) == 1
 
 
 async def test_admin_config_roles_milestone_reward_audit(pool: asyncpg.Pool) -> None:
-    await require(pool, "resonance.set_event_rule", "resonance.set_role_effect", "resonance.create_milestone",
-                  "resonance.manual_reward", "resonance.recent_audit")
+    await require(
+        pool,
+        "resonance.set_event_rule",
+        "resonance.set_role_effect",
+        "resonance.create_milestone",
+        "resonance.manual_reward",
+        "resonance.recent_audit",
+    )
     h = Handlers(pool)
 
     def admin_ctx() -> CommandContext:  # every command is its own interaction
@@ -343,9 +425,18 @@ async def test_admin_config_roles_milestone_reward_audit(pool: asyncpg.Pool) -> 
     r = FakeResponder()
     await h.config_events_set(admin_ctx(), r, "keyword", 3, cooldown_hours=1, keywords="gm, wagmi", channel_id="20")
     assert r.last.content == "Rule `keyword` created: 3 RSNC, cooldown 1h, trigger keyword, only in <#20>."
-    said = [await h.handle_message(MessageEvent(server_id=SERVER, channel_id=channel, user_id=user, content="gm frens",
-                                            message_id=str(time_snowflake(T0, n))))
-            for n, (channel, user) in enumerate((("20", ALICE), ("21", BOB)), start=40)]
+    said = [
+        await h.handle_message(
+            MessageEvent(
+                server_id=SERVER,
+                channel_id=channel,
+                user_id=user,
+                content="gm frens",
+                message_id=str(time_snowflake(T0, n)),
+            )
+        )
+        for n, (channel, user) in enumerate((("20", ALICE), ("21", BOB)), start=40)
+    ]
     assert [Decimal(o.amount) for o in said] == [8, 5]  # channel_message 5 (+ keyword 3 in <#20> only)
     r = FakeResponder()
     await h.config_events_list(admin_ctx(), r)
@@ -353,13 +444,21 @@ async def test_admin_config_roles_milestone_reward_audit(pool: asyncpg.Pool) -> 
     r = FakeResponder()
     await h.roles_effect(admin_ctx(), r, "888", "multiplier", "2", "Booster")
     assert "multiplier" in r.last.text
-    assert await pool.fetchval("SELECT effect_config ->> 'value' FROM public.discord_role_configs "
-                               "WHERE discord_role_id = '888'") == "2.0"
+    assert (
+        await pool.fetchval(
+            "SELECT effect_config ->> 'value' FROM public.discord_role_configs WHERE discord_role_id = '888'"
+        )
+        == "2.0"
+    )
     r = FakeResponder()
     await h.config_events_set(admin_ctx(), r, "keyword", 4)  # the same event type: replaced, not doubled
     assert r.last.content == "Rule `keyword` set: 4 RSNC."
-    assert await pool.fetchval("SELECT count(*) FROM public.monitoring_rules WHERE server_id = $1 "
-                               "AND event_type = 'keyword'", SERVER) == 1
+    assert (
+        await pool.fetchval(
+            "SELECT count(*) FROM public.monitoring_rules WHERE server_id = $1 AND event_type = 'keyword'", SERVER
+        )
+        == 1
+    )
     r = FakeResponder()
     await h.milestone_create(admin_ctx(), r, "889", "Chatter", "messages_count", 10, 100, "Chatter")
     assert "Milestone **Chatter**" in r.last.text
@@ -383,8 +482,15 @@ async def test_kpi_and_reports(pool: asyncpg.Pool) -> None:
     await require(pool, "resonance.compute_kpis", "resonance.set_report_schedule", "resonance.due_reports")
     h = Handlers(pool)
     admin = ctx("9", admin=True)
-    await h.handle_message(MessageEvent(server_id=SERVER, channel_id="20", message_id=str(time_snowflake(T0, 3)),
-                                    user_id=ALICE, content="counting for the kpis"))
+    await h.handle_message(
+        MessageEvent(
+            server_id=SERVER,
+            channel_id="20",
+            message_id=str(time_snowflake(T0, 3)),
+            user_id=ALICE,
+            content="counting for the kpis",
+        )
+    )
     r = FakeResponder()
     await h.kpi(admin, r, T0.date())
     assert "daily active users: 1" in r.last.text
@@ -401,7 +507,10 @@ async def test_role_gained_pays_its_one_time_bonus_once(pool: asyncpg.Pool) -> N
     await require(pool, "resonance.claim_one_time_bonus")
     await pool.execute(
         """INSERT INTO public.discord_role_configs (server_id, brand_id, discord_role_id, effect_type, effect_config)
-           VALUES ($1, $2, '555', 'one_time_bonus', '{"amount": 40}')""", SERVER, BRAND)
+           VALUES ($1, $2, '555', 'one_time_bonus', '{"amount": 40}')""",
+        SERVER,
+        BRAND,
+    )
     h = Handlers(pool)
     event = RolesChanged(server_id=SERVER, user_id=ALICE, role_ids=["555", "556"], at=T0)
     first = await h.handle_roles(event)
@@ -420,7 +529,9 @@ async def test_two_replicas_drain_the_outbox_once(pool: asyncpg.Pool) -> None:
     await pool.execute(
         """INSERT INTO resonance.outbox (server_id, kind, payload)
            SELECT $1, 'add_role', jsonb_build_object('user_id', 'u' || g, 'role_id', 'r1')
-           FROM generate_series(1, 40) AS g""", SERVER)
+           FROM generate_series(1, 40) AS g""",
+        SERVER,
+    )
     guild = FakeGuild()
     replicas = [OutboxWorker(pool, guild, worker_id=f"replica-{i}", batch=7, pace_seconds=0) for i in range(2)]
     for _ in range(5):
@@ -445,9 +556,15 @@ async def test_the_bot_runs_as_its_least_privileged_login_role(pool: asyncpg.Poo
     try:
         assert await bot_pool.fetchval("SELECT current_user") == "service_role"
         h = Handlers(bot_pool)
-        message = await h.handle_message(MessageEvent(server_id=SERVER, channel_id="20",
-                                                  message_id=str(time_snowflake(T0, 11)), user_id=ALICE,
-                                                  content="hello from the bot role"))
+        message = await h.handle_message(
+            MessageEvent(
+                server_id=SERVER,
+                channel_id="20",
+                message_id=str(time_snowflake(T0, 11)),
+                user_id=ALICE,
+                content="hello from the bot role",
+            )
+        )
         assert message.status == "rewarded"
         await h.handle_snapshot(voice(T0, ALICE, BOB))
         assert (await h.handle_snapshot(voice(T0 + timedelta(minutes=6))))["credited"] == 2
@@ -462,8 +579,11 @@ async def test_the_bot_runs_as_its_least_privileged_login_role(pool: asyncpg.Poo
         r = FakeResponder()
         await h.config_events_list(ctx(admin=True), r)
         assert "`channel_message` · 5 RSNC" in r.last.text
-        await bot_pool.execute("INSERT INTO resonance.outbox (server_id, kind, payload) VALUES "
-                               "($1, 'add_role', '{\"user_id\": \"1001\", \"role_id\": \"r1\"}')", SERVER)
+        await bot_pool.execute(
+            "INSERT INTO resonance.outbox (server_id, kind, payload) VALUES "
+            '($1, \'add_role\', \'{"user_id": "1001", "role_id": "r1"}\')',
+            SERVER,
+        )
         guild = FakeGuild()
         assert (await OutboxWorker(bot_pool, guild, worker_id="w", pace_seconds=0).run_once())["done"] == 1
     finally:

@@ -30,12 +30,18 @@ async def balance_is(database_url: str, user_id: int, amount: int) -> bool:
 
 
 async def messages_count(database_url: str, user_id: int) -> int:
-    return int(await q(database_url, "SELECT coalesce(sum(messages_count), 0) FROM public.discord_user_stats "
-                                     "WHERE discord_user_id = $1", str(user_id)))
+    return int(
+        await q(
+            database_url,
+            "SELECT coalesce(sum(messages_count), 0) FROM public.discord_user_stats WHERE discord_user_id = $1",
+            str(user_id),
+        )
+    )
 
 
-async def test_a_member_message_on_the_gateway_earns(fake_discord: FakeDiscord, world: World, bot_runner: BotRunner,
-                                                       database_url: str) -> None:
+async def test_a_member_message_on_the_gateway_earns(
+    fake_discord: FakeDiscord, world: World, bot_runner: BotRunner, database_url: str
+) -> None:
     await link_guild(database_url, world.guild.id)
     bot = await bot_runner.start()
     await fake_discord.send_message(world.general, world.alice, "hello everyone, how is the week going?")
@@ -53,8 +59,12 @@ async def test_bots_webhooks_system_and_text_less_messages_never_count(
     await fake_discord.send_message(g, world.other_bot, "beep boop, I am a bot with plenty to say")
     await fake_discord.send_message(g, world.bob, "posted through a webhook by an integration", webhook_id=4242)
     await fake_discord.send_message(g, world.alice, "", type=7)  # "alice joined the server"
-    await fake_discord.send_message(g, world.bob, "", attachments=[{"id": "1", "filename": "cat.png", "size": 10,
-                                                                    "url": "http://x/cat.png", "proxy_url": "x"}])
+    await fake_discord.send_message(
+        g,
+        world.bob,
+        "",
+        attachments=[{"id": "1", "filename": "cat.png", "size": 10, "url": "http://x/cat.png", "proxy_url": "x"}],
+    )
     await fake_discord.send_message(g, world.bob, "", stickers=[{"id": "2", "name": "wave", "format_type": 1}])
     # A member's real message afterwards, so the bot has processed everything before it.
     await fake_discord.send_message(g, world.admin, "a real message from a real member of this server")
@@ -65,8 +75,9 @@ async def test_bots_webhooks_system_and_text_less_messages_never_count(
     assert bot.problems() == []
 
 
-async def test_reactions_on_a_bots_message_pay_nobody(fake_discord: FakeDiscord, world: World, bot_runner: BotRunner,
-                                                      database_url: str) -> None:
+async def test_reactions_on_a_bots_message_pay_nobody(
+    fake_discord: FakeDiscord, world: World, bot_runner: BotRunner, database_url: str
+) -> None:
     await link_guild(database_url, world.guild.id)
     await bot_runner.start()
     bot_message = await fake_discord.send_message(world.general, world.other_bot, "a bot announcement")
@@ -79,8 +90,14 @@ async def test_reactions_on_a_bots_message_pay_nobody(fake_discord: FakeDiscord,
     assert await balance(database_url, world.bob.id) == 1
     await eventually(lambda: balance_is(database_url, world.alice.id, 7), what="alice's 5 + 2")
     assert await balance(database_url, world.other_bot.id) == 0
-    assert await q(database_url, "SELECT count(*) FROM public.discord_user_stats WHERE discord_user_id = $1",
-                   str(world.other_bot.id)) == 0
+    assert (
+        await q(
+            database_url,
+            "SELECT count(*) FROM public.discord_user_stats WHERE discord_user_id = $1",
+            str(world.other_bot.id),
+        )
+        == 0
+    )
 
 
 async def test_a_reply_passes_the_replied_author_and_roles_follow_the_member(
@@ -88,9 +105,12 @@ async def test_a_reply_passes_the_replied_author_and_roles_follow_the_member(
 ) -> None:
     await link_guild(database_url, world.guild.id)
     conn = await asyncpg.connect(database_url)
-    await conn.execute("""INSERT INTO public.discord_role_configs (server_id, brand_id, discord_role_id, effect_type,
+    await conn.execute(
+        """INSERT INTO public.discord_role_configs (server_id, brand_id, discord_role_id, effect_type,
                           effect_config) VALUES ($1, 'brand-e2e', $2, 'multiplier', '{"value": 2}')""",
-                       str(world.guild.id), str(world.vip_role.id))
+        str(world.guild.id),
+        str(world.vip_role.id),
+    )
     await conn.close()
     world.guild.members[world.alice.id].roles = [world.vip_role.id]
     await bot_runner.start()
@@ -103,8 +123,10 @@ async def test_a_reply_passes_the_replied_author_and_roles_follow_the_member(
 async def voice_rows(database_url: str) -> list[dict[str, Any]]:
     conn = await asyncpg.connect(database_url)
     try:
-        rows = await conn.fetch("SELECT discord_user_id, channel_id, started_at, checkpoint_at, ended_at "
-                                "FROM resonance.voice_sessions ORDER BY discord_user_id")
+        rows = await conn.fetch(
+            "SELECT discord_user_id, channel_id, started_at, checkpoint_at, ended_at "
+            "FROM resonance.voice_sessions ORDER BY discord_user_id"
+        )
         return [dict(r) for r in rows]
     finally:
         await conn.close()
@@ -150,8 +172,10 @@ async def test_voice_across_a_restart_pays_only_observed_time(
     assert await bot.stop() == 0
     # The bot was down for 8 hours: shift the sessions back as if it had stopped then, 15 minutes in.
     conn = await asyncpg.connect(database_url)
-    await conn.execute("UPDATE resonance.voice_sessions SET started_at = started_at - interval '8 hours 15 minutes', "
-                       "checkpoint_at = checkpoint_at - interval '8 hours'")
+    await conn.execute(
+        "UPDATE resonance.voice_sessions SET started_at = started_at - interval '8 hours 15 minutes', "
+        "checkpoint_at = checkpoint_at - interval '8 hours'"
+    )
     await conn.close()
     # Meanwhile alice left; bob and the admin are still there.
     world.guild.voice_states.pop(world.alice.id)
@@ -165,8 +189,10 @@ async def test_voice_across_a_restart_pays_only_observed_time(
 
 
 async def _checkpointed(database_url: str, count: int) -> bool:
-    return int(await q(database_url, "SELECT count(*) FROM resonance.voice_sessions "
-                                     "WHERE checkpoint_at IS NOT NULL")) == count
+    return (
+        int(await q(database_url, "SELECT count(*) FROM resonance.voice_sessions WHERE checkpoint_at IS NOT NULL"))
+        == count
+    )
 
 
 async def test_roles_added_and_removed_follow_discord_and_reconcile_on_startup(
@@ -174,15 +200,22 @@ async def test_roles_added_and_removed_follow_discord_and_reconcile_on_startup(
 ) -> None:
     await link_guild(database_url, world.guild.id)
     conn = await asyncpg.connect(database_url)
-    await conn.execute("""INSERT INTO public.discord_role_configs (server_id, brand_id, discord_role_id, effect_type,
+    await conn.execute(
+        """INSERT INTO public.discord_role_configs (server_id, brand_id, discord_role_id, effect_type,
                           effect_config) VALUES ($1, 'brand-e2e', $2, 'one_time_bonus', '{"amount": 40}')""",
-                       str(world.guild.id), str(world.vip_role.id))
+        str(world.guild.id),
+        str(world.vip_role.id),
+    )
     await conn.close()
 
     async def held(user_id: int) -> Any:
-        return await q(database_url, "SELECT removed_at IS NULL FROM public.discord_role_assignments "
-                                     "WHERE discord_user_id = $1 AND discord_role_id = $2",
-                       str(user_id), str(world.vip_role.id))
+        return await q(
+            database_url,
+            "SELECT removed_at IS NULL FROM public.discord_role_assignments "
+            "WHERE discord_user_id = $1 AND discord_role_id = $2",
+            str(user_id),
+            str(world.vip_role.id),
+        )
 
     # bob got the role while the bot was away: reconciled (and paid) at startup.
     world.guild.members[world.bob.id].roles = [world.vip_role.id]
@@ -225,3 +258,40 @@ async def test_a_server_that_is_not_linked_is_ignored_quietly_and_told_how_to_se
     assert await voice_rows(database_url) == []
     assert bot.problems() == []
     json.dumps(bot.logs)  # every line is structured
+
+
+async def test_a_server_linked_while_the_bot_runs_starts_counting(
+    fake_discord: FakeDiscord, world: World, bot_runner: BotRunner, database_url: str
+) -> None:
+    bot = await bot_runner.start(RESONANCE_SERVERS_REFRESH="0.5")
+    await fake_discord.send_message(world.general, world.alice, "before the server is linked, nothing counts")
+    await link_guild(database_url, world.guild.id)  # what /setup does
+    await bot.wait_log("linked servers changed")
+    await fake_discord.send_message(world.general, world.alice, "after the link, this message earns its reward")
+    await eventually(lambda: balance(database_url, world.alice.id), what="the reward after linking")
+    assert await balance(database_url, world.alice.id) == 5
+    await fake_discord.voice(world.alice, world.voice)
+    await fake_discord.voice(world.bob, world.voice)
+    await eventually(lambda: _two(voice_rows(database_url)), what="voice sessions in the newly linked server")
+    assert bot.problems() == []
+
+
+async def test_a_server_that_adds_the_bot_unlinked_is_told_once_how_to_set_up(
+    fake_discord: FakeDiscord, world: World, bot_runner: BotRunner, database_url: str
+) -> None:
+    await link_guild(database_url, world.guild.id)
+    bot = await bot_runner.start()
+    state = fake_discord.state
+    new = state.add_guild("A new community", world.admin)
+    lobby = state.add_channel(new, "lobby")
+    new.system_channel_id = lobby.id
+    state.add_member(new, world.alice)
+    await fake_discord.join_guild(new)
+    (welcome,) = await fake_discord.wait_for(lambda: fake_discord.bot_messages(lobby), what="the welcome")
+    assert "an admin can run /setup" in welcome.content
+    await fake_discord.send_message(lobby, world.alice, "hello, is anyone here in this new server?")
+    await fake_discord.send_message(world.general, world.alice, "meanwhile the linked server still counts")
+    await eventually(lambda: balance(database_url, world.alice.id), what="the linked server's reward")
+    assert await balance(database_url, world.alice.id) == 5
+    assert len(fake_discord.bot_messages(lobby)) == 1, "said once"
+    assert bot.problems() == []

@@ -88,30 +88,40 @@ async def test_a_drop_button_works_after_a_restart_and_expiry_ends_the_message(
     assert bot.problems() == []
 
 
-async def test_drop_create_never_leaves_half_a_drop(fake_discord: FakeDiscord, world: World, bot_runner: BotRunner,
-                                                   database_url: str) -> None:
+async def test_drop_create_never_leaves_half_a_drop(
+    fake_discord: FakeDiscord, world: World, bot_runner: BotRunner, database_url: str
+) -> None:
     await link_guild(database_url, world.guild.id)
     bot = await bot_runner.start()
-    bad_emoji = await fake_discord.slash("drop create", world.admin, world.general, amount=5, max_claims=2,
-                                         kind="reaction", emoji="notanemoji")
+    bad_emoji = await fake_discord.slash(
+        "drop create", world.admin, world.general, amount=5, max_claims=2, kind="reaction", emoji="notanemoji"
+    )
     await fake_discord.wait_for(bad_emoji.texts, what="the bad emoji answer")
     assert "emoji can't be used" in bad_emoji.texts()[0]
     assert fake_discord.bot_messages(world.general) == [], "the message was taken back"
     world.other_text.bot_can_send = False
-    forbidden = await fake_discord.slash("drop create", world.admin, world.general, amount=5, max_claims=2,
-                                         channel=world.other_text)
+    forbidden = await fake_discord.slash(
+        "drop create", world.admin, world.general, amount=5, max_claims=2, channel=world.other_text
+    )
     await fake_discord.wait_for(forbidden.texts, what="the forbidden channel answer")
     assert "can't post in" in forbidden.texts()[0]
     assert await q(database_url, "SELECT count(*) FROM public.discord_drops") == 0, "no drop without a message"
-    reaction = await fake_discord.slash("drop create", world.admin, world.general, amount=5, max_claims=2,
-                                        kind="reaction", emoji="🎉")
+    reaction = await fake_discord.slash(
+        "drop create", world.admin, world.general, amount=5, max_claims=2, kind="reaction", emoji="🎉"
+    )
     await fake_discord.wait_for(reaction.texts, what="the reaction drop answer")
     (message,) = fake_discord.bot_messages(world.general)
     assert message.reactions == {"🎉": {fake_discord.state.bot.id}}
     await fake_discord.react(message, world.alice, "🎉")
     await eventually(lambda: _balance_is(database_url, world.alice.id, 5), what="the reaction drop claim")
-    assert await q(database_url, "SELECT coalesce(sum(reactions_received), 0) FROM public.discord_user_stats "
-                                 "WHERE discord_user_id = $1", str(fake_discord.state.bot.id)) == 0
+    assert (
+        await q(
+            database_url,
+            "SELECT coalesce(sum(reactions_received), 0) FROM public.discord_user_stats WHERE discord_user_id = $1",
+            str(fake_discord.state.bot.id),
+        )
+        == 0
+    )
     assert bot.problems() == []
 
 
@@ -119,8 +129,9 @@ async def _balance_is(database_url: str, user_id: int, amount: int) -> bool:
     return await q(database_url, "SELECT tipping.balance($1, 'RSNC')", str(user_id)) == amount
 
 
-async def test_every_option_is_described_and_help_answers(fake_discord: FakeDiscord, world: World,
-                                                          bot_runner: BotRunner, database_url: str) -> None:
+async def test_every_option_is_described_and_help_answers(
+    fake_discord: FakeDiscord, world: World, bot_runner: BotRunner, database_url: str
+) -> None:
     await link_guild(database_url, world.guild.id)
     await bot_runner.start()
     missing = []
@@ -166,3 +177,28 @@ async def test_a_held_lock_gets_a_friendly_answer_not_an_endless_thinking(
     await fake_discord.wait_for(retry.texts, what="the retried check-in")
     assert "Checked in" in retry.texts()[0]
     await asyncio.sleep(0)
+
+
+async def test_long_answers_fit_discords_limits(
+    fake_discord: FakeDiscord, world: World, bot_runner: BotRunner, database_url: str
+) -> None:
+    await link_guild(database_url, world.guild.id)
+    conn = await asyncpg.connect(database_url)
+    await conn.execute(
+        "INSERT INTO public.monitoring_rules (brand_id, server_id, event_type, reward_amount, cooldown_hours) "
+        "SELECT 'brand-e2e', $1, 'custom_event_with_a_rather_long_name_' || g, g, 1 FROM generate_series(1, 300) g",
+        str(world.guild.id),
+    )
+    await conn.close()
+    bot = await bot_runner.start()
+    listing = await fake_discord.slash("config events list", world.admin, world.general)
+    await fake_discord.wait_for(listing.texts, what="the long listing")
+    (answer,) = listing.answers()
+    description = answer["embeds"][0]["description"]
+    assert len(description) <= 4096 and description.rstrip().endswith("more")
+    reward = await fake_discord.slash(
+        "reward", world.admin, world.general, member=world.alice, amount=3, reason="x" * 200
+    )
+    await fake_discord.wait_for(reward.texts, what="the reward answer")
+    assert "received **3 RSNC**" in reward.texts()[0]
+    assert bot.problems() == []

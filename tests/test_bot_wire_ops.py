@@ -30,14 +30,19 @@ def one_line(bot: BotProcess) -> str:
 
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
-async def test_a_signal_stops_the_bot_cleanly_with_exit_0(fake_discord: FakeDiscord, world: World,
-                                                          bot_runner: BotRunner, database_url: str, sig: int) -> None:
+async def test_a_signal_stops_the_bot_cleanly_with_exit_0(
+    fake_discord: FakeDiscord, world: World, bot_runner: BotRunner, database_url: str, sig: int
+) -> None:
     await link_guild(database_url, world.guild.id)
     bot = await bot_runner.start()
     # A row the outbox worker holds when the signal comes is handed back, not left leased.
-    await q(database_url, "INSERT INTO resonance.outbox (server_id, kind, payload, status, taken_by, available_at) "
-                          "VALUES ($1, 'add_role', '{}', 'taken', $2, now() + interval '5 minutes')",
-            str(world.guild.id), bot_worker(bot))
+    await q(
+        database_url,
+        "INSERT INTO resonance.outbox (server_id, kind, payload, status, taken_by, available_at) "
+        "VALUES ($1, 'add_role', '{}', 'taken', $2, now() + interval '5 minutes')",
+        str(world.guild.id),
+        bot_worker(bot),
+    )
     assert await bot.stop(sig) == 0
     assert bot.logged("stopped") and bot.problems() == []
     assert await q(database_url, "SELECT status FROM resonance.outbox") == "pending"
@@ -55,30 +60,34 @@ async def test_database_url_is_required(bot_runner: BotRunner) -> None:
 
 
 async def test_a_bad_database_url_stops_before_logging_in(fake_discord: FakeDiscord, bot_runner: BotRunner) -> None:
-    bot = await bot_runner.spawn(DATABASE_URL="postgresql://nobody@127.0.0.1:1/nowhere",
-                                 RESONANCE_DB_CONNECT_TIMEOUT="5")
+    bot = await bot_runner.spawn(
+        DATABASE_URL="postgresql://nobody@127.0.0.1:1/nowhere", RESONANCE_DB_CONNECT_TIMEOUT="5"
+    )
     assert await bot.wait_exit() == 3
     line = one_line(bot)
     assert "cannot connect to the database at 127.0.0.1:1/nowhere (DATABASE_URL)" in line and "nobody" not in line
     assert fake_discord.requests_to("GET", "/users/@me") == [], "the database is checked before Discord"
 
 
-async def test_an_unmigrated_database_is_named(fake_discord: FakeDiscord, bot_runner: BotRunner,
-                                               empty_database_url: str) -> None:
+async def test_an_unmigrated_database_is_named(
+    fake_discord: FakeDiscord, bot_runner: BotRunner, empty_database_url: str
+) -> None:
     bot = await bot_runner.spawn(DATABASE_URL=empty_database_url)
     assert await bot.wait_exit() == 3
     assert "run `resonance migrate` first" in one_line(bot)
 
 
-async def test_a_rejected_token_is_one_line(fake_discord: FakeDiscord, world: World, bot_runner: BotRunner,
-                                            database_url: str) -> None:
+async def test_a_rejected_token_is_one_line(
+    fake_discord: FakeDiscord, world: World, bot_runner: BotRunner, database_url: str
+) -> None:
     bot = await bot_runner.spawn(DISCORD_TOKEN="not-the-token")
     assert await bot.wait_exit() == 4
     assert "Discord rejected DISCORD_TOKEN" in one_line(bot)
 
 
-async def test_refused_privileged_intents_are_one_line(fake_discord: FakeDiscord, world: World,
-                                                       bot_runner: BotRunner, database_url: str) -> None:
+async def test_refused_privileged_intents_are_one_line(
+    fake_discord: FakeDiscord, world: World, bot_runner: BotRunner, database_url: str
+) -> None:
     fake_discord.state.allowed_intents = 0  # the portal's toggles are off
     bot = await bot_runner.spawn()
     assert await bot.wait_exit() == 4

@@ -13,7 +13,6 @@ from resonance.bot.discord_io import context_of, to_discord_embed
 from resonance.bot.fakes import FakeGuild
 from resonance.bot.features.drops import edit_closed
 from resonance.bot.outbox import OutboxWorker, ReportWorker, report_embed
-from resonance.bot.responder import Embed
 from resonance.db.models import Outcome, Row
 from resonance.settings import Settings
 
@@ -54,18 +53,33 @@ class FakeQueue:
                 r["available_at"] = self.now + timedelta(seconds=self.base_backoff * 2 ** (r["attempts"] - 1))
             return True
 
-        return types.SimpleNamespace(take_outbox=take_outbox, complete_outbox=complete_outbox,
-                                     fail_outbox=fail_outbox)
+        return types.SimpleNamespace(take_outbox=take_outbox, complete_outbox=complete_outbox, fail_outbox=fail_outbox)
 
 
 async def test_outbox_applies_roles_and_messages() -> None:
-    queue = FakeQueue([
-        {"id": 1, "server_id": "9", "kind": "add_role", "payload": {"user_id": "111", "role_id": "r1"}},
-        {"id": 2, "server_id": "9", "kind": "remove_role", "payload": {"discord_user_id": "111", "discord_role_id": "r0"}},
-        {"id": 3, "server_id": "9", "kind": "send_message", "payload": {"channel_id": "c1", "content": "Congrats!"}},
-        {"id": 4, "server_id": "9", "kind": "send_report",
-         "payload": {"channel_id": "c2", "report": {"period": "weekly", "daily_active_users": 12}}},
-    ])
+    queue = FakeQueue(
+        [
+            {"id": 1, "server_id": "9", "kind": "add_role", "payload": {"user_id": "111", "role_id": "r1"}},
+            {
+                "id": 2,
+                "server_id": "9",
+                "kind": "remove_role",
+                "payload": {"discord_user_id": "111", "discord_role_id": "r0"},
+            },
+            {
+                "id": 3,
+                "server_id": "9",
+                "kind": "send_message",
+                "payload": {"channel_id": "c1", "content": "Congrats!"},
+            },
+            {
+                "id": 4,
+                "server_id": "9",
+                "kind": "send_report",
+                "payload": {"channel_id": "c2", "report": {"period": "weekly", "daily_active_users": 12}},
+            },
+        ]
+    )
     guild = FakeGuild(members={"111": {"r0"}})
     worker = OutboxWorker(None, guild, worker_id="w1", pace_seconds=0, api=queue.api())
     assert await worker.run_once() == {"taken": 4, "done": 4, "failed": 0}
@@ -76,10 +90,12 @@ async def test_outbox_applies_roles_and_messages() -> None:
 
 
 async def test_outbox_retries_with_backoff_then_succeeds_or_goes_dead() -> None:
-    queue = FakeQueue([
-        {"id": 1, "server_id": "9", "kind": "add_role", "payload": {"user_id": "111", "role_id": "r1"}},
-        {"id": 2, "server_id": "9", "kind": "add_role", "payload": {"user_id": "222", "role_id": "gone"}},
-    ])
+    queue = FakeQueue(
+        [
+            {"id": 1, "server_id": "9", "kind": "add_role", "payload": {"user_id": "111", "role_id": "r1"}},
+            {"id": 2, "server_id": "9", "kind": "add_role", "payload": {"user_id": "222", "role_id": "gone"}},
+        ]
+    )
     guild = FakeGuild(known_roles={"r1"}, fail_next=[RuntimeError("429 Too Many Requests")])
     worker = OutboxWorker(None, guild, worker_id="w1", pace_seconds=0, api=queue.api())
 
@@ -109,17 +125,23 @@ async def test_report_worker_posts_due_reports_as_embeds() -> None:
     built = []
 
     async def due_reports(_pool: Any, now: Any, worker: str) -> list[Row]:
-        return [Row(server_id="9", channel_id="c1", frequency="weekly"),
-                Row(server_id="8", channel_id="c2", report={"period": "daily", "summary": "Quiet day",
-                                                            "kpis": {"dau": 3, "wau": 10}})]
+        return [
+            Row(server_id="9", channel_id="c1", frequency="weekly"),
+            Row(
+                server_id="8",
+                channel_id="c2",
+                report={"period": "daily", "summary": "Quiet day", "kpis": {"dau": 3, "wau": 10}},
+            ),
+        ]
 
     async def build_report(_pool: Any, server_id: str, period: str) -> Outcome:
         built.append((server_id, period))
         return Outcome(period=period, daily_active_users=42, top_members=["<@1> 50", "<@2> 40"])
 
     guild = FakeGuild()
-    worker = ReportWorker(None, guild, worker_id="w1",
-                          api=types.SimpleNamespace(due_reports=due_reports, build_report=build_report))
+    worker = ReportWorker(
+        None, guild, worker_id="w1", api=types.SimpleNamespace(due_reports=due_reports, build_report=build_report)
+    )
     assert await worker.run_once(T0) == 2
     assert built == [("9", "weekly")]
     first, second = (m["embed"] for m in guild.messages)
@@ -151,19 +173,45 @@ def test_admin_role_from_settings_counts_as_admin() -> None:
 async def test_outbox_ends_drop_messages_with_the_button_disabled() -> None:
     assert edit_closed is not None  # the drops feature registered its outbox message types
     drop_id = str(uuid4())
-    queue = FakeQueue([
-        {"id": 1, "kind": "send_message", "server_id": "g",
-         "payload": {"type": "drop_sold_out", "drop_id": drop_id, "channel_id": "c", "message_id": "m1",
-                     "claims_count": 3, "max_claims": 3}},
-        {"id": 2, "kind": "send_message", "server_id": "g",
-         "payload": {"type": "drop_closed", "drop_id": drop_id, "channel_id": "c", "message_id": "m2",
-                     "claims_count": 1, "max_claims": 3}},
-    ])
+    queue = FakeQueue(
+        [
+            {
+                "id": 1,
+                "kind": "send_message",
+                "server_id": "g",
+                "payload": {
+                    "type": "drop_sold_out",
+                    "drop_id": drop_id,
+                    "channel_id": "c",
+                    "message_id": "m1",
+                    "claims_count": 3,
+                    "max_claims": 3,
+                },
+            },
+            {
+                "id": 2,
+                "kind": "send_message",
+                "server_id": "g",
+                "payload": {
+                    "type": "drop_closed",
+                    "drop_id": drop_id,
+                    "channel_id": "c",
+                    "message_id": "m2",
+                    "claims_count": 1,
+                    "max_claims": 3,
+                },
+            },
+        ]
+    )
     guild = FakeGuild()
     worker = OutboxWorker(None, guild, worker_id="w", pace_seconds=0, api=queue.api())
     assert (await worker.run_once())["done"] == 2
     sold, ended = guild.messages
     assert sold["edited"] == "m1" and sold["button"].disabled and sold["button"].label == "Sold out"
     assert sold["embed"].title.endswith("sold out")
-    assert ended["edited"] == "m2" and ended["button"].label == "Expired" and "1 of 3 claimed" in ended["embed"].description
+    assert (
+        ended["edited"] == "m2"
+        and ended["button"].label == "Expired"
+        and "1 of 3 claimed" in ended["embed"].description
+    )
     assert sold["button"].custom_id == f"resonance:drop:{drop_id}"

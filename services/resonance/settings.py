@@ -41,6 +41,8 @@ class Settings(BaseSettings):
     # Gateway events that met a database outage wait here (oldest dropped when full, too old dropped), logged.
     outage_queue_limit: int = Field(default=10_000, ge=1, validation_alias="RESONANCE_OUTAGE_QUEUE_LIMIT")
     outage_max_age_seconds: float = Field(default=900.0, gt=0, validation_alias="RESONANCE_OUTAGE_MAX_AGE")
+    # How often the bot re-reads which guilds are linked (a /setup takes effect within this).
+    servers_refresh_seconds: float = Field(default=60.0, gt=0, validation_alias="RESONANCE_SERVERS_REFRESH")
     voice_checkpoint_seconds: float = Field(default=60.0, gt=0, validation_alias="RESONANCE_VOICE_CHECKPOINT")
     # How long discord.py waits for GUILD_CREATEs after READY before it is ready.
     guild_ready_timeout: float = Field(default=2.0, gt=0, validation_alias="RESONANCE_GUILD_READY_TIMEOUT")

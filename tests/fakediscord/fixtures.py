@@ -3,7 +3,7 @@ run against it and against this test's migrated database.
 
     async def test_x(fake_discord, bot_runner, database_url):
         await link_guild(database_url, fake_discord.world.guild.id)
-        bot = await bot_runner.start()          # waits for the bot's "ready" log line
+        bot = await bot_runner.start()          # waits for the bot's "started" log line
         await fake_discord.send_message(...)
         await bot.stop()                        # SIGTERM; returns the exit code
 """
@@ -29,7 +29,7 @@ from fakediscord.server import FakeDiscord, World
 
 # Event rules of a linked test server (the seed's shapes): messages 5, reactions 1/2, voice 1 per minute
 # from 1 minute, check-in 10.
-DEFAULT_RULES = (
+DEFAULT_RULES: tuple[tuple[str, int, dict[str, Any] | None, dict[str, Any]], ...] = (
     ("channel_message", 5, None, {}),
     ("reaction_given", 1, None, {}),
     ("reaction_received", 2, None, {}),
@@ -38,19 +38,33 @@ DEFAULT_RULES = (
 )
 
 
-async def link_guild(database_url: str, guild_id: int, *, brand: str = "brand-e2e",
-                     rules: tuple[tuple[str, int, dict[str, Any] | None, dict[str, Any]], ...] = DEFAULT_RULES) -> None:
+async def link_guild(
+    database_url: str,
+    guild_id: int,
+    *,
+    brand: str = "brand-e2e",
+    rules: tuple[tuple[str, int, dict[str, Any] | None, dict[str, Any]], ...] = DEFAULT_RULES,
+) -> None:
     """Link the guild to a brand and give it event rules, as an admin's setup would."""
     conn = await asyncpg.connect(database_url)
     try:
-        await conn.execute("INSERT INTO public.discord_server_configs (server_id, brand_id, server_name) "
-                           "VALUES ($1, $2, 'Resonance Test')", str(guild_id), brand)
+        await conn.execute(
+            "INSERT INTO public.discord_server_configs (server_id, brand_id, server_name) "
+            "VALUES ($1, $2, 'Resonance Test')",
+            str(guild_id),
+            brand,
+        )
         for event_type, amount, detection, metadata in rules:
             await conn.execute(
                 "INSERT INTO public.monitoring_rules (brand_id, server_id, event_type, reward_amount, "
                 "detection_config, rule_metadata) VALUES ($1, $2, $3, $4, $5::jsonb, $6::jsonb)",
-                brand, str(guild_id), event_type, amount, json.dumps(detection) if detection else None,
-                json.dumps(metadata))
+                brand,
+                str(guild_id),
+                event_type,
+                amount,
+                json.dumps(detection) if detection else None,
+                json.dumps(metadata),
+            )
     finally:
         await conn.close()
 
@@ -72,8 +86,10 @@ class BotProcess:
         self.lines: list[str] = []
         self.stdout: list[str] = []
         self._changed = asyncio.Event()
-        self._readers = [asyncio.create_task(self._read(proc.stderr, self.lines)),
-                         asyncio.create_task(self._read(proc.stdout, self.stdout))]
+        self._readers = [
+            asyncio.create_task(self._read(proc.stderr, self.lines)),
+            asyncio.create_task(self._read(proc.stdout, self.stdout)),
+        ]
 
     async def _read(self, stream: asyncio.StreamReader | None, sink: list[str]) -> None:
         assert stream is not None
@@ -150,16 +166,18 @@ class BotRunner:
 
     def env(self, **overrides: str | None) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_URL", "DISCORD_", "RESONANCE_"))}
-        env.update({
-            "DISCORD_TOKEN": self.fake.state.token,
-            "DATABASE_URL": self.database_url,
-            "RESONANCE_DISCORD_API_BASE": self.fake.api_base,
-            "RESONANCE_LOG_FORMAT": "json",
-            "RESONANCE_OUTBOX_INTERVAL": "0.2",
-            "RESONANCE_OUTBOX_PACE": "0",
-            "PYTHONUNBUFFERED": "1",
-            "RESONANCE_GUILD_READY_TIMEOUT": "0.2",
-        })
+        env.update(
+            {
+                "DISCORD_TOKEN": self.fake.state.token,
+                "DATABASE_URL": self.database_url,
+                "RESONANCE_DISCORD_API_BASE": self.fake.api_base,
+                "RESONANCE_LOG_FORMAT": "json",
+                "RESONANCE_OUTBOX_INTERVAL": "0.2",
+                "RESONANCE_OUTBOX_PACE": "0",
+                "PYTHONUNBUFFERED": "1",
+                "RESONANCE_GUILD_READY_TIMEOUT": "0.2",
+            }
+        )
         for key, value in overrides.items():
             if value is None:
                 env.pop(key, None)
@@ -169,17 +187,22 @@ class BotRunner:
 
     async def spawn(self, *args: str, **env: str | None) -> BotProcess:
         proc = await asyncio.create_subprocess_exec(
-            *resonance_executable(), "bot", *args, env=self.env(**env),
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+            *resonance_executable(),
+            "bot",
+            *args,
+            env=self.env(**env),
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
         )
         bot = BotProcess(proc)
         self.processes.append(bot)
         return bot
 
     async def start(self, **env: str | None) -> BotProcess:
-        """Spawn and wait until the bot logged "ready" (logged in, gateway READY, guilds received)."""
+        """Spawn and wait until the bot logged "started" (gateway READY, guilds received, linked servers
+        loaded, voice and roles reconciled)."""
         bot = await self.spawn(**env)
-        await bot.wait_log("ready", timeout=30)
+        await bot.wait_log("started", timeout=30)
         return bot
 
     async def close(self) -> None:

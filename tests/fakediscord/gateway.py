@@ -21,8 +21,19 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("fakediscord.gateway")
 
-DISPATCH, HEARTBEAT, IDENTIFY, PRESENCE, VOICE_STATE, RESUME, RECONNECT, REQUEST_MEMBERS, INVALID_SESSION, \
-    HELLO, HEARTBEAT_ACK = 0, 1, 2, 3, 4, 6, 7, 8, 9, 10, 11
+(
+    DISPATCH,
+    HEARTBEAT,
+    IDENTIFY,
+    PRESENCE,
+    VOICE_STATE,
+    RESUME,
+    RECONNECT,
+    REQUEST_MEMBERS,
+    INVALID_SESSION,
+    HELLO,
+    HEARTBEAT_ACK,
+) = 0, 1, 2, 3, 4, 6, 7, 8, 9, 10, 11
 
 CLOSE_AUTHENTICATION_FAILED = 4004
 CLOSE_DISALLOWED_INTENTS = 4014
@@ -101,11 +112,19 @@ class Gateway:
         self.sessions[session.id] = session
         self.current = session
         ready = {
-            "v": 10, "user": self.state.bot.payload(), "session_type": "normal", "session_id": session.id,
-            "resume_gateway_url": self.fake.gateway_url, "shard": [0, 1], "private_channels": [],
+            "v": 10,
+            "user": self.state.bot.payload(),
+            "session_type": "normal",
+            "session_id": session.id,
+            "resume_gateway_url": self.fake.gateway_url,
+            "shard": [0, 1],
+            "private_channels": [],
             "guilds": [{"id": str(g), "unavailable": True} for g in self.state.guilds],
             "application": {"id": str(self.state.application_id), "flags": 0},
-            "user_settings": {}, "relationships": [], "presences": [], "guild_join_requests": [],
+            "user_settings": {},
+            "relationships": [],
+            "presences": [],
+            "guild_join_requests": [],
             "geo_ordered_rtc_regions": [],
         }
         await self.dispatch("READY", ready, session=session)
@@ -135,9 +154,17 @@ class Gateway:
             return
         wanted = {int(u) for u in data.get("user_ids") or []}
         members = [m.payload() for uid, m in guild.members.items() if not wanted or uid in wanted]
-        await self.dispatch("GUILD_MEMBERS_CHUNK", {"guild_id": str(guild.id), "members": members,
-                                                    "chunk_index": 0, "chunk_count": 1,
-                                                    "nonce": data.get("nonce")}, session=session)
+        await self.dispatch(
+            "GUILD_MEMBERS_CHUNK",
+            {
+                "guild_id": str(guild.id),
+                "members": members,
+                "chunk_index": 0,
+                "chunk_count": 1,
+                "nonce": data.get("nonce"),
+            },
+            session=session,
+        )
 
     async def dispatch(self, event: str, data: dict[str, Any], *, session: Session | None = None) -> None:
         """Send a DISPATCH to the current session (kept for RESUME if the socket is down)."""

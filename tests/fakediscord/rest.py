@@ -92,7 +92,13 @@ def unknown(what: str, code: int) -> web.Response:
 
 
 UNKNOWN_CHANNEL, UNKNOWN_GUILD, UNKNOWN_MEMBER, UNKNOWN_MESSAGE, UNKNOWN_ROLE, UNKNOWN_USER = (
-    10003, 10004, 10007, 10008, 10011, 10013)
+    10003,
+    10004,
+    10007,
+    10008,
+    10011,
+    10013,
+)
 UNKNOWN_EMOJI, UNKNOWN_INTERACTION, UNKNOWN_WEBHOOK = 10014, 10062, 10015
 MISSING_ACCESS, MISSING_PERMISSIONS, CANNOT_DM = 50001, 50013, 50007
 ALREADY_ACKNOWLEDGED, INVALID_FORM_BODY = 40060, 50035
@@ -137,7 +143,7 @@ def invalid_body(problems: list[str]) -> web.Response:
     return error(400, INVALID_FORM_BODY, "Invalid Form Body", {"_problems": problems})
 
 
-async def read_json(request: web.Request) -> dict[str, Any]:
+async def read_json(request: web.Request) -> Any:
     """A JSON body, or the payload_json part of a multipart body."""
     if request.content_type.startswith("multipart/"):
         reader = await request.multipart()

@@ -52,18 +52,37 @@ async def me(fake: FakeDiscord, request: web.Request) -> web.Response:
 @routes.get("/oauth2/applications/@me")
 async def application(fake: FakeDiscord, request: web.Request) -> web.Response:
     owner = fake.state.bot.payload() | {"bot": False, "id": "1"}
-    return json_response({
-        "id": str(fake.state.application_id), "name": fake.state.bot.username, "icon": None, "description": "",
-        "bot_public": True, "bot_require_code_grant": False, "owner": owner, "verify_key": "0" * 64, "team": None,
-        "flags": 0, "summary": "", "rpc_origins": [], "interactions_endpoint_url": None, "tags": [],
-        "redirect_uris": [], "approximate_guild_count": len(fake.state.guilds),
-    })
+    return json_response(
+        {
+            "id": str(fake.state.application_id),
+            "name": fake.state.bot.username,
+            "icon": None,
+            "description": "",
+            "bot_public": True,
+            "bot_require_code_grant": False,
+            "owner": owner,
+            "verify_key": "0" * 64,
+            "team": None,
+            "flags": 0,
+            "summary": "",
+            "rpc_origins": [],
+            "interactions_endpoint_url": None,
+            "tags": [],
+            "redirect_uris": [],
+            "approximate_guild_count": len(fake.state.guilds),
+        }
+    )
 
 
 @routes.get("/gateway/bot")
 async def gateway_bot(fake: FakeDiscord, request: web.Request) -> web.Response:
-    return json_response({"url": fake.gateway_url, "shards": 1, "session_start_limit": {
-        "total": 1000, "remaining": 999, "reset_after": 0, "max_concurrency": 1}})
+    return json_response(
+        {
+            "url": fake.gateway_url,
+            "shards": 1,
+            "session_start_limit": {"total": 1000, "remaining": 999, "reset_after": 0, "max_concurrency": 1},
+        }
+    )
 
 
 @routes.get("/gateway", auth=False)
@@ -82,10 +101,20 @@ def _guild_key(request: web.Request) -> int | None:
 def _stored(fake: FakeDiscord, scope: int | None, command: dict[str, Any]) -> dict[str, Any]:
     previous = {c["name"]: c for c in fake.state.commands.get(scope, [])}
     old = previous.get(command["name"])
-    out = {"type": 1, "options": [], "default_member_permissions": None, "nsfw": False,
-           "contexts": None, "integration_types": [0]} | command
-    return out | {"id": old["id"] if old else str(snowflake()), "application_id": str(fake.state.application_id),
-                  "version": str(snowflake()), "guild_id": str(scope) if scope else None}
+    out = {
+        "type": 1,
+        "options": [],
+        "default_member_permissions": None,
+        "nsfw": False,
+        "contexts": None,
+        "integration_types": [0],
+    } | command
+    return out | {
+        "id": old["id"] if old else str(snowflake()),
+        "application_id": str(fake.state.application_id),
+        "version": str(snowflake()),
+        "guild_id": str(scope) if scope else None,
+    }
 
 
 @routes.get("/applications/{app_id}/commands")
@@ -100,11 +129,11 @@ async def bulk_overwrite_commands(fake: FakeDiscord, request: web.Request) -> we
     scope = _guild_key(request)
     body = await read_json(request)
     problems = []
-    for command in body:  # type: ignore[union-attr]
+    for command in body:
         problems += command_problems(command)
     if problems:
         return invalid_body(problems)
-    stored = [_stored(fake, scope, c) for c in body]  # type: ignore[union-attr]
+    stored = [_stored(fake, scope, c) for c in body]
     fake.state.commands[scope] = stored
     fake.command_syncs.append(scope)
     return json_response(stored)
@@ -153,13 +182,24 @@ async def interaction_callback(fake: FakeDiscord, request: web.Request) -> web.R
     message = None
     if kind in (4, 5):
         channel_id = int(record.payload.get("channel_id") or 0)
-        message = Message(id=snowflake(), channel_id=channel_id, author=fake.state.bot,
-                          content=data.get("content") or "", embeds=data.get("embeds") or [],
-                          components=data.get("components") or [], flags=int(data.get("flags") or 0))
-    response: dict[str, Any] = {"interaction": {
-        "id": str(record.id), "type": record.payload["type"], "response_message_loading": kind == 5,
-        "response_message_ephemeral": bool(int(data.get("flags") or 0) & EPHEMERAL),
-        "response_message_id": str(message.id) if message else None}}
+        message = Message(
+            id=snowflake(),
+            channel_id=channel_id,
+            author=fake.state.bot,
+            content=data.get("content") or "",
+            embeds=data.get("embeds") or [],
+            components=data.get("components") or [],
+            flags=int(data.get("flags") or 0),
+        )
+    response: dict[str, Any] = {
+        "interaction": {
+            "id": str(record.id),
+            "type": record.payload["type"],
+            "response_message_loading": kind == 5,
+            "response_message_ephemeral": bool(int(data.get("flags") or 0) & EPHEMERAL),
+            "response_message_id": str(message.id) if message else None,
+        }
+    }
     response["resource"] = {"type": kind} | ({"message": message.payload()} if message else {})
     return json_response(response)
 
@@ -181,9 +221,15 @@ async def followup(fake: FakeDiscord, request: web.Request) -> web.Response:
         return invalid_body(problems)
     record.followups.append(body)
     fake.notify()
-    message = Message(id=snowflake(), channel_id=int(record.payload.get("channel_id") or 0), author=fake.state.bot,
-                      content=body.get("content") or "", embeds=body.get("embeds") or [],
-                      components=body.get("components") or [], flags=int(body.get("flags") or 0))
+    message = Message(
+        id=snowflake(),
+        channel_id=int(record.payload.get("channel_id") or 0),
+        author=fake.state.bot,
+        content=body.get("content") or "",
+        embeds=body.get("embeds") or [],
+        components=body.get("components") or [],
+        flags=int(body.get("flags") or 0),
+    )
     return json_response(message.payload())
 
 
@@ -198,8 +244,13 @@ async def edit_original(fake: FakeDiscord, request: web.Request) -> web.Response
         return invalid_body(problems)
     record.original_edits.append(body)
     fake.notify()
-    message = Message(id=snowflake(), channel_id=int(record.payload.get("channel_id") or 0), author=fake.state.bot,
-                      content=body.get("content") or "", embeds=body.get("embeds") or [])
+    message = Message(
+        id=snowflake(),
+        channel_id=int(record.payload.get("channel_id") or 0),
+        author=fake.state.bot,
+        content=body.get("content") or "",
+        embeds=body.get("embeds") or [],
+    )
     return json_response(message.payload())
 
 
@@ -241,9 +292,15 @@ async def create_message(fake: FakeDiscord, request: web.Request) -> web.Respons
     problems = body_problems(body)
     if problems:
         return invalid_body(problems)
-    message = Message(id=snowflake(), channel_id=channel.id, guild_id=channel.guild_id, author=fake.state.bot,
-                      content=body.get("content") or "", embeds=body.get("embeds") or [],
-                      components=body.get("components") or [])
+    message = Message(
+        id=snowflake(),
+        channel_id=channel.id,
+        guild_id=channel.guild_id,
+        author=fake.state.bot,
+        content=body.get("content") or "",
+        embeds=body.get("embeds") or [],
+        components=body.get("components") or [],
+    )
     fake.state.messages[message.id] = message
     fake.notify()
     return json_response(message.payload())
@@ -351,8 +408,7 @@ async def create_dm(fake: FakeDiscord, request: web.Request) -> web.Response:
     if channel is None:
         channel = Channel(id=snowflake(), name="", type=1, recipient_id=user.id)
         fake.state.channels[channel.id] = channel
-    return json_response({"id": str(channel.id), "type": 1, "last_message_id": None,
-                          "recipients": [user.payload()]})
+    return json_response({"id": str(channel.id), "type": 1, "last_message_id": None, "recipients": [user.payload()]})
 
 
 @routes.get("/users/{user_id}")

@@ -125,7 +125,7 @@ class FakeDiscord:
             body: Any = None
             if request.can_read_body and request.content_type == "application/json":
                 body = await request.json()
-            self.requests.append(Request(request.method, request.path[len(API_PREFIX):], dict(request.query), body))
+            self.requests.append(Request(request.method, request.path[len(API_PREFIX) :], dict(request.query), body))
         response: web.StreamResponse = await handler(request)
         return response
 
@@ -134,9 +134,7 @@ class FakeDiscord:
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
         await site.start()
-        server = site._server
-        assert server is not None
-        self.port = server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self.port = int(self._runner.addresses[0][1])
         return self
 
     async def stop(self) -> None:
@@ -195,8 +193,9 @@ class FakeDiscord:
         s.add_member(guild, bob)
         s.add_member(guild, other_bot)
         s.add_member(guild, s.bot)
-        self.world = World(guild, general, other_text, voice, voice2, afk, admin, alice, bob, other_bot,
-                           admin_role, vip_role)
+        self.world = World(
+            guild, general, other_text, voice, voice2, afk, admin, alice, bob, other_bot, admin_role, vip_role
+        )
         return self.world
 
     # --- acting as Discord users -------------------------------------------------------------------
@@ -206,16 +205,32 @@ class FakeDiscord:
         return self.state.guilds[channel.guild_id]
 
     async def send_message(
-        self, channel: Channel, author: User, content: str = "", *, type: int = 0, webhook_id: int | None = None,
-        attachments: list[dict[str, Any]] | None = None, stickers: list[dict[str, Any]] | None = None,
+        self,
+        channel: Channel,
+        author: User,
+        content: str = "",
+        *,
+        type: int = 0,
+        webhook_id: int | None = None,
+        attachments: list[dict[str, Any]] | None = None,
+        stickers: list[dict[str, Any]] | None = None,
         reply_to: Message | None = None,
     ) -> Message:
         """MESSAGE_CREATE as Discord sends it (type 7 = member join notice, 19 = reply, ...)."""
         guild = self._guild(channel)
-        message = Message(id=snowflake(), channel_id=channel.id, guild_id=guild.id, author=author, content=content,
-                          type=type if reply_to is None else 19, webhook_id=webhook_id,
-                          attachments=attachments or [], sticker_items=stickers or [], referenced=reply_to,
-                          member=guild.members.get(author.id) if webhook_id is None else None)
+        message = Message(
+            id=snowflake(),
+            channel_id=channel.id,
+            guild_id=guild.id,
+            author=author,
+            content=content,
+            type=type if reply_to is None else 19,
+            webhook_id=webhook_id,
+            attachments=attachments or [],
+            sticker_items=stickers or [],
+            referenced=reply_to,
+            member=guild.members.get(author.id) if webhook_id is None else None,
+        )
         self.state.messages[message.id] = message
         await self.gateway.dispatch("MESSAGE_CREATE", message.payload())
         return message
@@ -224,10 +239,16 @@ class FakeDiscord:
         """MESSAGE_REACTION_ADD with the reactor's member and the message author's id."""
         guild = self.state.guilds[message.guild_id] if message.guild_id else None
         message.reactions.setdefault(emoji, set()).add(user.id)
-        data: dict[str, Any] = {"user_id": str(user.id), "channel_id": str(message.channel_id),
-                                "message_id": str(message.id), "emoji": {"id": None, "name": emoji},
-                                "message_author_id": str(message.author.id), "burst": False,
-                                "burst_colors": [], "type": 0}
+        data: dict[str, Any] = {
+            "user_id": str(user.id),
+            "channel_id": str(message.channel_id),
+            "message_id": str(message.id),
+            "emoji": {"id": None, "name": emoji},
+            "message_author_id": str(message.author.id),
+            "burst": False,
+            "burst_colors": [],
+            "type": 0,
+        }
         if guild is not None:
             data["guild_id"] = str(guild.id)
             member = guild.members.get(user.id)
@@ -235,15 +256,28 @@ class FakeDiscord:
                 data["member"] = member.payload()
         await self.gateway.dispatch("MESSAGE_REACTION_ADD", data)
 
-    async def voice(self, user: User, channel: Channel | None, *, guild: Guild | None = None,
-                    self_deaf: bool = False, deaf: bool = False, self_mute: bool = False) -> None:
+    async def voice(
+        self,
+        user: User,
+        channel: Channel | None,
+        *,
+        guild: Guild | None = None,
+        self_deaf: bool = False,
+        deaf: bool = False,
+        self_mute: bool = False,
+    ) -> None:
         """VOICE_STATE_UPDATE: join/move (channel) or leave (None), with deafen/mute flags."""
         guild = guild or (self._guild(channel) if channel else None)
         assert guild is not None
         previous = guild.voice_states.get(user.id)
-        state = VoiceState(user_id=user.id, channel_id=channel.id if channel else None,
-                           session_id=previous.session_id if previous else secrets.token_hex(16),
-                           self_deaf=self_deaf, deaf=deaf, self_mute=self_mute)
+        state = VoiceState(
+            user_id=user.id,
+            channel_id=channel.id if channel else None,
+            session_id=previous.session_id if previous else secrets.token_hex(16),
+            self_deaf=self_deaf,
+            deaf=deaf,
+            self_mute=self_mute,
+        )
         if channel is None:
             guild.voice_states.pop(user.id, None)
         else:
@@ -259,23 +293,42 @@ class FakeDiscord:
         member.roles = [r.id for r in roles]
         await self.member_updated(guild, member)
 
-    def _interaction(self, type: int, guild: Guild, channel: Channel, user: User, data: dict[str, Any],
-                     message: Message | None = None) -> InteractionRecord:
+    def _interaction(
+        self,
+        type: int,
+        guild: Guild,
+        channel: Channel,
+        user: User,
+        data: dict[str, Any],
+        message: Message | None = None,
+    ) -> InteractionRecord:
         member = guild.members[user.id]
         permissions = 0
         for role_id in [guild.id, *member.roles]:
             permissions |= guild.roles[role_id].permissions if role_id in guild.roles else 0
         if guild.owner_id == user.id:
             permissions |= ADMINISTRATOR
-        record = InteractionRecord(id=snowflake(), token=f"itok.{secrets.token_urlsafe(24)}", payload={},
-                                   sent_at=time.monotonic())
+        record = InteractionRecord(
+            id=snowflake(), token=f"itok.{secrets.token_urlsafe(24)}", payload={}, sent_at=time.monotonic()
+        )
         record.payload = {
-            "id": str(record.id), "application_id": str(self.state.application_id), "type": type, "data": data,
-            "guild_id": str(guild.id), "guild": {"id": str(guild.id), "locale": "en-US", "features": []},
-            "channel_id": str(channel.id), "channel": channel.payload(),
-            "member": member.payload() | {"permissions": str(permissions)}, "token": record.token, "version": 1,
-            "app_permissions": str((1 << 53) - 1), "locale": "en-US", "guild_locale": "en-US",
-            "entitlements": [], "authorizing_integration_owners": {"0": str(guild.id)}, "context": 0,
+            "id": str(record.id),
+            "application_id": str(self.state.application_id),
+            "type": type,
+            "data": data,
+            "guild_id": str(guild.id),
+            "guild": {"id": str(guild.id), "locale": "en-US", "features": []},
+            "channel_id": str(channel.id),
+            "channel": channel.payload(),
+            "member": member.payload() | {"permissions": str(permissions)},
+            "token": record.token,
+            "version": 1,
+            "app_permissions": str((1 << 53) - 1),
+            "locale": "en-US",
+            "guild_locale": "en-US",
+            "entitlements": [],
+            "authorizing_integration_owners": {"0": str(guild.id)},
+            "context": 0,
             "attachment_size_limit": 10485760,
         }
         if message is not None:
@@ -297,8 +350,12 @@ class FakeDiscord:
         nested: list[dict[str, Any]] = leaf_options
         for depth, word in reversed(list(enumerate(words[1:], start=1))):
             nested = [{"name": word, "type": 1 if depth == len(words) - 1 else 2, "options": nested}]
-        data: dict[str, Any] = {"id": top["id"] if top else str(snowflake()), "name": words[0], "type": 1,
-                                "options": nested}
+        data: dict[str, Any] = {
+            "id": top["id"] if top else str(snowflake()),
+            "name": words[0],
+            "type": 1,
+            "options": nested,
+        }
         if top and top.get("guild_id"):
             data["guild_id"] = top["guild_id"]
         if resolved:
@@ -333,14 +390,25 @@ class FakeDiscord:
     async def click(self, message: Message, custom_id: str, user: User) -> InteractionRecord:
         """INTERACTION_CREATE for a button click on `message`."""
         channel = self.state.channels[message.channel_id]
-        record = self._interaction(3, self._guild(channel), channel, user,
-                                   {"custom_id": custom_id, "component_type": 2}, message=message)
+        record = self._interaction(
+            3, self._guild(channel), channel, user, {"custom_id": custom_id, "component_type": 2}, message=message
+        )
         await self.gateway.dispatch("INTERACTION_CREATE", record.payload)
         return record
 
+    async def join_guild(self, guild: Guild) -> None:
+        """The bot is added to a guild while it runs: GUILD_CREATE for it (discord.py: on_guild_join)."""
+        guild.members.setdefault(self.state.bot.id, Member(user=self.state.bot))
+        payload = guild.payload()
+        del payload["unavailable"]  # a join carries no "unavailable" (false would mean: back from an outage)
+        await self.gateway.dispatch("GUILD_CREATE", payload)
+
     def bot_messages(self, channel: Channel | None = None) -> list[Message]:
-        return [m for m in self.state.messages.values()
-                if m.author.id == self.state.bot.id and (channel is None or m.channel_id == channel.id)]
+        return [
+            m
+            for m in self.state.messages.values()
+            if m.author.id == self.state.bot.id and (channel is None or m.channel_id == channel.id)
+        ]
 
 
-__all__ = ["FakeDiscord", "World", "TEXT", "VOICE", "STAGE"]
+__all__ = ["STAGE", "TEXT", "VOICE", "FakeDiscord", "World"]

@@ -42,8 +42,15 @@ class User:
     system: bool = False
 
     def payload(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"id": str(self.id), "username": self.username, "discriminator": "0",
-                               "global_name": self.username, "avatar": None, "public_flags": 0, "flags": 0}
+        out: dict[str, Any] = {
+            "id": str(self.id),
+            "username": self.username,
+            "discriminator": "0",
+            "global_name": self.username,
+            "avatar": None,
+            "public_flags": 0,
+            "flags": 0,
+        }
         if self.bot:
             out["bot"] = True
         if self.system:
@@ -59,9 +66,20 @@ class Role:
     permissions: int = 0
 
     def payload(self) -> dict[str, Any]:
-        return {"id": str(self.id), "name": self.name, "color": 0, "colors": {"primary_color": 0},
-                "hoist": False, "icon": None, "unicode_emoji": None, "position": self.position,
-                "permissions": str(self.permissions), "managed": False, "mentionable": False, "flags": 0}
+        return {
+            "id": str(self.id),
+            "name": self.name,
+            "color": 0,
+            "colors": {"primary_color": 0},
+            "hoist": False,
+            "icon": None,
+            "unicode_emoji": None,
+            "position": self.position,
+            "permissions": str(self.permissions),
+            "managed": False,
+            "mentionable": False,
+            "flags": 0,
+        }
 
 
 @dataclass
@@ -76,8 +94,16 @@ class Channel:
     recipient_id: int | None = None  # DM channels (type 1)
 
     def payload(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"id": str(self.id), "name": self.name, "type": self.type, "position": self.position,
-                               "permission_overwrites": [], "flags": 0, "parent_id": None, "nsfw": False}
+        out: dict[str, Any] = {
+            "id": str(self.id),
+            "name": self.name,
+            "type": self.type,
+            "position": self.position,
+            "permission_overwrites": [],
+            "flags": 0,
+            "parent_id": None,
+            "nsfw": False,
+        }
         if self.guild_id is not None:
             out["guild_id"] = str(self.guild_id)
         if self.type in (VOICE, STAGE):
@@ -94,9 +120,19 @@ class Member:
     joined_at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
     def payload(self) -> dict[str, Any]:
-        return {"user": self.user.payload(), "roles": [str(r) for r in self.roles], "nick": None, "avatar": None,
-                "joined_at": iso(self.joined_at), "premium_since": None, "deaf": False, "mute": False,
-                "pending": False, "flags": 0, "communication_disabled_until": None}
+        return {
+            "user": self.user.payload(),
+            "roles": [str(r) for r in self.roles],
+            "nick": None,
+            "avatar": None,
+            "joined_at": iso(self.joined_at),
+            "premium_since": None,
+            "deaf": False,
+            "mute": False,
+            "pending": False,
+            "flags": 0,
+            "communication_disabled_until": None,
+        }
 
 
 @dataclass
@@ -110,11 +146,19 @@ class VoiceState:
     mute: bool = False
 
     def payload(self, guild_id: int, member: Member | None = None) -> dict[str, Any]:
-        out: dict[str, Any] = {"guild_id": str(guild_id), "user_id": str(self.user_id),
-                               "channel_id": str(self.channel_id) if self.channel_id else None,
-                               "session_id": self.session_id, "deaf": self.deaf, "mute": self.mute,
-                               "self_deaf": self.self_deaf, "self_mute": self.self_mute, "self_video": False,
-                               "suppress": False, "request_to_speak_timestamp": None}
+        out: dict[str, Any] = {
+            "guild_id": str(guild_id),
+            "user_id": str(self.user_id),
+            "channel_id": str(self.channel_id) if self.channel_id else None,
+            "session_id": self.session_id,
+            "deaf": self.deaf,
+            "mute": self.mute,
+            "self_deaf": self.self_deaf,
+            "self_mute": self.self_mute,
+            "self_video": False,
+            "suppress": False,
+            "request_to_speak_timestamp": None,
+        }
         if member is not None:
             out["member"] = member.payload()
         return out
@@ -130,23 +174,50 @@ class Guild:
     members: dict[int, Member] = field(default_factory=dict)
     voice_states: dict[int, VoiceState] = field(default_factory=dict)
     afk_channel_id: int | None = None
+    system_channel_id: int | None = None
 
     def payload(self) -> dict[str, Any]:
         """GUILD_CREATE: the full guild, its members (member_count matches: no chunking needed)."""
         return {
-            "id": str(self.id), "name": self.name, "icon": None, "splash": None, "discovery_splash": None,
-            "owner_id": str(self.owner_id), "afk_channel_id": str(self.afk_channel_id) if self.afk_channel_id else None,
-            "afk_timeout": 300, "verification_level": 0, "default_message_notifications": 0,
-            "explicit_content_filter": 0, "roles": [r.payload() for r in self.roles.values()], "emojis": [],
-            "stickers": [], "features": [], "mfa_level": 0, "application_id": None, "system_channel_id": None,
-            "system_channel_flags": 0, "rules_channel_id": None, "vanity_url_code": None, "description": None,
-            "banner": None, "premium_tier": 0, "preferred_locale": "en-US", "public_updates_channel_id": None,
-            "nsfw_level": 0, "premium_progress_bar_enabled": False, "joined_at": iso(), "large": False,
-            "unavailable": False, "member_count": len(self.members),
+            "id": str(self.id),
+            "name": self.name,
+            "icon": None,
+            "splash": None,
+            "discovery_splash": None,
+            "owner_id": str(self.owner_id),
+            "afk_channel_id": str(self.afk_channel_id) if self.afk_channel_id else None,
+            "afk_timeout": 300,
+            "verification_level": 0,
+            "default_message_notifications": 0,
+            "explicit_content_filter": 0,
+            "roles": [r.payload() for r in self.roles.values()],
+            "emojis": [],
+            "stickers": [],
+            "features": [],
+            "mfa_level": 0,
+            "application_id": None,
+            "system_channel_id": str(self.system_channel_id) if self.system_channel_id else None,
+            "system_channel_flags": 0,
+            "rules_channel_id": None,
+            "vanity_url_code": None,
+            "description": None,
+            "banner": None,
+            "premium_tier": 0,
+            "preferred_locale": "en-US",
+            "public_updates_channel_id": None,
+            "nsfw_level": 0,
+            "premium_progress_bar_enabled": False,
+            "joined_at": iso(),
+            "large": False,
+            "unavailable": False,
+            "member_count": len(self.members),
             "members": [m.payload() for m in self.members.values()],
             "channels": [c.payload() for c in self.channels.values()],
             "voice_states": [v.payload(self.id) for v in self.voice_states.values() if v.channel_id],
-            "threads": [], "presences": [], "stage_instances": [], "guild_scheduled_events": [],
+            "threads": [],
+            "presences": [],
+            "stage_instances": [],
+            "guild_scheduled_events": [],
             "soundboard_sounds": [],
         }
 
@@ -172,16 +243,37 @@ class Message:
 
     def payload(self) -> dict[str, Any]:
         out: dict[str, Any] = {
-            "id": str(self.id), "channel_id": str(self.channel_id), "author": self.author.payload(),
-            "content": self.content, "timestamp": iso(datetime.fromtimestamp(
-                ((self.id >> 22) + DISCORD_EPOCH_MS) / 1000, tz=UTC)),
-            "edited_timestamp": None, "tts": False, "mention_everyone": False, "mentions": [], "mention_roles": [],
-            "attachments": self.attachments, "embeds": self.embeds, "pinned": False, "type": self.type,
-            "components": self.components, "flags": self.flags, "sticker_items": self.sticker_items,
-            "reactions": [{"emoji": {"id": None, "name": e}, "count": len(users), "me": False,
-                           "count_details": {"burst": 0, "normal": len(users)}, "burst_colors": [], "me_burst": False,
-                           "burst_me": False, "burst_count": 0}
-                          for e, users in self.reactions.items() if users],
+            "id": str(self.id),
+            "channel_id": str(self.channel_id),
+            "author": self.author.payload(),
+            "content": self.content,
+            "timestamp": iso(datetime.fromtimestamp(((self.id >> 22) + DISCORD_EPOCH_MS) / 1000, tz=UTC)),
+            "edited_timestamp": None,
+            "tts": False,
+            "mention_everyone": False,
+            "mentions": [],
+            "mention_roles": [],
+            "attachments": self.attachments,
+            "embeds": self.embeds,
+            "pinned": False,
+            "type": self.type,
+            "components": self.components,
+            "flags": self.flags,
+            "sticker_items": self.sticker_items,
+            "reactions": [
+                {
+                    "emoji": {"id": None, "name": e},
+                    "count": len(users),
+                    "me": False,
+                    "count_details": {"burst": 0, "normal": len(users)},
+                    "burst_colors": [],
+                    "me_burst": False,
+                    "burst_me": False,
+                    "burst_count": 0,
+                }
+                for e, users in self.reactions.items()
+                if users
+            ],
         }
         if self.guild_id is not None:
             out["guild_id"] = str(self.guild_id)
@@ -192,8 +284,11 @@ class Message:
             member.pop("user")
             out["member"] = member
         if self.referenced is not None:
-            out["message_reference"] = {"type": 0, "message_id": str(self.referenced.id),
-                                        "channel_id": str(self.referenced.channel_id)}
+            out["message_reference"] = {
+                "type": 0,
+                "message_id": str(self.referenced.id),
+                "channel_id": str(self.referenced.channel_id),
+            }
             out["referenced_message"] = self.referenced.payload()
         return out
 
@@ -273,8 +368,13 @@ class State:
         return role
 
     def add_channel(self, guild: Guild | None, name: str, type: int = TEXT) -> Channel:
-        channel = Channel(id=snowflake(), name=name, type=type, guild_id=guild.id if guild else None,
-                          position=len(guild.channels) if guild else 0)
+        channel = Channel(
+            id=snowflake(),
+            name=name,
+            type=type,
+            guild_id=guild.id if guild else None,
+            position=len(guild.channels) if guild else 0,
+        )
         if guild is not None:
             guild.channels[channel.id] = channel
         self.channels[channel.id] = channel

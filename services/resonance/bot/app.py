@@ -55,22 +55,36 @@ def intents() -> discord.Intents:
 
 class ResonanceBot(commands.Bot):
     def __init__(self, settings: Settings, *, pool: Any = None) -> None:
-        super().__init__(command_prefix=commands.when_mentioned, intents=intents(), help_command=None,
-                         allowed_mentions=discord.AllowedMentions(everyone=False, roles=False, users=True),
-                         guild_ready_timeout=settings.guild_ready_timeout)
+        super().__init__(
+            command_prefix=commands.when_mentioned,
+            intents=intents(),
+            help_command=None,
+            allowed_mentions=discord.AllowedMentions(everyone=False, roles=False, users=True),
+            guild_ready_timeout=settings.guild_ready_timeout,
+        )
         self.settings = settings
-        self.rt = Runtime(pool, settings=settings, outage_queue_limit=settings.outage_queue_limit,
-                          outage_max_age=settings.outage_max_age_seconds)
+        self.rt = Runtime(
+            pool,
+            settings=settings,
+            outage_queue_limit=settings.outage_queue_limit,
+            outage_max_age=settings.outage_max_age_seconds,
+        )
         self.rt.client = self
         self.features: list[Feature] = features.load(self.rt)
         target = ClientTarget(self)
-        self.outbox_worker = OutboxWorker(pool, target, worker_id=settings.worker_id, batch=settings.outbox_batch,
-                                          pace_seconds=settings.outbox_pace_seconds)
+        self.outbox_worker = OutboxWorker(
+            pool,
+            target,
+            worker_id=settings.worker_id,
+            batch=settings.outbox_batch,
+            pace_seconds=settings.outbox_pace_seconds,
+        )
         self.report_worker = ReportWorker(pool, target, worker_id=settings.worker_id)
         self.tree.on_error = self.on_app_command_error  # type: ignore[method-assign]
         self.started = False
         self.drain.change_interval(seconds=settings.outbox_interval_seconds)
         self.post_reports.change_interval(seconds=settings.reports_interval_seconds)
+        self.refresh_servers.change_interval(seconds=settings.servers_refresh_seconds)
 
     @property
     def pool(self) -> Any:
@@ -127,13 +141,21 @@ class ResonanceBot(commands.Bot):
         if self.refresh_servers.current_loop == 0:
             return
         try:
-            await self.rt.load_servers([str(g.id) for g in self.guilds])
+            before = set(self.rt.servers or {})
+            after = set(await self.rt.load_servers([str(g.id) for g in self.guilds]))
+            if before != after:
+                log.info(
+                    "linked servers changed",
+                    extra={"linked": sorted(after - before), "unlinked": sorted(before - after)},
+                )
         except Exception:
             log.exception("linked servers refresh failed")
 
     async def on_app_command_error(self, interaction: discord.Interaction, error: app_commands.AppCommandError) -> None:
-        log.error("app command error", extra={"command": getattr(interaction.command, "qualified_name", None),
-                                              "error": repr(error)})
+        log.error(
+            "app command error",
+            extra={"command": getattr(interaction.command, "qualified_name", None), "error": repr(error)},
+        )
         text = "You can't use this command here." if isinstance(error, app_commands.CheckFailure) else BUG
         try:
             if interaction.response.is_done():
@@ -178,8 +200,23 @@ def _normal(payload: Any) -> Any:
         return [_normal(p) for p in payload]
     if not isinstance(payload, dict):
         return payload
-    keep = ("name", "description", "type", "options", "choices", "required", "min_value", "max_value",
-            "min_length", "max_length", "channel_types", "autocomplete", "value", "default_member_permissions")
+    keep = (
+        "contexts",
+        "name",
+        "description",
+        "type",
+        "options",
+        "choices",
+        "required",
+        "min_value",
+        "max_value",
+        "min_length",
+        "max_length",
+        "channel_types",
+        "autocomplete",
+        "value",
+        "default_member_permissions",
+    )
     out = {}
     for key in keep:
         value = payload.get(key)
@@ -244,23 +281,40 @@ async def open_database(settings: Settings) -> Any:
     assert settings.database_url is not None
     where = _where(settings.database_url)
     try:
-        pool = await asyncio.wait_for(create_pool(
-            settings.database_url, max_size=settings.db_pool_size,
-            statement_timeout_ms=settings.db_statement_timeout_ms, lock_timeout_ms=settings.db_lock_timeout_ms,
-        ), timeout=settings.db_connect_timeout_seconds)
+        pool = await asyncio.wait_for(
+            create_pool(
+                settings.database_url,
+                max_size=settings.db_pool_size,
+                statement_timeout_ms=settings.db_statement_timeout_ms,
+                lock_timeout_ms=settings.db_lock_timeout_ms,
+            ),
+            timeout=settings.db_connect_timeout_seconds,
+        )
     except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError, ValueError) as exc:
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise SystemExit(_fail(EXIT_DATABASE, f"cannot connect to the database at {where} (DATABASE_URL): {reason}. "
-                                              "Check the URL, that Postgres is running, and the credentials."))
+        raise SystemExit(
+            _fail(
+                EXIT_DATABASE,
+                f"cannot connect to the database at {where} (DATABASE_URL): {reason}. "
+                "Check the URL, that Postgres is running, and the credentials.",
+            )
+        ) from None
     try:
         missing = [f for f in REQUIRED_FUNCTIONS if not await exists(pool, f)]
     except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
         await pool.close()
-        raise SystemExit(_fail(EXIT_DATABASE, f"the database at {where} (DATABASE_URL) failed a check: {exc}."))
+        raise SystemExit(
+            _fail(EXIT_DATABASE, f"the database at {where} (DATABASE_URL) failed a check: {exc}.")
+        ) from None
     if missing:
         await pool.close()
-        raise SystemExit(_fail(EXIT_DATABASE, f"the database at {where} is not migrated (missing "
-                                              f"{', '.join(missing)}): run `resonance migrate` first."))
+        raise SystemExit(
+            _fail(
+                EXIT_DATABASE,
+                f"the database at {where} is not migrated (missing "
+                f"{', '.join(missing)}): run `resonance migrate` first.",
+            )
+        )
     return pool
 
 
@@ -303,10 +357,14 @@ async def run(settings: Settings) -> int:
 def discord_problem(exc: BaseException, settings: Settings) -> str:
     """One actionable line for what ended the connection to Discord."""
     if isinstance(exc, discord.LoginFailure):
-        return "Discord rejected DISCORD_TOKEN (401). Copy the token again from the developer portal (Bot → Reset Token)."
+        return (
+            "Discord rejected DISCORD_TOKEN (401). Copy the token again from the developer portal (Bot → Reset Token)."
+        )
     if isinstance(exc, discord.PrivilegedIntentsRequired):
-        return ("Discord refused the privileged intents (gateway close 4014). In the developer portal, Bot → "
-                "Privileged Gateway Intents, enable Server Members Intent and Message Content Intent.")
+        return (
+            "Discord refused the privileged intents (gateway close 4014). In the developer portal, Bot → "
+            "Privileged Gateway Intents, enable Server Members Intent and Message Content Intent."
+        )
     if isinstance(exc, discord.ConnectionClosed):
         return f"the Discord gateway closed the connection (code {exc.code}): {exc.reason or 'no reason given'}."
     if isinstance(exc, (aiohttp.ClientError, OSError, discord.GatewayNotFound)):
@@ -320,7 +378,7 @@ def discord_problem(exc: BaseException, settings: Settings) -> str:
 async def command_lines(settings: Settings | None = None) -> list[str]:
     from resonance.bot.features.help import command_lines as lines
 
-    bot = ResonanceBot(settings or Settings(DISCORD_TOKEN=None))
+    bot = ResonanceBot(settings or Settings())
     await bot.add_features()
     return lines(bot.tree, admin=True)
 
@@ -339,11 +397,17 @@ def main(argv: list[str] | None = None) -> int:
             print(line)
         return 0
     if settings.discord_token is None or not settings.discord_token.get_secret_value().strip():
-        return _fail(EXIT_CONFIG, "DISCORD_TOKEN is not set. Create a bot in the Discord developer portal and "
-                                  "export DISCORD_TOKEN=<its token> (see the README, 'Run the bot').")
+        return _fail(
+            EXIT_CONFIG,
+            "DISCORD_TOKEN is not set. Create a bot in the Discord developer portal and "
+            "export DISCORD_TOKEN=<its token> (see the README, 'Run the bot').",
+        )
     if not settings.database_url:
-        return _fail(EXIT_CONFIG, "DATABASE_URL is not set. Export DATABASE_URL=postgresql://user:password@host:5432/"
-                                  "db (for the local cluster: DATABASE_URL=$(resonance db url)).")
+        return _fail(
+            EXIT_CONFIG,
+            "DATABASE_URL is not set. Export DATABASE_URL=postgresql://user:password@host:5432/"
+            "db (for the local cluster: DATABASE_URL=$(resonance db url)).",
+        )
     try:
         return asyncio.run(run(settings))
     except SystemExit as exc:

@@ -36,8 +36,15 @@ def to_view(button: Button | None) -> discord.ui.View | None:
     if button is None:
         return None
     view = discord.ui.View(timeout=None)
-    view.add_item(discord.ui.Button(label=button.label, emoji=button.emoji, custom_id=button.custom_id,
-                                    style=discord.ButtonStyle.success, disabled=button.disabled))
+    view.add_item(
+        discord.ui.Button(
+            label=button.label,
+            emoji=button.emoji,
+            custom_id=button.custom_id,
+            style=discord.ButtonStyle.success,
+            disabled=button.disabled,
+        )
+    )
     return view
 
 
@@ -64,8 +71,8 @@ def context_of(interaction: discord.Interaction, settings: Any) -> CommandContex
         user_id=str(user.id),
         user_name=getattr(user, "name", ""),
         role_ids=role_ids_of(user),
-        is_admin=interaction.guild_id is not None and is_admin(
-            user, getattr(settings, "admin_role_id", None), getattr(settings, "admin_role_name", None)),
+        is_admin=interaction.guild_id is not None
+        and is_admin(user, getattr(settings, "admin_role_id", None), getattr(settings, "admin_role_name", None)),
         interaction_id=str(interaction.id),
         at=interaction.created_at,
     )
@@ -107,8 +114,15 @@ class InteractionResponder:
         else:
             await self.interaction.response.send_message(**kwargs)
 
-    async def post(self, channel_id: str, content: str | None = None, *, embed: Embed | None = None,
-                   button: Button | None = None, reaction: str | None = None) -> str:
+    async def post(
+        self,
+        channel_id: str,
+        content: str | None = None,
+        *,
+        embed: Embed | None = None,
+        button: Button | None = None,
+        reaction: str | None = None,
+    ) -> str:
         channel = await channel_of(self.interaction.client, channel_id)
         kwargs: dict[str, Any] = {"content": clip(content, CONTENT_MAX) if content else None}
         if embed is not None:
@@ -168,20 +182,25 @@ class ClientTarget:
     async def send_message(self, channel_id: str, content: str | None, embed: Embed | None) -> str:
         channel = await self._channel(channel_id)
         try:
-            message = await channel.send(content=clip(content, CONTENT_MAX) if content else None,
-                                         embed=to_discord_embed(embed) if embed else None)
+            message = await channel.send(
+                content=clip(content, CONTENT_MAX) if content else None,
+                embed=to_discord_embed(embed) if embed else None,
+            )
         except discord.Forbidden as exc:
             raise PermanentFailure(f"cannot post in channel {channel_id}") from exc
         return str(message.id)
 
-    async def edit_message(self, channel_id: str, message_id: str, content: str | None, embed: Embed | None,
-                           button: Button | None) -> None:
+    async def edit_message(
+        self, channel_id: str, message_id: str, content: str | None, embed: Embed | None, button: Button | None
+    ) -> None:
         channel = await self._channel(channel_id)
         view = to_view(button)
         try:
             await channel.get_partial_message(int(message_id)).edit(
                 content=clip(content, CONTENT_MAX) if content else None,
-                embed=to_discord_embed(embed) if embed else None, view=view)
+                embed=to_discord_embed(embed) if embed else None,
+                view=view,
+            )
         except discord.NotFound as exc:
             raise PermanentFailure(f"message {message_id} is gone") from exc
         except discord.Forbidden as exc:
@@ -190,8 +209,10 @@ class ClientTarget:
     async def send_dm(self, user_id: str, content: str | None, embed: Embed | None) -> str:
         try:
             user = self.client.get_user(int(user_id)) or await self.client.fetch_user(int(user_id))
-            message = await user.send(content=clip(content, CONTENT_MAX) if content else None,
-                                      embed=to_discord_embed(embed) if embed else None)
+            kwargs: dict[str, Any] = {"content": clip(content, CONTENT_MAX) if content else None}
+            if embed is not None:
+                kwargs["embed"] = to_discord_embed(embed)
+            message = await user.send(**kwargs)
         except discord.NotFound as exc:
             raise PermanentFailure(f"unknown user {user_id}") from exc
         except discord.Forbidden as exc:

@@ -42,7 +42,7 @@ FRIENDLY: dict[str, str] = {
     "RT030": "Unknown ticket.",
     "RT034": "That ticket is already closed.",
     "23514": "That value is out of the allowed range (amounts, claims and cooldowns have limits; a balance can't "
-             "go below zero).",
+    "go below zero).",
 }
 
 INSUFFICIENT_FUNDS_HINTS = ("insufficient", "not enough", "balance")

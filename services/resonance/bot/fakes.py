@@ -44,11 +44,26 @@ class FakeResponder:
     async def reply(self, content: str | None = None, *, embed: Embed | None = None, ephemeral: bool = True) -> None:
         self.replies.append(Reply(content, embed, ephemeral))
 
-    async def post(self, channel_id: str, content: str | None = None, *, embed: Embed | None = None,
-                   button: Button | None = None, reaction: str | None = None) -> str:
+    async def post(
+        self,
+        channel_id: str,
+        content: str | None = None,
+        *,
+        embed: Embed | None = None,
+        button: Button | None = None,
+        reaction: str | None = None,
+    ) -> str:
         message_id = str(10**17 + next(_ids))
-        self.posts.append({"channel_id": channel_id, "content": content, "embed": embed, "button": button,
-                           "reaction": reaction, "message_id": message_id})
+        self.posts.append(
+            {
+                "channel_id": channel_id,
+                "content": content,
+                "embed": embed,
+                "button": button,
+                "reaction": reaction,
+                "message_id": message_id,
+            }
+        )
         return message_id
 
     async def delete_post(self, channel_id: str, message_id: str) -> None:
@@ -93,12 +108,14 @@ class FakeGuild:
         self.messages.append({"channel_id": channel_id, "content": content, "embed": embed, "id": message_id})
         return message_id
 
-    async def edit_message(self, channel_id: str, message_id: str, content: str | None, embed: Embed | None,
-                           button: Button | None) -> None:
+    async def edit_message(
+        self, channel_id: str, message_id: str, content: str | None, embed: Embed | None, button: Button | None
+    ) -> None:
         self.calls.append(("edit_message", channel_id, message_id))
         self._maybe_fail()
-        self.messages.append({"channel_id": channel_id, "edited": message_id, "content": content, "embed": embed,
-                              "button": button})
+        self.messages.append(
+            {"channel_id": channel_id, "edited": message_id, "content": content, "embed": embed, "button": button}
+        )
 
     async def send_dm(self, user_id: str, content: str | None, embed: Embed | None) -> str:
         self.calls.append(("send_dm", user_id))

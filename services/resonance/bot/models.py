@@ -45,8 +45,13 @@ class MessageEvent(BaseModel):
 
     @property
     def counts(self) -> bool:
-        return (not self.author_is_bot and not self.author_is_system and self.webhook_id is None
-                and self.type in MEMBER_MESSAGE_TYPES and bool(self.content.strip()))
+        return (
+            not self.author_is_bot
+            and not self.author_is_system
+            and self.webhook_id is None
+            and self.type in MEMBER_MESSAGE_TYPES
+            and bool(self.content.strip())
+        )
 
     @property
     def occurred_at(self) -> datetime:

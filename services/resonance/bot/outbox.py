@@ -31,8 +31,9 @@ class DiscordTarget(Protocol):
 
     async def send_dm(self, user_id: str, content: str | None, embed: Embed | None) -> str: ...
 
-    async def edit_message(self, channel_id: str, message_id: str, content: str | None, embed: Embed | None,
-                           button: Button | None) -> None: ...
+    async def edit_message(
+        self, channel_id: str, message_id: str, content: str | None, embed: Embed | None, button: Button | None
+    ) -> None: ...
 
 
 class PermanentFailure(Exception):
@@ -48,9 +49,11 @@ MESSAGE_TYPES: dict[str, MessageHandler] = {}
 
 def message_type(name: str) -> Callable[[MessageHandler], MessageHandler]:
     """Register how the outbox applies send_message rows whose payload type is `name`."""
+
     def register(fn: MessageHandler) -> MessageHandler:
         MESSAGE_TYPES[name] = fn
         return fn
+
     return register
 
 
@@ -68,10 +71,12 @@ def report_embed(report: dict[str, Any], *, title: str | None = None) -> Embed:
     description = str(report.get("summary") or "")
     if report.get("from") and report.get("to"):
         description = (f"{report['from']} → {report['to']}\n" + description).strip()
-    embed = Embed(title=title or report.get("title") or " ".join(f"Resonance {period} report".split()),
-                  description=description, color=GOLD)
-    skip = {"title", "summary", "period", "frequency", "server_id", "channel_id", "status", "from", "to",
-            "due_since"}
+    embed = Embed(
+        title=title or report.get("title") or " ".join(f"Resonance {period} report".split()),
+        description=description,
+        color=GOLD,
+    )
+    skip = {"title", "summary", "period", "frequency", "server_id", "channel_id", "status", "from", "to", "due_since"}
     for key, value in report.items():
         if key in skip or len(embed.fields) >= 25:
             continue
@@ -95,8 +100,11 @@ def _section(value: dict[str, Any]) -> str:
         lines = []
         for k, v in current.items():
             delta = change.get(k) if isinstance(change, dict) else None
-            suffix = f" ({'+' if delta >= 0 else ''}{_fmt(delta)})" if isinstance(delta, (int, float)) or \
-                (delta is not None and delta.__class__.__name__ == "Decimal") else ""
+            suffix = (
+                f" ({'+' if delta >= 0 else ''}{_fmt(delta)})"
+                if isinstance(delta, (int, float)) or (delta is not None and delta.__class__.__name__ == "Decimal")
+                else ""
+            )
             lines.append(f"{k.replace('_', ' ')}: {_fmt(v) if v is not None else 'n/a'}{suffix}")
         return "\n".join(lines)
     parts = []
@@ -112,8 +120,11 @@ def _section(value: dict[str, Any]) -> str:
 def _line(item: Any) -> str:
     if isinstance(item, dict):
         user = item.get("user_id") or item.get("discord_user_id")
-        rest = [f"{_fmt(v)}" + ("" if k in ("rsnc_earned", "amount") else f" {k.replace('_', ' ')}")
-                for k, v in item.items() if k not in ("user_id", "discord_user_id", "rank")]
+        rest = [
+            f"{_fmt(v)}" + ("" if k in ("rsnc_earned", "amount") else f" {k.replace('_', ' ')}")
+            for k, v in item.items()
+            if k not in ("user_id", "discord_user_id", "rank")
+        ]
         rest = [r.strip() + (" RSNC" if r.split(" ")[0] == r.strip() else "") for r in rest]
         return (f"<@{user}> · " if user else "") + ", ".join(rest)
     return _fmt(item)
@@ -137,14 +148,23 @@ def message_text(payload: dict[str, Any]) -> str:
     if kind == "milestone_reached":
         bonus = payload.get("bonus_amount")
         role = f" and the <@&{payload['role_id']}> role" if payload.get("role_id") else ""
-        return (f"🏆 Milestone reached: **{payload.get('name') or 'milestone'}**! You earned{role}"
-                + (f" plus a {whole(bonus)} RSNC bonus." if bonus else "."))
+        return f"🏆 Milestone reached: **{payload.get('name') or 'milestone'}**! You earned{role}" + (
+            f" plus a {whole(bonus)} RSNC bonus." if bonus else "."
+        )
     return " ".join(f"{k}: {v}" for k, v in payload.items() if not isinstance(v, (dict, list))) or "Resonance update"
 
 
 class OutboxWorker:
-    def __init__(self, pool: Any, target: DiscordTarget, *, worker_id: str, batch: int = 20,
-                 pace_seconds: float = 0.25, api: Any = default_api) -> None:
+    def __init__(
+        self,
+        pool: Any,
+        target: DiscordTarget,
+        *,
+        worker_id: str,
+        batch: int = 20,
+        pace_seconds: float = 0.25,
+        api: Any = default_api,
+    ) -> None:
         self.pool = pool
         self.target = target
         self.worker_id = worker_id
@@ -178,8 +198,15 @@ class OutboxWorker:
             except Exception as exc:
                 counts["failed"] += 1
                 error = f"{type(exc).__name__}: {exc}"[:500]
-                log.warning("outbox: effect failed", extra={"outbox_id": outbox_id, "kind": item.get("kind"),
-                                                           "attempts": item.get("attempts"), "error": error})
+                log.warning(
+                    "outbox: effect failed",
+                    extra={
+                        "outbox_id": outbox_id,
+                        "kind": item.get("kind"),
+                        "attempts": item.get("attempts"),
+                        "error": error,
+                    },
+                )
                 await self._settle(self.api.fail_outbox, outbox_id, error)
             else:
                 counts["done"] += 1
@@ -197,8 +224,9 @@ class OutboxWorker:
             # The lease expires and another take hands the row out again: at-least-once, never a crash.
             if not is_outage(exc):
                 raise
-            log.error("outbox: could not record the result", extra={"outbox_id": outbox_id,
-                                                                   "error": type(exc).__name__})
+            log.error(
+                "outbox: could not record the result", extra={"outbox_id": outbox_id, "error": type(exc).__name__}
+            )
 
     async def apply(self, item: dict[str, Any]) -> None:
         kind = item.get("kind")

@@ -47,14 +47,17 @@ class Responder(Protocol):
     async def defer(self, *, ephemeral: bool = True) -> None:
         """Acknowledge now (Discord's 3-second deadline), answer later."""
 
-    async def reply(
-        self, content: str | None = None, *, embed: Embed | None = None, ephemeral: bool = True
-    ) -> None:
+    async def reply(self, content: str | None = None, *, embed: Embed | None = None, ephemeral: bool = True) -> None:
         """Answer the interaction (a follow-up when already deferred)."""
 
     async def post(
-        self, channel_id: str, content: str | None = None, *, embed: Embed | None = None,
-        button: Button | None = None, reaction: str | None = None,
+        self,
+        channel_id: str,
+        content: str | None = None,
+        *,
+        embed: Embed | None = None,
+        button: Button | None = None,
+        reaction: str | None = None,
     ) -> str:
         """Post a public message in a channel (a drop, a report) and return its id. All or nothing: when
         the reaction cannot be added (an unknown emoji) the message is deleted again and the error raised."""

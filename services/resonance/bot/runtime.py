@@ -14,10 +14,11 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import contextlib
 import logging
 import time
 import types
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -46,8 +47,14 @@ class Runtime:
     """Shared plumbing; one per process. `pool` is an asyncpg pool (or a connection in tests)."""
 
     def __init__(
-        self, pool: Any, *, settings: Any = None, api: Any = default_api, retry_delays: tuple[float, ...] = (0.5, 2.0),
-        outage_queue_limit: int = 10_000, outage_max_age: float = 900.0,
+        self,
+        pool: Any,
+        *,
+        settings: Any = None,
+        api: Any = default_api,
+        retry_delays: tuple[float, ...] = (0.5, 2.0),
+        outage_queue_limit: int = 10_000,
+        outage_max_age: float = 900.0,
     ) -> None:
         self.pool = pool
         self.settings = settings
@@ -72,19 +79,27 @@ class Runtime:
         """One typed-layer call, retried on an outage when `retry` (the call must be idempotent)."""
         fn = getattr(self.api, name)
         delays = (*self.retry_delays, None) if retry else (None,)
-        self.in_flight += 1
-        self._idle.clear()
-        try:
+        with self._tracked():
             for attempt, delay in enumerate(delays):
                 try:
                     return await fn(self.pool, *args, **kwargs)
                 except Exception as exc:
                     if not is_outage(exc) or delay is None:
                         raise
-                    log.warning("db call failed, retrying", extra={"call": name, "attempt": attempt + 1,
-                                                                 "error": type(exc).__name__})
+                    log.warning(
+                        "db call failed, retrying",
+                        extra={"call": name, "attempt": attempt + 1, "error": type(exc).__name__},
+                    )
                     await asyncio.sleep(delay)
             raise AssertionError("unreachable")
+
+    @contextlib.contextmanager
+    def _tracked(self) -> Iterator[None]:
+        """Counts a call in flight (shutdown waits for none)."""
+        self.in_flight += 1
+        self._idle.clear()
+        try:
+            yield
         finally:
             self.in_flight -= 1
             if self.in_flight == 0:
@@ -120,8 +135,9 @@ class Runtime:
     def note_unlinked(self, server_id: str) -> None:
         if server_id not in self._unlinked_logged:
             self._unlinked_logged.add(server_id)
-            log.info("server not linked: its events are ignored until an admin runs /setup",
-                     extra={"server_id": server_id})
+            log.info(
+                "server not linked: its events are ignored until an admin runs /setup", extra={"server_id": server_id}
+            )
         if self.servers is not None:
             self.servers.pop(server_id, None)
 
@@ -147,11 +163,15 @@ class Runtime:
         if len(self.pending) >= self.outage_queue_limit:
             oldest = self.pending.popleft()
             self.dropped += 1
-            log.warning("outage queue full: oldest event dropped", extra={
-                "event": oldest.what, "limit": self.outage_queue_limit, "dropped_total": self.dropped})
+            log.warning(
+                "outage queue full: oldest event dropped",
+                extra={"event": oldest.what, "limit": self.outage_queue_limit, "dropped_total": self.dropped},
+            )
         self.pending.append(Pending(what, time.monotonic(), fn))
-        log.error("db outage, event queued for replay", extra={"event": what, "error": type(exc).__name__,
-                                                              "queued": len(self.pending)})
+        log.error(
+            "db outage, event queued for replay",
+            extra={"event": what, "error": type(exc).__name__, "queued": len(self.pending)},
+        )
 
     async def replay_pending(self) -> int:
         """Replay queued events in order; stops at the first that still meets an outage. Events older
@@ -163,9 +183,15 @@ class Runtime:
             if age > self.outage_max_age:
                 self.pending.popleft()
                 self.dropped += 1
-                log.warning("outage queue: event too old, dropped", extra={
-                    "event": item.what, "age_seconds": round(age), "max_age_seconds": self.outage_max_age,
-                    "dropped_total": self.dropped})
+                log.warning(
+                    "outage queue: event too old, dropped",
+                    extra={
+                        "event": item.what,
+                        "age_seconds": round(age),
+                        "max_age_seconds": self.outage_max_age,
+                        "dropped_total": self.dropped,
+                    },
+                )
                 continue
             try:
                 await item.fn()
@@ -182,7 +208,12 @@ class Runtime:
     # --- commands -------------------------------------------------------------------------------
 
     async def answer(
-        self, r: Responder, name: str, body: Callable[[], Awaitable[None]], *, defer: bool = True,
+        self,
+        r: Responder,
+        name: str,
+        body: Callable[[], Awaitable[None]],
+        *,
+        defer: bool = True,
         ephemeral: bool = True,
     ) -> None:
         """Acknowledge first (3-second deadline), then run; failures become one polite reply."""
@@ -225,7 +256,8 @@ class Runtime:
 
         for delay in (*self.retry_delays, None):
             try:
-                return await attempt()
+                with self._tracked():
+                    return await attempt()
             except Exception as exc:
                 if not is_outage(exc) or delay is None:
                     raise
@@ -233,8 +265,9 @@ class Runtime:
                 await asyncio.sleep(delay)
         raise AssertionError("unreachable")
 
-    async def _once_on(self, conn: Any, ctx: CommandContext, command: str,
-                       act: Callable[[Any], Awaitable[dict[str, Any]]]) -> tuple[dict[str, Any], bool]:
+    async def _once_on(
+        self, conn: Any, ctx: CommandContext, command: str, act: Callable[[Any], Awaitable[dict[str, Any]]]
+    ) -> tuple[dict[str, Any], bool]:
         async with conn.transaction():
             claim = await self.api.claim_interaction(conn, ctx.interaction_id, ctx.server_id, command)
             if claim.status != "claimed":

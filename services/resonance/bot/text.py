@@ -47,8 +47,12 @@ def fit_embed(embed: Embed) -> Embed:
         field.value = clip(field.value, FIELD_VALUE_MAX) or "-"
 
     def total() -> int:
-        return len(out.title) + len(out.description) + len(out.footer or "") + sum(
-            len(f.name) + len(f.value) for f in out.fields)
+        return (
+            len(out.title)
+            + len(out.description)
+            + len(out.footer or "")
+            + sum(len(f.name) + len(f.value) for f in out.fields)
+        )
 
     while total() > EMBED_TOTAL_MAX and out.fields:
         out.fields.pop()
@@ -138,6 +142,11 @@ def status_text(outcome: Any) -> tuple[int, str]:
     data = as_dict(outcome)
     status = str(data.get("status") or "")
     colour, template = STATUS_REPLIES.get(status, (BLUE, f"Result: {status or 'done'}."))
-    values = collections.defaultdict(lambda: "?", {k: whole(v) if isinstance(v, (int, float, Decimal))
-                                                   and not isinstance(v, bool) else v for k, v in data.items()})
+    values = collections.defaultdict(
+        lambda: "?",
+        {
+            k: whole(v) if isinstance(v, (int, float, Decimal)) and not isinstance(v, bool) else v
+            for k, v in data.items()
+        },
+    )
     return colour, template.format_map(values)

@@ -9,11 +9,11 @@ tests all go through these.
 from __future__ import annotations
 
 import json
-from typing import Any, Union
+from typing import Any
 
 import asyncpg
 
-Executor = Union[asyncpg.Pool, asyncpg.Connection]
+Executor = asyncpg.Pool | asyncpg.Connection
 
 
 async def init_connection(conn: asyncpg.Connection) -> None:
@@ -23,8 +23,13 @@ async def init_connection(conn: asyncpg.Connection) -> None:
 
 
 async def create_pool(
-    url: str, *, min_size: int = 1, max_size: int = 10, statement_timeout_ms: int | None = None,
-    lock_timeout_ms: int | None = None, **kwargs: Any,
+    url: str,
+    *,
+    min_size: int = 1,
+    max_size: int = 10,
+    statement_timeout_ms: int | None = None,
+    lock_timeout_ms: int | None = None,
+    **kwargs: Any,
 ) -> asyncpg.Pool:
     """The one pool a process uses; connections decode json/jsonb. With timeouts, every statement of
     the pool's sessions is cancelled past them (SQLSTATE 57014, or 55P03 for a lock wait)."""
@@ -33,8 +38,9 @@ async def create_pool(
         settings["statement_timeout"] = str(statement_timeout_ms)
     if lock_timeout_ms:
         settings["lock_timeout"] = str(lock_timeout_ms)
-    return await asyncpg.create_pool(url, min_size=min_size, max_size=max_size, init=init_connection,
-                                     server_settings=settings or None, **kwargs)
+    return await asyncpg.create_pool(
+        url, min_size=min_size, max_size=max_size, init=init_connection, server_settings=settings or None, **kwargs
+    )
 
 
 async def connect(url: str) -> asyncpg.Connection:

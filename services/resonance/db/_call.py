@@ -12,6 +12,7 @@ from pydantic import BaseModel
 
 from resonance.db import Executor
 
+
 class MissingFunctionError(RuntimeError):
     """The database does not (yet) have the SQL function the typed layer calls."""
 
@@ -59,8 +60,13 @@ def _unpacked(records: list[asyncpg.Record]) -> list[Any]:
 
 
 async def call(
-    ex: Executor, function: str, *args: Any, model: type[BaseModel] | None = None, many: bool = False,
-    casts: Sequence[str] = (), **named: Any,
+    ex: Executor,
+    function: str,
+    *args: Any,
+    model: type[BaseModel] | None = None,
+    many: bool = False,
+    casts: Sequence[str] = (),
+    **named: Any,
 ) -> Any:
     """Call one SQL function.
 

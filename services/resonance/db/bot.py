@@ -20,13 +20,29 @@ async def bot_servers(ex: Executor, server_ids: Sequence[str]) -> list[BotServer
 async def voice_session_join(
     ex: Executor, server_id: str, user_id: str, channel_id: str, role_ids: Sequence[str], at: datetime | None
 ) -> UUID:
-    return await call(ex, "resonance.voice_session_join", server_id, user_id, channel_id, list(role_ids), at,
-                      casts=("text", "text", "text", "text[]", "timestamptz"))
+    return await call(
+        ex,
+        "resonance.voice_session_join",
+        server_id,
+        user_id,
+        channel_id,
+        list(role_ids),
+        at,
+        casts=("text", "text", "text", "text[]", "timestamptz"),
+    )
 
 
 async def voice_session_leave(ex: Executor, server_id: str, user_id: str, at: datetime | None) -> OpenSession | None:
-    found = await call(ex, "resonance.voice_session_leave", server_id, user_id, at,
-                       casts=("text", "text", "timestamptz"), model=OpenSession, many=True)
+    found = await call(
+        ex,
+        "resonance.voice_session_leave",
+        server_id,
+        user_id,
+        at,
+        casts=("text", "text", "timestamptz"),
+        model=OpenSession,
+        many=True,
+    )
     return found[0] if found else None
 
 
@@ -45,13 +61,28 @@ async def voice_checkpoint(ex: Executor, server_ids: Sequence[str], at: datetime
 async def sync_member_roles(
     ex: Executor, server_id: str, user_id: str, role_ids: Sequence[str], at: datetime | None = None
 ) -> Outcome:
-    return await call(ex, "resonance.sync_member_roles", server_id, user_id, list(role_ids), at,
-                      casts=("text", "text", "text[]", "timestamptz"), model=Outcome)
+    return await call(
+        ex,
+        "resonance.sync_member_roles",
+        server_id,
+        user_id,
+        list(role_ids),
+        at,
+        casts=("text", "text", "text[]", "timestamptz"),
+        model=Outcome,
+    )
 
 
 async def claim_interaction(ex: Executor, interaction_id: str, server_id: str | None, command: str) -> Outcome:
-    return await call(ex, "resonance.claim_interaction", interaction_id, server_id, command,
-                      casts=("text", "text", "text"), model=Outcome)
+    return await call(
+        ex,
+        "resonance.claim_interaction",
+        interaction_id,
+        server_id,
+        command,
+        casts=("text", "text", "text"),
+        model=Outcome,
+    )
 
 
 async def finish_interaction(ex: Executor, interaction_id: str, result: dict[str, Any]) -> None:
@@ -62,5 +93,12 @@ async def reconcile_server_roles(
     ex: Executor, server_id: str, members: dict[str, list[str]], at: datetime | None = None
 ) -> Outcome:
     """Startup: every member's Discord roles, synced for those holding or recorded with configured roles."""
-    return await call(ex, "resonance.reconcile_server_roles", server_id, members, at,
-                      casts=("text", "jsonb", "timestamptz"), model=Outcome)
+    return await call(
+        ex,
+        "resonance.reconcile_server_roles",
+        server_id,
+        members,
+        at,
+        casts=("text", "jsonb", "timestamptz"),
+        model=Outcome,
+    )

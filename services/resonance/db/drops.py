@@ -25,13 +25,25 @@ async def create_drop(ex: Executor, server_id: str, **params: Any) -> UUID:
 
 
 async def claim_drop(
-    ex: Executor, drop_id: UUID | str, user_id: str, role_ids: Sequence[str] = (), at: datetime | None = None,
+    ex: Executor,
+    drop_id: UUID | str,
+    user_id: str,
+    role_ids: Sequence[str] = (),
+    at: datetime | None = None,
 ) -> ClaimResult:
     """Decide, then pay: resonance.claim_drop commits the decision in its own short transaction
     (autocommit on a pool or a connection outside a transaction), then `_pay_if_won` pays it.
     `claimed` is only ever answered for a decided claim."""
-    result = await call(ex, "resonance.claim_drop", str(drop_id), user_id, list(role_ids), at,
-                        casts=("uuid", "text", "text[]", "timestamptz"), model=ClaimResult)
+    result = await call(
+        ex,
+        "resonance.claim_drop",
+        str(drop_id),
+        user_id,
+        list(role_ids),
+        at,
+        casts=("uuid", "text", "text[]", "timestamptz"),
+        model=ClaimResult,
+    )
     return await _pay_if_won(ex, result)
 
 
@@ -57,25 +69,59 @@ async def pay_drop_claim(ex: Executor, claim_id: UUID | str) -> dict[str, Any]:
 
 
 async def claim_reaction_drop(
-    ex: Executor, server_id: str, message_id: str, emoji: str, user_id: str, role_ids: Sequence[str] = (),
+    ex: Executor,
+    server_id: str,
+    message_id: str,
+    emoji: str,
+    user_id: str,
+    role_ids: Sequence[str] = (),
     at: datetime | None = None,
 ) -> Outcome:
     """A reaction on a reaction drop's message: decided like a button claim, then paid the same way."""
-    result = await call(ex, "resonance.claim_reaction_drop", server_id, message_id, emoji, user_id, list(role_ids), at,
-                        casts=("text", "text", "text", "text", "text[]", "timestamptz"), model=Outcome)
+    result = await call(
+        ex,
+        "resonance.claim_reaction_drop",
+        server_id,
+        message_id,
+        emoji,
+        user_id,
+        list(role_ids),
+        at,
+        casts=("text", "text", "text", "text", "text[]", "timestamptz"),
+        model=Outcome,
+    )
     return await _pay_if_won(ex, result)
 
 
 async def claim_one_time_bonus(
-    ex: Executor, server_id: str, user_id: str, role_id: str, role_ids: Sequence[str] = (),
+    ex: Executor,
+    server_id: str,
+    user_id: str,
+    role_id: str,
+    role_ids: Sequence[str] = (),
 ) -> BonusResult:
-    return await call(ex, "resonance.claim_one_time_bonus", server_id, user_id, role_id, list(role_ids),
-                      casts=("text", "text", "text", "text[]"), model=BonusResult)
+    return await call(
+        ex,
+        "resonance.claim_one_time_bonus",
+        server_id,
+        user_id,
+        role_id,
+        list(role_ids),
+        casts=("text", "text", "text", "text[]"),
+        model=BonusResult,
+    )
 
 
 async def attach_drop_message(ex: Executor, drop_id: UUID | str, channel_id: str, message_id: str) -> Outcome:
-    return await call(ex, "resonance.attach_drop_message", str(drop_id), channel_id, message_id,
-                      casts=("uuid", "text", "text"), model=Outcome)
+    return await call(
+        ex,
+        "resonance.attach_drop_message",
+        str(drop_id),
+        channel_id,
+        message_id,
+        casts=("uuid", "text", "text"),
+        model=Outcome,
+    )
 
 
 async def cancel_drop(ex: Executor, drop_id: UUID | str) -> Outcome:

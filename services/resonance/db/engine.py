@@ -24,8 +24,19 @@ async def record_message(
     channel_name: str | None = None,
 ) -> ActivityResult:
     return await call(
-        ex, "resonance.record_message", server_id, user_id, channel_id, message_id, content, list(role_ids), reply_to_user_id, occurred_at,
-        channel_name, casts=("text", "text", "text", "text", "text", "text[]", "text", "timestamptz", "text"), model=ActivityResult,
+        ex,
+        "resonance.record_message",
+        server_id,
+        user_id,
+        channel_id,
+        message_id,
+        content,
+        list(role_ids),
+        reply_to_user_id,
+        occurred_at,
+        channel_name,
+        casts=("text", "text", "text", "text", "text", "text[]", "text", "timestamptz", "text"),
+        model=ActivityResult,
     )
 
 
@@ -42,8 +53,19 @@ async def record_reaction(
     channel_name: str | None = None,
 ) -> ActivityResult:
     return await call(
-        ex, "resonance.record_reaction", server_id, reactor_id, author_id, channel_id, message_id, emoji, list(role_ids), occurred_at,
-        channel_name, casts=("text", "text", "text", "text", "text", "text", "text[]", "timestamptz", "text"), model=ActivityResult,
+        ex,
+        "resonance.record_reaction",
+        server_id,
+        reactor_id,
+        author_id,
+        channel_id,
+        message_id,
+        emoji,
+        list(role_ids),
+        occurred_at,
+        channel_name,
+        casts=("text", "text", "text", "text", "text", "text", "text[]", "timestamptz", "text"),
+        model=ActivityResult,
     )
 
 
@@ -59,8 +81,18 @@ async def record_voice(
     channel_name: str | None = None,
 ) -> ActivityResult:
     return await call(
-        ex, "resonance.record_voice", server_id, user_id, channel_id, session_id, minutes, list(role_ids), occurred_at,
-        channel_name, casts=("text", "text", "text", "text", "integer", "text[]", "timestamptz", "text"), model=ActivityResult,
+        ex,
+        "resonance.record_voice",
+        server_id,
+        user_id,
+        channel_id,
+        session_id,
+        minutes,
+        list(role_ids),
+        occurred_at,
+        channel_name,
+        casts=("text", "text", "text", "text", "integer", "text[]", "timestamptz", "text"),
+        model=ActivityResult,
     )
 
 
@@ -77,8 +109,19 @@ async def record_event(
     channel_name: str | None = None,
 ) -> EventResult:
     return await call(
-        ex, "resonance.record_event", server_id, user_id, event_type, source_id, list(role_ids), channel_id, payload or {}, occurred_at,
-        channel_name, casts=("text", "text", "text", "text", "text[]", "text", "jsonb", "timestamptz", "text"), model=EventResult,
+        ex,
+        "resonance.record_event",
+        server_id,
+        user_id,
+        event_type,
+        source_id,
+        list(role_ids),
+        channel_id,
+        payload or {},
+        occurred_at,
+        channel_name,
+        casts=("text", "text", "text", "text", "text[]", "text", "jsonb", "timestamptz", "text"),
+        model=EventResult,
     )
 
 
@@ -116,8 +159,14 @@ async def daily_checkin(
     at: datetime | None = None,
 ) -> CheckinResult:
     return await call(
-        ex, "resonance.daily_checkin", server_id, user_id, list(role_ids), at,
-        casts=("text", "text", "text[]", "timestamptz"), model=CheckinResult,
+        ex,
+        "resonance.daily_checkin",
+        server_id,
+        user_id,
+        list(role_ids),
+        at,
+        casts=("text", "text", "text[]", "timestamptz"),
+        model=CheckinResult,
     )
 
 
@@ -126,6 +175,13 @@ async def leaderboard(
 ) -> list[LeaderboardEntry]:
     """Top members by RSNC earned in period all|day|week|month (the one containing `at`, default now)."""
     return await call(
-        ex, "resonance.leaderboard", server_id, period, limit, at,
-        casts=("text", "text", "integer", "timestamptz"), model=LeaderboardEntry, many=True,
+        ex,
+        "resonance.leaderboard",
+        server_id,
+        period,
+        limit,
+        at,
+        casts=("text", "text", "integer", "timestamptz"),
+        model=LeaderboardEntry,
+        many=True,
     )

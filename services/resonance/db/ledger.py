@@ -18,8 +18,16 @@ async def mint(
     reason: str = "mint",
     idempotency_key: str | None = None,
 ) -> UUID:
-    return await call(ex, "tipping.mint", user_id, Decimal(str(amount)), currency, reason, idempotency_key,
-                      casts=("text", "numeric", "text", "text", "text"))
+    return await call(
+        ex,
+        "tipping.mint",
+        user_id,
+        Decimal(str(amount)),
+        currency,
+        reason,
+        idempotency_key,
+        casts=("text", "numeric", "text", "text", "text"),
+    )
 
 
 async def tip(
@@ -32,8 +40,17 @@ async def tip(
     idempotency_key: str | None = None,
 ) -> UUID:
     """The tip id. Insufficient funds, self-tips, bad amounts raise (asyncpg error with sqlstate RTnnn)."""
-    return await call(ex, "tipping.tip", sender_id, receiver_id, Decimal(str(amount)), currency, server_id,
-                      idempotency_key, casts=("text", "text", "numeric", "text", "text", "text"))
+    return await call(
+        ex,
+        "tipping.tip",
+        sender_id,
+        receiver_id,
+        Decimal(str(amount)),
+        currency,
+        server_id,
+        idempotency_key,
+        casts=("text", "text", "numeric", "text", "text", "text"),
+    )
 
 
 async def balance(ex: Executor, user_id: str, currency: str = "RSNC") -> Decimal:

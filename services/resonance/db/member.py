@@ -23,22 +23,37 @@ async def list_goals(ex: Executor, server_id: str) -> list[Row]:
 
 
 async def purchase_role(
-    ex: Executor, server_id: str, user_id: str, role_id: str, idempotency_key: str | None = None,
+    ex: Executor,
+    server_id: str,
+    user_id: str,
+    role_id: str,
+    idempotency_key: str | None = None,
     at: datetime | None = None,
 ) -> Outcome:
-    return await call(ex, "resonance.purchase_role", server_id, user_id, role_id, idempotency_key, at,
-                      casts=("text", "text", "text", "text", "timestamptz"), model=Outcome)
+    return await call(
+        ex,
+        "resonance.purchase_role",
+        server_id,
+        user_id,
+        role_id,
+        idempotency_key,
+        at,
+        casts=("text", "text", "text", "text", "timestamptz"),
+        model=Outcome,
+    )
 
 
 async def history(ex: Executor, user_id: str, currency: str | None = None, limit: int = 10) -> list[Row]:
-    return await call(ex, "tipping.history", user_id, currency, limit, casts=("text", "text", "integer"),
-                      model=Row, many=True)
+    return await call(
+        ex, "tipping.history", user_id, currency, limit, casts=("text", "text", "integer"), model=Row, many=True
+    )
 
 
 async def create_registration_nonce(ex: Executor, user_id: str, user_name: str | None = None) -> Outcome:
     """{nonce, message (the exact text to sign), expires_at}."""
-    return await call(ex, "tipping.create_registration_nonce", user_id, user_name, casts=("text", "text"),
-                      model=Outcome)
+    return await call(
+        ex, "tipping.create_registration_nonce", user_id, user_name, casts=("text", "text"), model=Outcome
+    )
 
 
 async def register_wallet(
@@ -49,20 +64,34 @@ async def register_wallet(
     from resonance import wallet
 
     result = await wallet.register_wallet(ex, user_id, nonce, wallet_address, signature, user_name)
-    return Outcome.model_validate(result) if isinstance(result, dict) else Outcome(value=result)  # type: ignore[call-arg]
+    return Outcome.model_validate(result) if isinstance(result, dict) else Outcome(value=result)
 
 
 async def open_ticket(
-    ex: Executor, user_id: str, subject: str, description: str | None = None, priority: str = "medium",
+    ex: Executor,
+    user_id: str,
+    subject: str,
+    description: str | None = None,
+    priority: str = "medium",
     user_name: str | None = None,
 ) -> Outcome:
-    return await call(ex, "tipping.open_ticket", user_id, subject, description, priority, user_name,
-                      casts=("text", "text", "text", "text", "text"), model=Outcome)
+    return await call(
+        ex,
+        "tipping.open_ticket",
+        user_id,
+        subject,
+        description,
+        priority,
+        user_name,
+        casts=("text", "text", "text", "text", "text"),
+        model=Outcome,
+    )
 
 
 async def list_tickets(ex: Executor, user_id: str, status: str | None = None, limit: int = 25) -> list[Row]:
-    return await call(ex, "tipping.list_tickets", user_id, status, limit, casts=("text", "text", "integer"),
-                      model=Row, many=True)
+    return await call(
+        ex, "tipping.list_tickets", user_id, status, limit, casts=("text", "text", "integer"), model=Row, many=True
+    )
 
 
 async def close_ticket(ex: Executor, ticket_id: int) -> Outcome:

@@ -25,10 +25,21 @@ class Activity(Feature):
     async def handle_message(self, event: MessageEvent) -> Outcome | None:
         if not event.counts:
             return None
-        return await self.rt.listen(f"message:{event.message_id}", event.server_id, lambda: self.rt.call(
-            "record_message", event.server_id, event.user_id, event.channel_id, event.message_id, event.content,
-            event.role_ids, event.reply_to_user_id, event.occurred_at,
-        ))
+        return await self.rt.listen(
+            f"message:{event.message_id}",
+            event.server_id,
+            lambda: self.rt.call(
+                "record_message",
+                event.server_id,
+                event.user_id,
+                event.channel_id,
+                event.message_id,
+                event.content,
+                event.role_ids,
+                event.reply_to_user_id,
+                event.occurred_at,
+            ),
+        )
 
     async def handle_reaction(self, event: ReactionEvent) -> Outcome | None:
         """One call: record_reaction counts the reaction and claims a reaction drop on that message.
@@ -37,18 +48,36 @@ class Activity(Feature):
         if event.reactor_is_bot:
             return None
         if event.author_id is not None and not event.author_is_bot and event.author_id != event.reactor_id:
-            return await self.rt.listen(f"reaction:{event.message_id}:{event.reactor_id}", event.server_id,
-                                        lambda: self.rt.call(
-                "record_reaction", event.server_id, event.reactor_id, event.author_id, event.channel_id,
-                event.message_id, event.emoji, event.role_ids, event.occurred_at,
-            ))
+            return await self.rt.listen(
+                f"reaction:{event.message_id}:{event.reactor_id}",
+                event.server_id,
+                lambda: self.rt.call(
+                    "record_reaction",
+                    event.server_id,
+                    event.reactor_id,
+                    event.author_id,
+                    event.channel_id,
+                    event.message_id,
+                    event.emoji,
+                    event.role_ids,
+                    event.occurred_at,
+                ),
+            )
         if event.author_id is not None and not event.author_is_bot:
             return None  # a reaction on one's own message
         outcome: Outcome | None = await self.rt.listen(
-            f"reaction-drop:{event.message_id}:{event.reactor_id}", event.server_id, lambda: self.rt.call(
-                "claim_reaction_drop", event.server_id, event.message_id, event.emoji, event.reactor_id,
-                event.role_ids, event.occurred_at,
-            ))
+            f"reaction-drop:{event.message_id}:{event.reactor_id}",
+            event.server_id,
+            lambda: self.rt.call(
+                "claim_reaction_drop",
+                event.server_id,
+                event.message_id,
+                event.emoji,
+                event.reactor_id,
+                event.role_ids,
+                event.occurred_at,
+            ),
+        )
         if outcome is not None and outcome.status == "claimed" and self.rt.client is not None:
             await self._tell_claimer(event.reactor_id, outcome)
         return outcome
@@ -57,17 +86,29 @@ class Activity(Feature):
         """A reaction gives no interaction to answer: the claimer hears by DM (best effort)."""
         try:
             await ClientTarget(self.rt.client).send_dm(
-                user_id, f"🎁 You claimed {whole(outcome.amount)} RSNC from a drop!", None)
-        except Exception:  # noqa: BLE001 - feedback only; the claim itself is recorded
+                user_id, f"🎁 You claimed {whole(outcome.amount)} RSNC from a drop!", None
+            )
+        except Exception:
             pass
 
     async def handle_member_join(self, event: MemberJoin) -> Outcome | None:
         if event.is_bot:
             return None
-        return await self.rt.listen(f"join:{event.user_id}", event.server_id, lambda: self.rt.call(
-            "record_event", event.server_id, event.user_id, "member_join", f"join:{event.user_id}", [],
-            None, {}, event.joined_at,
-        ))
+        return await self.rt.listen(
+            f"join:{event.user_id}",
+            event.server_id,
+            lambda: self.rt.call(
+                "record_event",
+                event.server_id,
+                event.user_id,
+                "member_join",
+                f"join:{event.user_id}",
+                [],
+                None,
+                {},
+                event.joined_at,
+            ),
+        )
 
     # --- gateway ----------------------------------------------------------------------------------
 
@@ -81,13 +122,22 @@ class Activity(Feature):
             resolved = ref.resolved if isinstance(ref.resolved, discord.Message) else ref.cached_message
             if resolved is not None:
                 reply_to = str(resolved.author.id)
-        await self.handle_message(MessageEvent(
-            server_id=str(message.guild.id), channel_id=str(message.channel.id), message_id=str(message.id),
-            user_id=str(message.author.id), content=message.content or "", role_ids=role_ids_of(message.author),
-            reply_to_user_id=reply_to, author_is_bot=message.author.bot, author_is_system=message.author.system,
-            webhook_id=str(message.webhook_id) if message.webhook_id else None, type=message.type.value,
-            channel_name=getattr(message.channel, "name", None),
-        ))
+        await self.handle_message(
+            MessageEvent(
+                server_id=str(message.guild.id),
+                channel_id=str(message.channel.id),
+                message_id=str(message.id),
+                user_id=str(message.author.id),
+                content=message.content or "",
+                role_ids=role_ids_of(message.author),
+                reply_to_user_id=reply_to,
+                author_is_bot=message.author.bot,
+                author_is_system=message.author.system,
+                webhook_id=str(message.webhook_id) if message.webhook_id else None,
+                type=message.type.value,
+                channel_name=getattr(message.channel, "name", None),
+            )
+        )
 
     def _is_bot(self, guild_id: int, user_id: int | None) -> bool:
         if user_id is None:
@@ -111,25 +161,37 @@ class Activity(Feature):
         if author_id is None and self.rt.client is not None:
             channel = self.rt.client.get_channel(payload.channel_id)
             try:
-                message = await channel.fetch_message(payload.message_id)  # type: ignore[union-attr]
+                message = await channel.fetch_message(payload.message_id)
                 author_id = message.author.id
             except (discord.HTTPException, AttributeError):
                 author_id = None
-        reactor_is_bot = payload.member.bot if payload.member is not None else self._is_bot(
-            payload.guild_id, payload.user_id)
-        await self.handle_reaction(ReactionEvent(
-            server_id=str(payload.guild_id), channel_id=str(payload.channel_id), message_id=str(payload.message_id),
-            reactor_id=str(payload.user_id), author_id=str(author_id) if author_id else None,
-            emoji=str(payload.emoji), role_ids=role_ids_of(payload.member), reactor_is_bot=reactor_is_bot,
-            author_is_bot=self._is_bot(payload.guild_id, author_id),
-        ))
+        reactor_is_bot = (
+            payload.member.bot if payload.member is not None else self._is_bot(payload.guild_id, payload.user_id)
+        )
+        await self.handle_reaction(
+            ReactionEvent(
+                server_id=str(payload.guild_id),
+                channel_id=str(payload.channel_id),
+                message_id=str(payload.message_id),
+                reactor_id=str(payload.user_id),
+                author_id=str(author_id) if author_id else None,
+                emoji=str(payload.emoji),
+                role_ids=role_ids_of(payload.member),
+                reactor_is_bot=reactor_is_bot,
+                author_is_bot=self._is_bot(payload.guild_id, author_id),
+            )
+        )
 
     @commands.Cog.listener()
     async def on_member_join(self, member: discord.Member) -> None:
-        await self.handle_member_join(MemberJoin(
-            server_id=str(member.guild.id), user_id=str(member.id),
-            joined_at=member.joined_at or datetime.now(UTC), is_bot=member.bot,
-        ))
+        await self.handle_member_join(
+            MemberJoin(
+                server_id=str(member.guild.id),
+                user_id=str(member.id),
+                joined_at=member.joined_at or datetime.now(UTC),
+                is_bot=member.bot,
+            )
+        )
 
 
 FEATURE = Activity

@@ -29,11 +29,20 @@ from resonance.bot.text import (
 
 # The values the database accepts (tests/test_bot_choices.py compares them with its constraints).
 EFFECT_TYPES = ("multiplier", "bonus_flat", "cooldown_reduction", "event_access", "one_time_bonus", "auto_drip")
-MILESTONE_CRITERIA = ("rsnc_earned", "messages_count", "voice_minutes", "reactions_count", "reactions_received",
-                      "current_streak", "longest_streak")
+MILESTONE_CRITERIA = (
+    "rsnc_earned",
+    "messages_count",
+    "voice_minutes",
+    "reactions_count",
+    "reactions_received",
+    "current_streak",
+    "longest_streak",
+)
 FREQUENCIES = ("daily", "weekly", "monthly")
-EVENT_TYPE_HINT = ("channel_message, keyword, min_length, reaction_given, reaction_received, reaction_count, "
-                   "voice_minutes, daily_checkin, member_join or a custom event name")
+EVENT_TYPE_HINT = (
+    "channel_message, keyword, min_length, reaction_given, reaction_received, reaction_count, "
+    "voice_minutes, daily_checkin, member_join or a custom event name"
+)
 
 MAX_REWARD = 1_000_000  # monitoring_rules_reward_amount_bounded
 MAX_COOLDOWN_HOURS = 8_760  # monitoring_rules_cooldown_bounded
@@ -41,15 +50,19 @@ MAX_MULTIPLIER = Decimal(100)
 
 
 class Admin(Feature):
-    config = app_commands.Group(name="config", description="Server configuration", guild_only=True,
-                                default_permissions=ADMIN_PERMISSIONS)
+    config = app_commands.Group(
+        name="config", description="Server configuration", guild_only=True, default_permissions=ADMIN_PERMISSIONS
+    )
     events = app_commands.Group(name="events", description="Event reward rules", parent=config)
-    roles = app_commands.Group(name="roles", description="Role effects", guild_only=True,
-                               default_permissions=ADMIN_PERMISSIONS)
-    milestone = app_commands.Group(name="milestone", description="Milestone roles", guild_only=True,
-                                   default_permissions=ADMIN_PERMISSIONS)
-    reports = app_commands.Group(name="reports", description="Scheduled KPI reports", guild_only=True,
-                                 default_permissions=ADMIN_PERMISSIONS)
+    roles = app_commands.Group(
+        name="roles", description="Role effects", guild_only=True, default_permissions=ADMIN_PERMISSIONS
+    )
+    milestone = app_commands.Group(
+        name="milestone", description="Milestone roles", guild_only=True, default_permissions=ADMIN_PERMISSIONS
+    )
+    reports = app_commands.Group(
+        name="reports", description="Scheduled KPI reports", guild_only=True, default_permissions=ADMIN_PERMISSIONS
+    )
 
     # --- handlers ---------------------------------------------------------------------------------
 
@@ -66,17 +79,36 @@ class Admin(Feature):
                     extra.append(f"cooldown {d['cooldown_hours']}h")
                 if d.get("max_claims_per_user"):
                     extra.append(f"max {d['max_claims_per_user']}")
-                lines.append(f"{flag} `{d.get('event_type')}` · {whole(d.get('reward_amount'))} RSNC"
-                             + (f" · {', '.join(extra)}" if extra else ""))
-            await r.reply(embed=Embed(title="Event rules", color=BLUE,
-                                      description=lines_within(lines, EMBED_DESCRIPTION_MAX) or "No rules yet."))
+                lines.append(
+                    f"{flag} `{d.get('event_type')}` · {whole(d.get('reward_amount'))} RSNC"
+                    + (f" · {', '.join(extra)}" if extra else "")
+                )
+            await r.reply(
+                embed=Embed(
+                    title="Event rules",
+                    color=BLUE,
+                    description=lines_within(lines, EMBED_DESCRIPTION_MAX) or "No rules yet.",
+                )
+            )
+
         await self.rt.answer(r, "config events list", body)
 
-    async def config_events_set(self, ctx: CommandContext, r: Responder, event_type: str, reward_amount: int,
-                                cooldown_hours: int | None = None, max_claims_per_user: int | None = None,
-                                enabled: bool = True, keywords: str | None = None, min_length: int | None = None,
-                                min_reactions: int | None = None, channel_id: str | None = None) -> None:
+    async def config_events_set(
+        self,
+        ctx: CommandContext,
+        r: Responder,
+        event_type: str,
+        reward_amount: int,
+        cooldown_hours: int | None = None,
+        max_claims_per_user: int | None = None,
+        enabled: bool = True,
+        keywords: str | None = None,
+        min_length: int | None = None,
+        min_reactions: int | None = None,
+        channel_id: str | None = None,
+    ) -> None:
         """Create or replace the server's rule of an event type (set_event_rule replaces the oldest one)."""
+
         async def body() -> None:
             if not await self.rt.need_admin(ctx, r):
                 return
@@ -96,21 +128,35 @@ class Admin(Feature):
 
             async def act(conn: Any) -> dict[str, Any]:
                 outcome = await self.rt.api.set_event_rule(
-                    conn, ctx.server_id, event_type, reward_amount, cooldown_hours=cooldown_hours,
-                    max_claims_per_user=max_claims_per_user, enabled=enabled, detection_config=detection,
-                    channel_constraints=[channel_id] if channel_id else None, actor_id=ctx.user_id)
+                    conn,
+                    ctx.server_id,
+                    event_type,
+                    reward_amount,
+                    cooldown_hours=cooldown_hours,
+                    max_claims_per_user=max_claims_per_user,
+                    enabled=enabled,
+                    detection_config=detection,
+                    channel_constraints=[channel_id] if channel_id else None,
+                    actor_id=ctx.user_id,
+                )
                 return {"status": outcome.status}
 
             result, _ = await self.rt.once(ctx, "config events set", act)
             verb = "created" if result.get("status") == "created" else "set"
-            await r.reply(f"Rule `{clip(event_type, NAME_MAX)}` {verb}: {reward_amount} RSNC"
-                          + (f", cooldown {cooldown_hours}h" if cooldown_hours else "")
-                          + (f", max {max_claims_per_user}" if max_claims_per_user else "")
-                          + (f", trigger {detection['trigger']}" if detection else "")
-                          + (f", only in <#{channel_id}>" if channel_id else "")
-                          + ("" if enabled else " (disabled)") + ".", ephemeral=True)
+            await r.reply(
+                f"Rule `{clip(event_type, NAME_MAX)}` {verb}: {reward_amount} RSNC"
+                + (f", cooldown {cooldown_hours}h" if cooldown_hours else "")
+                + (f", max {max_claims_per_user}" if max_claims_per_user else "")
+                + (f", trigger {detection['trigger']}" if detection else "")
+                + (f", only in <#{channel_id}>" if channel_id else "")
+                + ("" if enabled else " (disabled)")
+                + ".",
+                ephemeral=True,
+            )
+
         await self.rt.answer(r, "config events set", body)
 
+<<<<<<< HEAD
     async def config_events_disable(self, ctx: CommandContext, r: Responder, rule_id: str) -> None:
         async def body() -> None:
             if not await self.rt.need_admin(ctx, r):
@@ -136,6 +182,17 @@ class Admin(Feature):
 
     async def roles_effect(self, ctx: CommandContext, r: Responder, role_id: str, effect_type: str, value: str,
                            role_name: str | None = None) -> None:
+=======
+    async def roles_effect(
+        self,
+        ctx: CommandContext,
+        r: Responder,
+        role_id: str,
+        effect_type: str,
+        value: str,
+        role_name: str | None = None,
+    ) -> None:
+>>>>>>> botedge
         async def body() -> None:
             if not await self.rt.need_admin(ctx, r):
                 return
@@ -166,33 +223,62 @@ class Admin(Feature):
                 config = {"value": float(number)}
 
             async def act(conn: Any) -> dict[str, Any]:
-                outcome = await self.rt.api.set_role_effect(conn, ctx.server_id, role_id, effect_type, config,
-                                                            role_name=role_name, actor_id=ctx.user_id)
+                outcome = await self.rt.api.set_role_effect(
+                    conn, ctx.server_id, role_id, effect_type, config, role_name=role_name, actor_id=ctx.user_id
+                )
                 return {"status": outcome.status}
 
             await self.rt.once(ctx, "roles effect", act)
             await r.reply(f"<@&{role_id}> now has `{effect_type}` {config}.", ephemeral=True)
+
         await self.rt.answer(r, "roles effect", body)
 
-    async def milestone_create(self, ctx: CommandContext, r: Responder, role_id: str, name: str, criterion: str,
-                               threshold: int, bonus: int = 0, role_name: str | None = None) -> None:
+    async def milestone_create(
+        self,
+        ctx: CommandContext,
+        r: Responder,
+        role_id: str,
+        name: str,
+        criterion: str,
+        threshold: int,
+        bonus: int = 0,
+        role_name: str | None = None,
+    ) -> None:
         async def body() -> None:
             if not await self.rt.need_admin(ctx, r):
                 return
             if criterion not in MILESTONE_CRITERIA or threshold <= 0 or not 0 <= bonus <= MAX_REWARD:
-                await r.reply(f"Criterion must be one of {', '.join(MILESTONE_CRITERIA)}, threshold > 0, "
-                              f"bonus 0-{MAX_REWARD}.", ephemeral=True)
+                await r.reply(
+                    f"Criterion must be one of {', '.join(MILESTONE_CRITERIA)}, threshold > 0, bonus 0-{MAX_REWARD}.",
+                    ephemeral=True,
+                )
                 return
 
             async def act(conn: Any) -> dict[str, Any]:
                 outcome = await self.rt.api.create_milestone(
+<<<<<<< HEAD
                     conn, ctx.server_id, role_id, clip(name, NAME_MAX), [{"type": criterion, "threshold": threshold}],
                     bonus=bonus, role_name=role_name, actor_id=ctx.user_id)
+=======
+                    conn,
+                    ctx.server_id,
+                    role_id,
+                    clip(name, NAME_MAX),
+                    [{"type": criterion, "threshold": threshold}],
+                    bonus=bonus,
+                    role_name=role_name,
+                )
+>>>>>>> botedge
                 return {"status": outcome.status}
 
             await self.rt.once(ctx, "milestone create", act)
-            await r.reply(f"Milestone **{clip(name, NAME_MAX)}**: {criterion} ≥ {threshold} grants <@&{role_id}>"
-                          + (f" and {bonus} RSNC" if bonus else "") + ".", ephemeral=True)
+            await r.reply(
+                f"Milestone **{clip(name, NAME_MAX)}**: {criterion} ≥ {threshold} grants <@&{role_id}>"
+                + (f" and {bonus} RSNC" if bonus else "")
+                + ".",
+                ephemeral=True,
+            )
+
         await self.rt.answer(r, "milestone create", body)
 
     async def reward(self, ctx: CommandContext, r: Responder, member_id: str, amount: int, reason: str) -> None:
@@ -205,8 +291,9 @@ class Admin(Feature):
             text = clip(reason, REASON_MAX)
 
             async def act(conn: Any) -> dict[str, Any]:
-                outcome = await self.rt.api.manual_reward(conn, ctx.server_id, ctx.user_id, member_id, amount, text,
-                                                          f"manual:{ctx.interaction_id}", ctx.at)
+                outcome = await self.rt.api.manual_reward(
+                    conn, ctx.server_id, ctx.user_id, member_id, amount, text, f"manual:{ctx.interaction_id}", ctx.at
+                )
                 return {"status": outcome.status, "amount": str(outcome.amount)}
 
             result, _ = await self.rt.once(ctx, "reward", act)
@@ -214,10 +301,31 @@ class Admin(Feature):
                 await r.reply(f"<@{member_id}> received **{amount} RSNC**: {text}", ephemeral=False)
             else:
                 await self.rt.status_reply(r, result)
+
         await self.rt.answer(r, "reward", body, ephemeral=False)
 
+<<<<<<< HEAD
     async def reports_schedule(self, ctx: CommandContext, r: Responder, frequency: str, channel_id: str,
                                day_of_week: int | None = None) -> None:
+=======
+    async def kpi(self, ctx: CommandContext, r: Responder, day: date | None = None) -> None:
+        async def body() -> None:
+            if not await self.rt.need_admin(ctx, r):
+                return
+            the_day = day or ((ctx.at or datetime.now(UTC)).date() - timedelta(days=1))
+            data = as_dict(await self.rt.call("compute_kpis", ctx.server_id, the_day))
+            embed = Embed(title=f"KPIs for {the_day}", color=BLUE)
+            for key in KPI_METRICS:
+                value = data.get(key)
+                embed.add(key.replace("_", " "), "n/a" if value is None else whole(round(Decimal(str(value)), 4)))
+            await r.reply(embed=embed, ephemeral=True)
+
+        await self.rt.answer(r, "kpi", body)
+
+    async def reports_schedule(
+        self, ctx: CommandContext, r: Responder, frequency: str, channel_id: str, day_of_week: int | None = None
+    ) -> None:
+>>>>>>> botedge
         async def body() -> None:
             if not await self.rt.need_admin(ctx, r):
                 return
@@ -225,8 +333,7 @@ class Admin(Feature):
                 await r.reply("Frequency must be daily, weekly or monthly.", ephemeral=True)
                 return
             if frequency == "weekly" and day_of_week is None:
-                await r.reply("A weekly report needs a day of the week (0 = Sunday ... 6 = Saturday).",
-                              ephemeral=True)
+                await r.reply("A weekly report needs a day of the week (0 = Sunday ... 6 = Saturday).", ephemeral=True)
                 return
 
             async def act(conn: Any) -> dict[str, Any]:
@@ -236,6 +343,7 @@ class Admin(Feature):
 
             await self.rt.once(ctx, "reports schedule", act)
             await r.reply(f"{frequency.capitalize()} reports will be posted in <#{channel_id}>.", ephemeral=True)
+
         await self.rt.answer(r, "reports schedule", body)
 
     async def audit(self, ctx: CommandContext, r: Responder, limit: int = 10) -> None:
@@ -248,8 +356,14 @@ class Admin(Feature):
                 who = d.get("actor_id") or d.get("actor_type") or "?"
                 target = f" → <@{d['target_user_id']}>" if d.get("target_user_id") else ""
                 lines.append(f"`{str(d.get('created_at', ''))[:16]}` **{d.get('action')}** by {who}{target}")
-            await r.reply(embed=Embed(title="Audit log", color=BLUE,
-                                      description=lines_within(lines, EMBED_DESCRIPTION_MAX) or "Nothing yet."))
+            await r.reply(
+                embed=Embed(
+                    title="Audit log",
+                    color=BLUE,
+                    description=lines_within(lines, EMBED_DESCRIPTION_MAX) or "Nothing yet.",
+                )
+            )
+
         await self.rt.answer(r, "audit", body)
 
     # --- slash commands ---------------------------------------------------------------------------
@@ -268,20 +382,33 @@ class Admin(Feature):
         keywords="Keyword trigger: comma-separated words a message must contain",
         min_length="Length trigger: the fewest characters a message needs",
         min_reactions="Reaction trigger: how many members must react to a message",
-        channel="Only in this channel (everywhere by default)")
+        channel="Only in this channel (everywhere by default)",
+    )
     async def events_set_command(
-        self, interaction: discord.Interaction, event_type: app_commands.Range[str, 1, 50],
+        self,
+        interaction: discord.Interaction,
+        event_type: app_commands.Range[str, 1, 50],
         reward_amount: app_commands.Range[int, 0, MAX_REWARD],
         cooldown_hours: app_commands.Range[int, 0, MAX_COOLDOWN_HOURS] | None = None,
-        max_claims_per_user: app_commands.Range[int, 1, 100_000] | None = None, enabled: bool = True,
+        max_claims_per_user: app_commands.Range[int, 1, 100_000] | None = None,
+        enabled: bool = True,
         keywords: app_commands.Range[str, 1, 200] | None = None,
         min_length: app_commands.Range[int, 1, 2000] | None = None,
         min_reactions: app_commands.Range[int, 1, 1000] | None = None,
         channel: discord.TextChannel | None = None,
     ) -> None:
-        await self.config_events_set(*self.edge(interaction), event_type, reward_amount, cooldown_hours,
-                                     max_claims_per_user, enabled, keywords, min_length, min_reactions,
-                                     str(channel.id) if channel else None)
+        await self.config_events_set(
+            *self.edge(interaction),
+            event_type,
+            reward_amount,
+            cooldown_hours,
+            max_claims_per_user,
+            enabled,
+            keywords,
+            min_length,
+            min_reactions,
+            str(channel.id) if channel else None,
+        )
 
     @events.command(name="disable", description="Switch one of this server's rules off")
     @app_commands.describe(rule="The rule (type to search by event type)")
@@ -302,50 +429,91 @@ class Admin(Feature):
         return out[:25]
 
     @roles.command(name="effect", description="Give a role an effect (multiplier, bonus_flat, ...)")
-    @app_commands.describe(role="The role that gets the effect", effect="What the role does",
-                           value="A number (multiplier 2, bonus 50, 50 %) or, for event_access, event types")
+    @app_commands.describe(
+        role="The role that gets the effect",
+        effect="What the role does",
+        value="A number (multiplier 2, bonus 50, 50 %) or, for event_access, event types",
+    )
     @app_commands.choices(effect=[app_commands.Choice(name=e, value=e) for e in EFFECT_TYPES])
-    async def roles_effect_command(self, interaction: discord.Interaction, role: discord.Role, effect: str,
-                                   value: app_commands.Range[str, 1, 200]) -> None:
+    async def roles_effect_command(
+        self, interaction: discord.Interaction, role: discord.Role, effect: str, value: app_commands.Range[str, 1, 200]
+    ) -> None:
         await self.roles_effect(*self.edge(interaction), str(role.id), effect, value, role.name)
 
     @milestone.command(name="create", description="A role granted when a member crosses a threshold")
-    @app_commands.describe(role="The role the milestone grants", name="The milestone's name",
-                           criterion="What is counted", threshold="The count that reaches it",
-                           bonus=f"RSNC paid once on reaching it (0-{MAX_REWARD}, default 0)")
+    @app_commands.describe(
+        role="The role the milestone grants",
+        name="The milestone's name",
+        criterion="What is counted",
+        threshold="The count that reaches it",
+        bonus=f"RSNC paid once on reaching it (0-{MAX_REWARD}, default 0)",
+    )
     @app_commands.choices(criterion=[app_commands.Choice(name=c, value=c) for c in MILESTONE_CRITERIA])
-    async def milestone_create_command(self, interaction: discord.Interaction, role: discord.Role,
-                                       name: app_commands.Range[str, 1, NAME_MAX], criterion: str,
-                                       threshold: app_commands.Range[int, 1, 10_000_000],
-                                       bonus: app_commands.Range[int, 0, MAX_REWARD] = 0) -> None:
-        await self.milestone_create(*self.edge(interaction), str(role.id), name, criterion, threshold, bonus,
-                                    role.name)
+    async def milestone_create_command(
+        self,
+        interaction: discord.Interaction,
+        role: discord.Role,
+        name: app_commands.Range[str, 1, NAME_MAX],
+        criterion: str,
+        threshold: app_commands.Range[int, 1, 10_000_000],
+        bonus: app_commands.Range[int, 0, MAX_REWARD] = 0,
+    ) -> None:
+        await self.milestone_create(*self.edge(interaction), str(role.id), name, criterion, threshold, bonus, role.name)
 
     @app_commands.command(name="reward", description="Reward a member by hand")
-    @app_commands.describe(member="Who gets the reward", amount=f"RSNC (1-{MAX_REWARD})",
-                           reason=f"Why (shown publicly, at most {REASON_MAX} characters)")
+    @app_commands.describe(
+        member="Who gets the reward",
+        amount=f"RSNC (1-{MAX_REWARD})",
+        reason=f"Why (shown publicly, at most {REASON_MAX} characters)",
+    )
     @app_commands.guild_only()
     @app_commands.default_permissions(manage_guild=True)
-    async def reward_command(self, interaction: discord.Interaction, member: discord.Member,
-                             amount: app_commands.Range[int, 1, MAX_REWARD],
-                             reason: app_commands.Range[str, 1, REASON_MAX]) -> None:
+    async def reward_command(
+        self,
+        interaction: discord.Interaction,
+        member: discord.Member,
+        amount: app_commands.Range[int, 1, MAX_REWARD],
+        reason: app_commands.Range[str, 1, REASON_MAX],
+    ) -> None:
         await self.reward(*self.edge(interaction), str(member.id), amount, reason)
 
+<<<<<<< HEAD
+=======
+    @app_commands.command(name="kpi", description="KPIs of a day (yesterday by default)")
+    @app_commands.describe(day="The day, as YYYY-MM-DD (yesterday by default)")
+    @app_commands.guild_only()
+    @app_commands.default_permissions(manage_guild=True)
+    async def kpi_command(
+        self, interaction: discord.Interaction, day: app_commands.Range[str, 10, 10] | None = None
+    ) -> None:
+        ctx, r = self.edge(interaction)
+        try:
+            the_day = date.fromisoformat(day) if day else None
+        except ValueError:
+            await r.reply("The day must look like 2026-01-31.", ephemeral=True)
+            return
+        await self.kpi(ctx, r, the_day)
+
+>>>>>>> botedge
     @reports.command(name="schedule", description="Post KPI reports to a channel")
-    @app_commands.describe(frequency="How often", channel="Where to post them",
-                           day_of_week="Weekly only: 0 = Sunday ... 6 = Saturday")
+    @app_commands.describe(
+        frequency="How often", channel="Where to post them", day_of_week="Weekly only: 0 = Sunday ... 6 = Saturday"
+    )
     @app_commands.choices(frequency=[app_commands.Choice(name=f, value=f) for f in FREQUENCIES])
-    async def reports_schedule_command(self, interaction: discord.Interaction, frequency: str,
-                                       channel: discord.TextChannel,
-                                       day_of_week: app_commands.Range[int, 0, 6] | None = None) -> None:
+    async def reports_schedule_command(
+        self,
+        interaction: discord.Interaction,
+        frequency: str,
+        channel: discord.TextChannel,
+        day_of_week: app_commands.Range[int, 0, 6] | None = None,
+    ) -> None:
         await self.reports_schedule(*self.edge(interaction), frequency, str(channel.id), day_of_week)
 
     @app_commands.command(name="audit", description="Recent admin and configuration changes")
     @app_commands.describe(limit="How many entries (1-25, default 10)")
     @app_commands.guild_only()
     @app_commands.default_permissions(manage_guild=True)
-    async def audit_command(self, interaction: discord.Interaction,
-                            limit: app_commands.Range[int, 1, 25] = 10) -> None:
+    async def audit_command(self, interaction: discord.Interaction, limit: app_commands.Range[int, 1, 25] = 10) -> None:
         await self.audit(*self.edge(interaction), limit)
 
 

@@ -55,8 +55,11 @@ def drop_embed(amount: Any, max_claims: int, claims: int, expires: datetime, *, 
 
 def ended_embed(reason: str, claims: Any, max_claims: Any) -> Embed:
     title = "🎁 RSNC drop: sold out" if reason == "sold_out" else "🎁 RSNC drop: ended"
-    text = (f"All {max_claims} claims are taken." if reason == "sold_out"
-            else f"{claims} of {max_claims if max_claims is not None else 'unlimited'} claimed.")
+    text = (
+        f"All {max_claims} claims are taken."
+        if reason == "sold_out"
+        else f"{claims} of {max_claims if max_claims is not None else 'unlimited'} claimed."
+    )
     return Embed(title=title, color=GREY, description=text)
 
 
@@ -79,25 +82,35 @@ async def _end(target: DiscordTarget, payload: dict[str, Any], reason: str) -> N
         return  # never posted: nothing to edit
     label = "Sold out" if reason == "sold_out" else "Expired"
     button = drop_button(payload["drop_id"], label=label, disabled=True) if payload.get("drop_id") else None
-    await target.edit_message(str(channel_id), str(message_id), None,
-                              ended_embed(reason, payload.get("claims_count"), payload.get("max_claims")), button)
+    await target.edit_message(
+        str(channel_id),
+        str(message_id),
+        None,
+        ended_embed(reason, payload.get("claims_count"), payload.get("max_claims")),
+        button,
+    )
 
 
-class DropButton(discord.ui.DynamicItem[discord.ui.Button[Any]],
-                 template=r"resonance:drop:(?P<drop_id>[0-9a-fA-F-]{36})"):
+class DropButton(
+    discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"resonance:drop:(?P<drop_id>[0-9a-fA-F-]{36})"
+):
     """A claim button whose custom_id carries the drop id: registered with add_dynamic_items, so a
     click on a message posted before a restart still reaches claim_drop."""
 
     feature: Drops | None = None  # set when the Drops cog loads
 
     def __init__(self, drop_id: UUID) -> None:
-        super().__init__(discord.ui.Button(label="Claim", emoji="🎁", style=discord.ButtonStyle.success,
-                                           custom_id=f"{DROP_PREFIX}{drop_id}"))
+        super().__init__(
+            discord.ui.Button(
+                label="Claim", emoji="🎁", style=discord.ButtonStyle.success, custom_id=f"{DROP_PREFIX}{drop_id}"
+            )
+        )
         self.drop_id = drop_id
 
     @classmethod
-    async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Button[Any],
-                             match: re.Match[str], /) -> DropButton:
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str], /
+    ) -> DropButton:
         return cls(UUID(match["drop_id"]))
 
     async def callback(self, interaction: discord.Interaction) -> None:
@@ -111,8 +124,9 @@ class DropButton(discord.ui.DynamicItem[discord.ui.Button[Any]],
 
 
 class Drops(Feature):
-    drop = app_commands.Group(name="drop", description="RSNC drops", guild_only=True,
-                              default_permissions=ADMIN_PERMISSIONS)
+    drop = app_commands.Group(
+        name="drop", description="RSNC drops", guild_only=True, default_permissions=ADMIN_PERMISSIONS
+    )
 
     def __init__(self, rt: Runtime) -> None:
         super().__init__(rt)
@@ -133,17 +147,26 @@ class Drops(Feature):
             outcome = await self.rt.call("claim_drop", drop_id, ctx.user_id, ctx.role_ids, ctx.at)
             result.append(outcome)
             await self.rt.status_reply(r, outcome)
+
         await self.rt.answer(r, "drop claim", body)
         return result[0] if result else None
 
-    async def create(self, ctx: CommandContext, r: Responder, amount: int, max_claims: int, minutes: int = 60,
-                     channel_id: str | None = None, kind: str = "button", emoji: str = "🎁") -> None:
+    async def create(
+        self,
+        ctx: CommandContext,
+        r: Responder,
+        amount: int,
+        max_claims: int,
+        minutes: int = 60,
+        channel_id: str | None = None,
+        kind: str = "button",
+        emoji: str = "🎁",
+    ) -> None:
         async def body() -> None:
             if not await self.rt.need_admin(ctx, r):
                 return
             if not (1 <= amount <= MAX_AMOUNT and 1 <= max_claims <= MAX_CLAIMS and 1 <= minutes <= MAX_MINUTES):
-                await r.reply(f"Amount 1-{MAX_AMOUNT}, claims 1-{MAX_CLAIMS}, minutes 1-{MAX_MINUTES}.",
-                              ephemeral=True)
+                await r.reply(f"Amount 1-{MAX_AMOUNT}, claims 1-{MAX_CLAIMS}, minutes 1-{MAX_MINUTES}.", ephemeral=True)
                 return
             target = channel_id or ctx.channel_id
             assert target is not None
@@ -154,14 +177,24 @@ class Drops(Feature):
                 drop_id = await self._create_button(ctx, r, target, amount, max_claims, expires)
             if drop_id is not None:
                 await r.reply(f"Drop posted in <#{target}> (id `{drop_id}`).", ephemeral=True)
+
         await self.rt.answer(r, "drop create", body)
 
-    async def _create_button(self, ctx: CommandContext, r: Responder, target: str, amount: int, max_claims: int,
-                             expires: datetime) -> UUID | None:
+    async def _create_button(
+        self, ctx: CommandContext, r: Responder, target: str, amount: int, max_claims: int, expires: datetime
+    ) -> UUID | None:
         async def act(conn: Any) -> dict[str, Any]:
             drop_id = await self.rt.api.create_drop(
-                conn, ctx.server_id, drop_type="button", channel_id=target, expires_at=expires,
-                max_claims=max_claims, reward_amount=amount, created_by=ctx.user_id, at=ctx.at)
+                conn,
+                ctx.server_id,
+                drop_type="button",
+                channel_id=target,
+                expires_at=expires,
+                max_claims=max_claims,
+                reward_amount=amount,
+                created_by=ctx.user_id,
+                at=ctx.at,
+            )
             return {"drop_id": str(drop_id)}
 
         result, first = await self.rt.once(ctx, "drop create", act)
@@ -169,14 +202,18 @@ class Drops(Feature):
         if not first:
             return drop_id  # a retry of this interaction: the first attempt posted it
         try:
-            message_id = await r.post(target, embed=drop_embed(amount, max_claims, 0, expires),
-                                      button=drop_button(drop_id))
+            message_id = await r.post(
+                target, embed=drop_embed(amount, max_claims, 0, expires), button=drop_button(drop_id)
+            )
         except Exception:
             await self.rt.call("cancel_drop", drop_id)
-            log.warning("drop message could not be posted: drop cancelled", extra={"drop_id": str(drop_id),
-                                                                                   "channel_id": target})
-            await r.reply(f"I can't post in <#{target}> (check my permissions there). No drop was created.",
-                          ephemeral=True)
+            log.warning(
+                "drop message could not be posted: drop cancelled",
+                extra={"drop_id": str(drop_id), "channel_id": target},
+            )
+            await r.reply(
+                f"I can't post in <#{target}> (check my permissions there). No drop was created.", ephemeral=True
+            )
             return None
         try:
             await self.rt.call("attach_drop_message", drop_id, target, message_id)
@@ -187,11 +224,20 @@ class Drops(Feature):
         log.info("drop created", extra={"server_id": ctx.server_id, "drop_id": str(drop_id), "message_id": message_id})
         return drop_id
 
-    async def _create_reaction(self, ctx: CommandContext, r: Responder, target: str, amount: int, max_claims: int,
-                               expires: datetime, emoji: str) -> UUID | None:
+    async def _create_reaction(
+        self,
+        ctx: CommandContext,
+        r: Responder,
+        target: str,
+        amount: int,
+        max_claims: int,
+        expires: datetime,
+        emoji: str,
+    ) -> UUID | None:
         try:
-            message_id = await r.post(target, embed=drop_embed(amount, max_claims, 0, expires, emoji=emoji),
-                                      reaction=emoji)
+            message_id = await r.post(
+                target, embed=drop_embed(amount, max_claims, 0, expires, emoji=emoji), reaction=emoji
+            )
         except discord.HTTPException as exc:
             problem = "that emoji can't be used" if exc.status == 400 else f"I can't post in <#{target}>"
             await r.reply(f"No drop was created: {problem}.", ephemeral=True)
@@ -199,8 +245,18 @@ class Drops(Feature):
 
         async def act(conn: Any) -> dict[str, Any]:
             drop_id = await self.rt.api.create_drop(
-                conn, ctx.server_id, drop_type="reaction", channel_id=target, message_id=message_id, emoji=emoji,
-                expires_at=expires, max_claims=max_claims, reward_amount=amount, created_by=ctx.user_id, at=ctx.at)
+                conn,
+                ctx.server_id,
+                drop_type="reaction",
+                channel_id=target,
+                message_id=message_id,
+                emoji=emoji,
+                expires_at=expires,
+                max_claims=max_claims,
+                reward_amount=amount,
+                created_by=ctx.user_id,
+                at=ctx.at,
+            )
             return {"drop_id": str(drop_id)}
 
         try:
@@ -230,8 +286,9 @@ class Drops(Feature):
         embed = message.embeds[0].copy()
         for i, field in enumerate(embed.fields):
             if field.name == "Claims left":
-                embed.set_field_at(i, name="Claims left", value=f"{remaining} of {claims + remaining}",
-                                   inline=field.inline)
+                embed.set_field_at(
+                    i, name="Claims left", value=f"{remaining} of {claims + remaining}", inline=field.inline
+                )
         try:
             await message.edit(embed=embed)
         except discord.HTTPException:
@@ -240,21 +297,33 @@ class Drops(Feature):
     # --- slash commands ---------------------------------------------------------------------------
 
     @drop.command(name="create", description="Post a drop: a claim button (or a reaction) for the first N")
-    @app_commands.describe(amount=f"RSNC each claimer gets (1-{MAX_AMOUNT})",
-                           max_claims=f"How many members can claim (1-{MAX_CLAIMS})",
-                           minutes=f"Minutes until it expires (1-{MAX_MINUTES}, default 60)",
-                           channel="Where to post (this channel by default)",
-                           kind="A claim button (default) or a reaction to add",
-                           emoji="Reaction drops: the emoji to react with (default 🎁)")
-    @app_commands.choices(kind=[app_commands.Choice(name="button", value="button"),
-                                app_commands.Choice(name="reaction", value="reaction")])
-    async def create_command(self, interaction: discord.Interaction, amount: app_commands.Range[int, 1, MAX_AMOUNT],
-                             max_claims: app_commands.Range[int, 1, MAX_CLAIMS],
-                             minutes: app_commands.Range[int, 1, MAX_MINUTES] = 60,
-                             channel: discord.TextChannel | None = None, kind: str = "button",
-                             emoji: app_commands.Range[str, 1, 64] = "🎁") -> None:
-        await self.create(*self.edge(interaction), amount, max_claims, minutes, str(channel.id) if channel else None,
-                          kind, emoji)
+    @app_commands.describe(
+        amount=f"RSNC each claimer gets (1-{MAX_AMOUNT})",
+        max_claims=f"How many members can claim (1-{MAX_CLAIMS})",
+        minutes=f"Minutes until it expires (1-{MAX_MINUTES}, default 60)",
+        channel="Where to post (this channel by default)",
+        kind="A claim button (default) or a reaction to add",
+        emoji="Reaction drops: the emoji to react with (default 🎁)",
+    )
+    @app_commands.choices(
+        kind=[
+            app_commands.Choice(name="button", value="button"),
+            app_commands.Choice(name="reaction", value="reaction"),
+        ]
+    )
+    async def create_command(
+        self,
+        interaction: discord.Interaction,
+        amount: app_commands.Range[int, 1, MAX_AMOUNT],
+        max_claims: app_commands.Range[int, 1, MAX_CLAIMS],
+        minutes: app_commands.Range[int, 1, MAX_MINUTES] = 60,
+        channel: discord.TextChannel | None = None,
+        kind: str = "button",
+        emoji: app_commands.Range[str, 1, 64] = "🎁",
+    ) -> None:
+        await self.create(
+            *self.edge(interaction), amount, max_claims, minutes, str(channel.id) if channel else None, kind, emoji
+        )
 
 
 FEATURE = Drops

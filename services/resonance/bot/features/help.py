@@ -1,16 +1,26 @@
-"""Help: /help lists every command a member can use here (and, for admins, the admin ones)."""
+"""Help: /help lists every command a member can use here (and, for admins, the admin ones); a server
+that adds the bot before it is linked is told once, in its system channel, how to set it up."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import discord
 from discord import app_commands
+from discord.ext import commands
 
 from resonance.bot.models import CommandContext
 from resonance.bot.responder import BLUE, Embed, Responder
 from resonance.bot.runtime import Feature
 from resonance.bot.text import EMBED_DESCRIPTION_MAX, lines_within
+
+log = logging.getLogger("resonance.bot.help")
+
+WELCOME = (
+    "👋 Thanks for adding Resonance! This server isn't linked yet: an admin can run /setup. "
+    "Then members earn RSNC by chatting, reacting, voice and /checkin; /help lists the commands."
+)
 
 
 def walk(command: Any, prefix: str = "") -> list[tuple[str, bool]]:
@@ -40,12 +50,31 @@ def command_lines(tree: app_commands.CommandTree[Any], *, admin: bool) -> list[s
 class Help(Feature):
     async def help(self, ctx: CommandContext, r: Responder, lines: list[str]) -> None:
         async def body() -> None:
-            text = lines_within([f"`{line.split('  ', 1)[0]}` {line.split('  ', 1)[-1]}" for line in lines],
-                                EMBED_DESCRIPTION_MAX)
+            text = lines_within(
+                [f"`{line.split('  ', 1)[0]}` {line.split('  ', 1)[-1]}" for line in lines], EMBED_DESCRIPTION_MAX
+            )
             embed = Embed(title="Resonance commands", description=text, color=BLUE)
             embed.footer = "Earn RSNC by chatting, reacting, voice and /checkin; spend it with /buy role and /tip."
             await r.reply(embed=embed, ephemeral=True)
+
         await self.rt.answer(r, "help", body)
+
+    @commands.Cog.listener()
+    async def on_guild_join(self, guild: discord.Guild) -> None:
+        """Said once, when the bot is added: a linked server needs no instructions."""
+        if self.rt.servers is not None and str(guild.id) not in await self.rt.load_servers(
+            [*self.rt.servers, str(guild.id)]
+        ):
+            channel = guild.system_channel
+            if channel is None or not channel.permissions_for(guild.me).send_messages:
+                log.info(
+                    "joined an unlinked server without a system channel to greet", extra={"server_id": str(guild.id)}
+                )
+                return
+            try:
+                await channel.send(WELCOME)
+            except discord.HTTPException:
+                log.info("could not greet a new server", extra={"server_id": str(guild.id)})
 
     @app_commands.command(name="help", description="What Resonance can do, and its commands")
     async def help_command(self, interaction: discord.Interaction) -> None:

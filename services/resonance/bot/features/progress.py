@@ -13,8 +13,19 @@ from resonance.bot.runtime import Feature
 from resonance.bot.text import EMBED_DESCRIPTION_MAX, as_dict, lines_within, whole
 
 PERIODS = ("day", "week", "month", "all")
-STAT_KEYS = ("messages_count", "voice_minutes", "reactions_given", "reactions_count", "reactions_received",
-             "rsnc_earned", "current_streak", "longest_streak", "achievements_completed", "rank", "balance")
+STAT_KEYS = (
+    "messages_count",
+    "voice_minutes",
+    "reactions_given",
+    "reactions_count",
+    "reactions_received",
+    "rsnc_earned",
+    "current_streak",
+    "longest_streak",
+    "achievements_completed",
+    "rank",
+    "balance",
+)
 
 
 class Progress(Feature):
@@ -25,6 +36,7 @@ class Progress(Feature):
             if await self.rt.need_server(ctx, r):
                 outcome = await self.rt.call("daily_checkin", ctx.server_id, ctx.user_id, ctx.role_ids, ctx.at)
                 await self.rt.status_reply(r, outcome)
+
         await self.rt.answer(r, "checkin", body)
 
     async def leaderboard(self, ctx: CommandContext, r: Responder, period: str = "week") -> None:
@@ -41,9 +53,13 @@ class Progress(Feature):
                 user = data.get("discord_user_id") or data.get("user_id")
                 amount = data.get("rsnc_earned", data.get("amount", data.get("score", 0)))
                 lines.append(f"**{data.get('rank') or i}.** <@{user}> · {whole(amount)} RSNC")
-            embed = Embed(title=f"Leaderboard ({period})", color=GOLD,
-                          description=lines_within(lines, EMBED_DESCRIPTION_MAX) or "No activity yet.")
+            embed = Embed(
+                title=f"Leaderboard ({period})",
+                color=GOLD,
+                description=lines_within(lines, EMBED_DESCRIPTION_MAX) or "No activity yet.",
+            )
             await r.reply(embed=embed, ephemeral=False)
+
         await self.rt.answer(r, "leaderboard", body, ephemeral=False)
 
     async def stats(self, ctx: CommandContext, r: Responder, member_id: str | None = None) -> None:
@@ -56,11 +72,16 @@ class Progress(Feature):
             for key in STAT_KEYS:
                 value = data.get(key)
                 if value is not None:
-                    embed.add(key.replace("_", " "), whole(value) if isinstance(value, (int, float, Decimal))
-                              and not isinstance(value, bool) else value)
+                    embed.add(
+                        key.replace("_", " "),
+                        whole(value)
+                        if isinstance(value, (int, float, Decimal)) and not isinstance(value, bool)
+                        else value,
+                    )
             if not embed.fields:
                 embed.description += "\nNo activity recorded yet."
             await r.reply(embed=embed, ephemeral=True)
+
         await self.rt.answer(r, "stats", body)
 
     async def achievements(self, ctx: CommandContext, r: Responder) -> None:
@@ -71,10 +92,18 @@ class Progress(Feature):
             for row in await self.rt.call("list_achievements", ctx.server_id, ctx.user_id):
                 d = as_dict(row)
                 done = "✅" if d.get("completed_at") else "▫️"
-                lines.append(f"{done} **{d.get('name')}** · {whole(d.get('progress') or 0)}/{whole(d.get('threshold'))}"
-                             + (f" · {whole(d.get('reward_amount'))} RSNC" if d.get("reward_amount") else ""))
-            await r.reply(embed=Embed(title="Achievements", color=GOLD,
-                                      description=lines_within(lines, EMBED_DESCRIPTION_MAX) or "None set up yet."))
+                lines.append(
+                    f"{done} **{d.get('name')}** · {whole(d.get('progress') or 0)}/{whole(d.get('threshold'))}"
+                    + (f" · {whole(d.get('reward_amount'))} RSNC" if d.get("reward_amount") else "")
+                )
+            await r.reply(
+                embed=Embed(
+                    title="Achievements",
+                    color=GOLD,
+                    description=lines_within(lines, EMBED_DESCRIPTION_MAX) or "None set up yet.",
+                )
+            )
+
         await self.rt.answer(r, "achievements", body)
 
     async def goals(self, ctx: CommandContext, r: Responder) -> None:
@@ -85,11 +114,19 @@ class Progress(Feature):
             for row in await self.rt.call("list_goals", ctx.server_id):
                 d = as_dict(row)
                 mark = "✅" if d.get("completed_at") else "🎯"
-                lines.append(f"{mark} **{d.get('name')}** · {whole(d.get('current_value'))}/"
-                             f"{whole(d.get('target_value'))}" + (f" · by {d['deadline']}" if d.get("deadline") else ""))
-            await r.reply(embed=Embed(title="Community goals", color=BLUE,
-                                      description=lines_within(lines, EMBED_DESCRIPTION_MAX) or "No goals yet."),
-                          ephemeral=False)
+                lines.append(
+                    f"{mark} **{d.get('name')}** · {whole(d.get('current_value'))}/"
+                    f"{whole(d.get('target_value'))}" + (f" · by {d['deadline']}" if d.get("deadline") else "")
+                )
+            await r.reply(
+                embed=Embed(
+                    title="Community goals",
+                    color=BLUE,
+                    description=lines_within(lines, EMBED_DESCRIPTION_MAX) or "No goals yet.",
+                ),
+                ephemeral=False,
+            )
+
         await self.rt.answer(r, "goals", body, ephemeral=False)
 
     # --- slash commands ---------------------------------------------------------------------------

@@ -23,19 +23,32 @@ class Roles(Feature):
     async def handle_roles(self, event: RolesChanged) -> Outcome | None:
         if event.is_bot:
             return None
-        return await self.rt.listen(f"roles:{event.user_id}", event.server_id, lambda: self.rt.call(
-            "sync_member_roles", event.server_id, event.user_id, event.role_ids, event.at))
+        return await self.rt.listen(
+            f"roles:{event.user_id}",
+            event.server_id,
+            lambda: self.rt.call("sync_member_roles", event.server_id, event.user_id, event.role_ids, event.at),
+        )
 
     async def reconcile(self, server_id: str, members: dict[str, list[str]]) -> Outcome | None:
-        return await self.rt.listen(f"roles-reconcile:{server_id}", server_id, lambda: self.rt.call(
-            "reconcile_server_roles", server_id, members, datetime.now(UTC)))
+        return await self.rt.listen(
+            f"roles-reconcile:{server_id}",
+            server_id,
+            lambda: self.rt.call("reconcile_server_roles", server_id, members, datetime.now(UTC)),
+        )
 
     @commands.Cog.listener()
     async def on_member_update(self, before: discord.Member, after: discord.Member) -> None:
         if {r.id for r in before.roles} == {r.id for r in after.roles}:
             return
-        await self.handle_roles(RolesChanged(server_id=str(after.guild.id), user_id=str(after.id),
-                                             role_ids=role_ids_of(after), is_bot=after.bot, at=datetime.now(UTC)))
+        await self.handle_roles(
+            RolesChanged(
+                server_id=str(after.guild.id),
+                user_id=str(after.id),
+                role_ids=role_ids_of(after),
+                is_bot=after.bot,
+                at=datetime.now(UTC),
+            )
+        )
 
     async def startup(self, guilds: list[Any]) -> None:
         for guild in guilds:
@@ -44,8 +57,15 @@ class Roles(Feature):
             members = {str(m.id): role_ids_of(m) for m in guild.members if not m.bot}
             outcome = await self.reconcile(str(guild.id), members)
             if outcome is not None:
-                log.info("roles reconciled", extra={"server_id": str(guild.id), "members": outcome.get("members"),
-                                                    "added": outcome.get("added"), "removed": outcome.get("removed")})
+                log.info(
+                    "roles reconciled",
+                    extra={
+                        "server_id": str(guild.id),
+                        "members": outcome.get("members"),
+                        "added": outcome.get("added"),
+                        "removed": outcome.get("removed"),
+                    },
+                )
 
 
 FEATURE = Roles

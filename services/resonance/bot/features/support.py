@@ -32,22 +32,39 @@ class Support(Feature):
         async def body() -> None:
             # Not retried on an outage: tickets carry no idempotency key, and a second ticket is worse
             # than asking the member to try again.
-            d = as_dict(await self.rt.call("open_ticket", ctx.user_id, clip(subject, SUBJECT_MAX),
-                                           clip(description, DESCRIPTION_MAX) or None, "medium",
-                                           ctx.user_name or None, retry=False))
-            inner = d.get("ticket") if isinstance(d.get("ticket"), dict) else d
+            d = as_dict(
+                await self.rt.call(
+                    "open_ticket",
+                    ctx.user_id,
+                    clip(subject, SUBJECT_MAX),
+                    clip(description, DESCRIPTION_MAX) or None,
+                    "medium",
+                    ctx.user_name or None,
+                    retry=False,
+                )
+            )
+            inner: dict[str, Any] = d["ticket"] if isinstance(d.get("ticket"), dict) else d
             ticket = inner.get("id") or d.get("ticket_id") or d.get("value")
-            await r.reply(f"Ticket #{ticket} opened: {clip(subject, SUBJECT_MAX)}. Support will get back to you.",
-                          ephemeral=True)
+            await r.reply(
+                f"Ticket #{ticket} opened: {clip(subject, SUBJECT_MAX)}. Support will get back to you.", ephemeral=True
+            )
+
         await self.rt.answer(r, "ticket open", body)
 
     async def ticket_list(self, ctx: CommandContext, r: Responder) -> None:
         async def body() -> None:
             rows = await self.rt.call("list_tickets", ctx.user_id)
-            lines = [f"#{d.get('id')} · **{d.get('subject')}** · {d.get('status')}"
-                     for d in (as_dict(row) for row in rows)]
-            await r.reply(embed=Embed(title="Your tickets", color=BLUE,
-                                      description=lines_within(lines, EMBED_DESCRIPTION_MAX) or "No tickets."))
+            lines = [
+                f"#{d.get('id')} · **{d.get('subject')}** · {d.get('status')}" for d in (as_dict(row) for row in rows)
+            ]
+            await r.reply(
+                embed=Embed(
+                    title="Your tickets",
+                    color=BLUE,
+                    description=lines_within(lines, EMBED_DESCRIPTION_MAX) or "No tickets.",
+                )
+            )
+
         await self.rt.answer(r, "ticket list", body)
 
     async def ticket_close(self, ctx: CommandContext, r: Responder, ticket_id: int) -> None:
@@ -62,6 +79,7 @@ class Support(Feature):
                 await r.reply(f"Ticket #{ticket_id} closed.", ephemeral=True)
             else:
                 await r.reply(f"Ticket #{ticket_id}: {status}.", ephemeral=True)
+
         await self.rt.answer(r, "ticket close", body)
 
     async def ticket_queue(self, ctx: CommandContext, r: Responder, status: str | None = "open") -> None:
@@ -100,11 +118,16 @@ class Support(Feature):
         await self.rt.answer(r, "ticket triage", body)
 
     @ticket.command(name="open", description="Open a support ticket")
-    @app_commands.describe(subject=f"What it is about (at most {SUBJECT_MAX} characters)",
-                           description=f"Details for support (at most {DESCRIPTION_MAX} characters)")
-    async def ticket_open_command(self, interaction: discord.Interaction,
-                                  subject: app_commands.Range[str, 1, SUBJECT_MAX],
-                                  description: app_commands.Range[str, 0, DESCRIPTION_MAX] = "") -> None:
+    @app_commands.describe(
+        subject=f"What it is about (at most {SUBJECT_MAX} characters)",
+        description=f"Details for support (at most {DESCRIPTION_MAX} characters)",
+    )
+    async def ticket_open_command(
+        self,
+        interaction: discord.Interaction,
+        subject: app_commands.Range[str, 1, SUBJECT_MAX],
+        description: app_commands.Range[str, 0, DESCRIPTION_MAX] = "",
+    ) -> None:
         await self.ticket_open(*self.edge(interaction), subject, description)
 
     @ticket.command(name="list", description="Your tickets")
@@ -113,8 +136,9 @@ class Support(Feature):
 
     @ticket.command(name="close", description="Close one of your tickets")
     @app_commands.describe(ticket_id="The ticket number (see /ticket list)")
-    async def ticket_close_command(self, interaction: discord.Interaction,
-                                   ticket_id: app_commands.Range[int, 1, 2_147_483_647]) -> None:
+    async def ticket_close_command(
+        self, interaction: discord.Interaction, ticket_id: app_commands.Range[int, 1, 2_147_483_647]
+    ) -> None:
         await self.ticket_close(*self.edge(interaction), ticket_id)
 
     @ticket.command(name="queue", description="Staff: every member's tickets, by status")

@@ -1,16 +1,17 @@
 """Voice: only time the bot observed, in a channel where it counts, is credited.
 
 A member's time counts while they are in a voice channel that is not the guild's AFK channel, are not
-deafened (self or server) and are not alone (bots and deafened members are no company) (the last two configurable per server:
-config_metadata.voice.count_deafened / count_alone). A session opens when a member starts counting and
-is credited when they stop (leave, AFK, deafen, alone). Every minute the open sessions are
-checkpointed; after a restart a session whose member left while the bot was away ends at its last
-checkpoint, and members still counting keep their session.
+deafened (self or server) and are not alone (bots and deafened members are no company); the last two
+are configurable per server (config_metadata.voice.count_deafened / count_alone). A session opens
+when a member starts counting and is credited when they stop (leave, AFK, deafen, alone). Every
+minute the open sessions are checkpointed; after a restart a session whose member left while the bot
+was away ends at its last checkpoint, and members still counting keep their session.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from datetime import UTC, datetime
 from typing import Any
@@ -66,15 +67,29 @@ class Voice(Feature):
             now_counting = counting(snapshot, self.rt.server(snapshot.server_id))
             was = self.open.setdefault(snapshot.server_id, set())
             for user_id in sorted(was - set(now_counting)):
-                await self.rt.listen(f"voice-leave:{user_id}", snapshot.server_id,
-                                     lambda u=user_id: self._leave(snapshot.server_id, u, snapshot.at))
+                await self.rt.listen(
+                    f"voice-leave:{user_id}",
+                    snapshot.server_id,
+                    functools.partial(self._leave, snapshot.server_id, user_id, snapshot.at),
+                )
                 was.discard(user_id)
                 counts["credited"] += 1
             for user_id, m in sorted(now_counting.items()):
                 if user_id in was:
                     continue
-                opened = await self.rt.listen(f"voice-join:{user_id}", snapshot.server_id, lambda m=m: self.rt.call(
-                    "voice_session_join", snapshot.server_id, m.user_id, m.channel_id, m.role_ids, snapshot.at))
+                opened = await self.rt.listen(
+                    f"voice-join:{user_id}",
+                    snapshot.server_id,
+                    functools.partial(
+                        self.rt.call,
+                        "voice_session_join",
+                        snapshot.server_id,
+                        m.user_id,
+                        m.channel_id,
+                        m.role_ids,
+                        snapshot.at,
+                    ),
+                )
                 if opened is not None:
                     was.add(user_id)
                     counts["opened"] += 1
@@ -86,12 +101,25 @@ class Voice(Feature):
 
     async def credit(self, s: OpenSession) -> Outcome:
         assert s.ended_at is not None
-        session = VoiceSession(session_id=str(s.session_id), server_id=s.server_id, user_id=s.user_id,
-                               channel_id=s.channel_id, started_at=s.started_at, ended_at=s.ended_at,
-                               role_ids=s.role_ids)
+        session = VoiceSession(
+            session_id=str(s.session_id),
+            server_id=s.server_id,
+            user_id=s.user_id,
+            channel_id=s.channel_id,
+            started_at=s.started_at,
+            ended_at=s.ended_at,
+            role_ids=s.role_ids,
+        )
         outcome: Outcome = await self.rt.call(
-            "record_voice", session.server_id, session.user_id, session.channel_id, session.session_id,
-            session.minutes, session.role_ids, session.ended_at)
+            "record_voice",
+            session.server_id,
+            session.user_id,
+            session.channel_id,
+            session.session_id,
+            session.minutes,
+            session.role_ids,
+            session.ended_at,
+        )
         await self.rt.call("voice_session_credited", s.session_id)
         return outcome
 
@@ -109,8 +137,9 @@ class Voice(Feature):
                     kept.add(s.user_id)
                     continue
                 if s.ended_at is None:
-                    ended = await self.rt.call("voice_session_leave", server_id, s.user_id,
-                                               s.checkpoint_at or s.started_at)
+                    ended = await self.rt.call(
+                        "voice_session_leave", server_id, s.user_id, s.checkpoint_at or s.started_at
+                    )
                     if ended is None:
                         continue
                     s = ended
@@ -119,8 +148,7 @@ class Voice(Feature):
                 counts["credited"] += 1
             for user_id, m in sorted(now_counting.items()):
                 if user_id not in kept:
-                    await self.rt.call("voice_session_join", server_id, user_id, m.channel_id, m.role_ids,
-                                       snapshot.at)
+                    await self.rt.call("voice_session_join", server_id, user_id, m.channel_id, m.role_ids, snapshot.at)
                     counts["opened"] += 1
             self.open[server_id] = set(now_counting)
             counts["kept"] = len(kept)
@@ -141,17 +169,31 @@ class Voice(Feature):
         for channel in [*guild.voice_channels, *guild.stage_channels]:
             for member in channel.members:
                 voice = member.voice
-                members.append(VoiceMember(
-                    user_id=str(member.id), channel_id=str(channel.id), is_bot=member.bot,
-                    self_deaf=bool(voice and voice.self_deaf), deaf=bool(voice and voice.deaf),
-                    role_ids=role_ids_of(member)))
-        return VoiceSnapshot(server_id=str(guild.id), afk_channel_id=str(guild.afk_channel.id) if guild.afk_channel
-                             else None, members=members, at=at or datetime.now(UTC))
+                members.append(
+                    VoiceMember(
+                        user_id=str(member.id),
+                        channel_id=str(channel.id),
+                        is_bot=member.bot,
+                        self_deaf=bool(voice and voice.self_deaf),
+                        deaf=bool(voice and voice.deaf),
+                        role_ids=role_ids_of(member),
+                    )
+                )
+        return VoiceSnapshot(
+            server_id=str(guild.id),
+            afk_channel_id=str(guild.afk_channel.id) if guild.afk_channel else None,
+            members=members,
+            at=at or datetime.now(UTC),
+        )
 
     @commands.Cog.listener()
     async def on_voice_state_update(self, member: discord.Member, before: Any, after: Any) -> None:
+        if self.rt.servers is None:
+            return  # not started yet: the startup recovery builds sessions from the live states
         if str(member.guild.id) not in self.recovered:
-            return  # the startup recovery builds this guild's sessions from the live states
+            # A guild linked since the start (/setup): recover it now, from the live states.
+            await self.recover_guilds([member.guild])
+            return
         await self.handle_snapshot(self.snapshot_of(member.guild))
 
     async def startup(self, guilds: list[Any]) -> None:
@@ -170,9 +212,10 @@ class Voice(Feature):
                 continue
             try:
                 counts = await self.recover(self.snapshot_of(guild))
-                log.info("voice recovered", extra={"server_id": str(guild.id)} | counts)
             except Exception:
                 log.exception("voice recovery failed", extra={"server_id": str(guild.id)})
+                continue
+            log.info("voice recovered", extra={"server_id": str(guild.id), **counts})
             self.recovered.add(str(guild.id))
 
     @tasks.loop(seconds=60.0)

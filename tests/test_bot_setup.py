@@ -14,8 +14,8 @@ import pytest
 
 from bot_support import Handlers
 from resonance.bot.errors import FRIENDLY
-from resonance.bot.features.achievements import name_choices
 from resonance.bot.fakes import FakeResponder
+from resonance.bot.features.achievements import name_choices
 from resonance.bot.models import CommandContext
 from resonance.db import create_pool
 from resonance.db.models import BotServer
@@ -27,8 +27,16 @@ T0 = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
 
 
 def ctx(user: str = ADMIN, *, admin: bool = True, server: str = GUILD) -> CommandContext:
-    return CommandContext(server_id=server, channel_id="20", user_id=user, user_name=f"user{user}", role_ids=[],
-                          is_admin=admin, interaction_id=str(uuid4().int % 10**18), at=T0)
+    return CommandContext(
+        server_id=server,
+        channel_id="20",
+        user_id=user,
+        user_name=f"user{user}",
+        role_ids=[],
+        is_admin=admin,
+        interaction_id=str(uuid4().int % 10**18),
+        at=T0,
+    )
 
 
 @pytest.fixture
@@ -54,9 +62,15 @@ async def linked(h: Handlers) -> None:
 
 
 async def audited(pool: asyncpg.Pool, action: str, server: str = GUILD) -> bool:
-    return bool(await pool.fetchval(
-        "SELECT EXISTS (SELECT FROM public.discord_audit_log WHERE server_id = $1 AND action = $2 "
-        "AND actor_type = 'admin' AND actor_id = $3)", server, action, ADMIN))
+    return bool(
+        await pool.fetchval(
+            "SELECT EXISTS (SELECT FROM public.discord_audit_log WHERE server_id = $1 AND action = $2 "
+            "AND actor_type = 'admin' AND actor_id = $3)",
+            server,
+            action,
+            ADMIN,
+        )
+    )
 
 
 # --- /setup ---------------------------------------------------------------------------------------
@@ -70,8 +84,10 @@ async def test_setup_on_a_fresh_server_links_it_and_shows_the_checklist(h: Handl
     assert embed.description.count("⬜") == 4 and "/config events set" in embed.description
     assert "self-hosted" in embed.description and "0/4" in (embed.footer or "")
     assert r.last.ephemeral
-    assert await pool.fetchval("SELECT brand_id FROM public.discord_server_configs WHERE server_id = $1",
-                               GUILD) == f"discord:{GUILD}"
+    assert (
+        await pool.fetchval("SELECT brand_id FROM public.discord_server_configs WHERE server_id = $1", GUILD)
+        == f"discord:{GUILD}"
+    )
     assert h.rt.servers == {GUILD: BotServer(server_id=GUILD)}, "events count at once, no restart"
     assert await audited(pool, "discord_server_configs.insert")
 
@@ -97,8 +113,10 @@ async def test_setup_with_codes_valid_expired_reused_and_another_brands(h: Handl
     await h.setup_start(ctx(server="920000000000000002"), reused, "Other", code)
     assert reused.last.text == FRIENDLY["RS703"]
 
-    await pool.execute("INSERT INTO resonance.link_codes (code, brand_id, created_by, created_at, expires_at) "
-                       "VALUES ('EXPRD234', 'portal-brand', 'p', now() - interval '1 hour', now() - interval '50 minutes')")
+    await pool.execute(
+        "INSERT INTO resonance.link_codes (code, brand_id, created_by, created_at, expires_at) "
+        "VALUES ('EXPRD234', 'portal-brand', 'p', now() - interval '1 hour', now() - interval '50 minutes')"
+    )
     expired = FakeResponder()
     await h.setup_start(ctx(server="920000000000000002"), expired, "Other", "exprd234")
     assert expired.last.text == FRIENDLY["RS702"]
@@ -125,8 +143,12 @@ async def test_checklist_fills_in_as_the_server_is_configured(h: Handlers, pool:
     await h.setup_status(ctx(), r)
     embed = r.last.embed
     assert embed is not None and embed.description.count("✅") == 4 and "4/4" in (embed.footer or ""), embed
-    for action in ("monitoring_rules.insert", "discord_role_configs.insert", "discord_server_configs.update",
-                   "discord_report_schedules.insert"):
+    for action in (
+        "monitoring_rules.insert",
+        "discord_role_configs.insert",
+        "discord_server_configs.update",
+        "discord_report_schedules.insert",
+    ):
         assert await audited(pool, action), action
 
 
@@ -141,7 +163,9 @@ async def test_status_unlink_and_antifarming(h: Handlers, pool: asyncpg.Pool) ->
     unlink = FakeResponder()
     await h.setup_unlink(ctx(), unlink)
     assert "Unlinked" in unlink.last.text and GUILD not in (h.rt.servers or {})
-    assert await pool.fetchval("SELECT is_active FROM public.discord_server_configs WHERE server_id = $1", GUILD) is False
+    assert (
+        await pool.fetchval("SELECT is_active FROM public.discord_server_configs WHERE server_id = $1", GUILD) is False
+    )
     status = FakeResponder()
     await h.setup_status(ctx(), status)
     assert status.last.embed is not None and "unlinked" in status.last.embed.description
@@ -315,12 +339,18 @@ async def test_every_admin_step_of_the_done_when_is_audited_as_the_admin(h: Hand
     await h.create(ctx(), drop, 25, 3, 30)
     assert drop.posts, drop.replies
     actors: list[Any] = await pool.fetch(
-        "SELECT DISTINCT action, actor_type, actor_id FROM public.discord_audit_log WHERE server_id = $1", GUILD)
+        "SELECT DISTINCT action, actor_type, actor_id FROM public.discord_audit_log WHERE server_id = $1", GUILD
+    )
     # The drop's message id is attached after Discord accepted the post: the bot's own bookkeeping, not
     # the admin's decision (it is audited as system until the bot names itself as actor).
     decisions = [a for a in actors if a["action"] != "discord_drops.update"]
     assert {(a["actor_type"], a["actor_id"]) for a in decisions} == {("admin", ADMIN)}, [dict(a) for a in decisions]
     assert {a["action"] for a in actors} >= {
-        "discord_server_configs.insert", "monitoring_rules.insert", "discord_role_configs.insert",
-        "discord_community_goals.insert", "discord_achievements.insert", "discord_report_schedules.insert",
-        "discord_drops.insert"}
+        "discord_server_configs.insert",
+        "monitoring_rules.insert",
+        "discord_role_configs.insert",
+        "discord_community_goals.insert",
+        "discord_achievements.insert",
+        "discord_report_schedules.insert",
+        "discord_drops.insert",
+    }

@@ -43,14 +43,21 @@ async def test_setup_on_a_fresh_server_links_it_and_shows_the_checklist(
     text = await answer(fake_discord, "setup start", world)
     assert "This server is now linked" in text and "/config events set" in text and "⬜" in text
     guild = str(world.guild.id)
-    assert await query(database_url, "SELECT brand_id FROM public.discord_server_configs WHERE server_id = $1",
-                       guild) == f"discord:{guild}"
-    assert await query(database_url, "SELECT actor_id FROM public.discord_audit_log WHERE server_id = $1 "
-                       "AND action = 'discord_server_configs.insert'", guild) == str(world.admin.id)
+    assert (
+        await query(database_url, "SELECT brand_id FROM public.discord_server_configs WHERE server_id = $1", guild)
+        == f"discord:{guild}"
+    )
+    assert await query(
+        database_url,
+        "SELECT actor_id FROM public.discord_audit_log WHERE server_id = $1 "
+        "AND action = 'discord_server_configs.insert'",
+        guild,
+    ) == str(world.admin.id)
 
     # A rule through the bot, then a member's message earns at once (no restart needed after /setup).
-    assert "created" in await answer(fake_discord, "config events set", world, event_type="channel_message",
-                                     reward_amount=5)
+    assert "created" in await answer(
+        fake_discord, "config events set", world, event_type="channel_message", reward_amount=5
+    )
     status = await answer(fake_discord, "setup status", world)
     assert "✅ **Reward rules**" in status and "⬜ **Drops channel**" in status
     await fake_discord.send_message(world.general, world.alice, "hello everyone, how is the week going?")
@@ -65,8 +72,11 @@ async def test_setup_with_link_codes_valid_expired_reused_and_another_brands(
     fake_discord: FakeDiscord, world: World, bot_runner: BotRunner, database_url: str
 ) -> None:
     await bot_runner.start()
-    await query(database_url, "INSERT INTO resonance.link_codes (code, brand_id, created_by, created_at, expires_at) "
-                "VALUES ('EXPRD234', 'portal-brand', 'p', now() - interval '1 hour', now() - interval '50 minutes')")
+    await query(
+        database_url,
+        "INSERT INTO resonance.link_codes (code, brand_id, created_by, created_at, expires_at) "
+        "VALUES ('EXPRD234', 'portal-brand', 'p', now() - interval '1 hour', now() - interval '50 minutes')",
+    )
     assert "expired" in await answer(fake_discord, "setup start", world, code="EXPRD234")
     assert "Unknown link code" in await answer(fake_discord, "setup start", world, code="ZZZZ2222")
     assert await query(database_url, "SELECT count(*) FROM public.discord_server_configs") == 0
@@ -78,12 +88,17 @@ async def test_setup_with_link_codes_valid_expired_reused_and_another_brands(
 
     other = await link_code(database_url, "another-brand")
     assert "linked to another brand" in await answer(fake_discord, "setup start", world, code=other)
-    assert await query(database_url, "SELECT brand_id FROM public.discord_server_configs WHERE server_id = $1",
-                       str(world.guild.id)) == "portal-brand"
+    assert (
+        await query(
+            database_url, "SELECT brand_id FROM public.discord_server_configs WHERE server_id = $1", str(world.guild.id)
+        )
+        == "portal-brand"
+    )
 
 
-async def test_a_member_cannot_run_setup(fake_discord: FakeDiscord, world: World, bot_runner: BotRunner,
-                                         database_url: str) -> None:
+async def test_a_member_cannot_run_setup(
+    fake_discord: FakeDiscord, world: World, bot_runner: BotRunner, database_url: str
+) -> None:
     await bot_runner.start()
     interaction = await fake_discord.slash("setup start", world.alice, world.general)
     await fake_discord.wait_for(lambda: interaction.texts(), what="the refusal")
@@ -122,8 +137,14 @@ async def test_autocomplete_offers_the_servers_achievements(
 
     registered = fake_discord.state.commands.get(world.guild.id, []) + fake_discord.state.commands.get(None, [])
     top = next(c for c in registered if c["name"] == "achievement")
-    data = {"id": top["id"], "name": "achievement", "type": 1, "options": [
-        {"name": "disable", "type": 1, "options": [{"name": "name", "type": 3, "value": "chat", "focused": True}]}]}
+    data = {
+        "id": top["id"],
+        "name": "achievement",
+        "type": 1,
+        "options": [
+            {"name": "disable", "type": 1, "options": [{"name": "name", "type": 3, "value": "chat", "focused": True}]}
+        ],
+    }
     record = fake_discord._interaction(4, world.guild, world.general, world.admin, data)
     await fake_discord.gateway.dispatch("INTERACTION_CREATE", record.payload)
     await fake_discord.wait_for(lambda: record.callbacks, what="the autocomplete answer")

@@ -42,10 +42,26 @@ from resonance.db.drops import (
     claim_reaction_drop,
     create_drop,
 )
+from resonance.db.engine import daily_checkin, leaderboard, record_message, record_reaction, record_voice
+from resonance.db.kpis import compute_kpis
+from resonance.db.ledger import balance, tip
+from resonance.db.member import (
+    close_ticket,
+    create_registration_nonce,
+    history,
+    list_achievements,
+    list_goals,
+    list_tickets,
+    member_stats,
+    open_ticket,
+    purchase_role,
+    register_wallet,
+)
 from resonance.db.setup import (
     accept_terms,
     add_currency,
     disable_achievement,
+    disable_event_rule,
     disable_goal,
     disable_kpi_target,
     disable_role,
@@ -71,43 +87,12 @@ from resonance.db.setup import (
     update_ticket,
     verification_status,
 )
-from resonance.db.setup import disable_event_rule
 from resonance.db.setup import list_event_rules as list_server_rules
-from resonance.db.engine import daily_checkin, leaderboard, record_message, record_reaction, record_voice
-from resonance.db.kpis import compute_kpis
-from resonance.db.ledger import balance, tip
-from resonance.db.member import (
-    close_ticket,
-    create_registration_nonce,
-    history,
-    list_achievements,
-    list_goals,
-    list_tickets,
-    member_stats,
-    open_ticket,
-    purchase_role,
-    register_wallet,
-)
 
 __all__ = [
-<<<<<<< HEAD
-    "attach_drop_message", "balance", "bot_servers", "build_report", "cancel_drop", "claim_drop",
-    "claim_interaction", "claim_one_time_bonus", "claim_reaction_drop", "close_ticket", "complete_outbox",
-    "compute_kpis", "create_drop", "create_milestone", "create_registration_nonce", "daily_checkin", "due_reports",
-    "fail_outbox", "finish_interaction", "history", "leaderboard", "list_achievements", "list_event_rules",
-    "list_goals", "list_tickets", "manual_reward", "member_stats", "open_ticket", "purchase_role", "recent_audit",
-    "reconcile_server_roles", "record_event", "record_message", "record_reaction", "record_voice",
-    "register_wallet", "release_outbox", "set_event_rule", "set_report_schedule", "set_role_effect",
-    "sync_member_roles", "take_outbox", "tip", "voice_checkpoint", "voice_session_credited", "voice_session_join",
-    "voice_session_leave", "voice_sessions_pending",
     # onboarding and the admin API (resonance.db.setup)
-    "accept_terms", "add_currency", "disable_achievement", "disable_event_rule", "disable_goal",
-    "disable_kpi_target", "disable_role", "list_achievement_configs", "list_currencies", "list_goal_configs",
-    "list_kpi_targets", "list_role_configs", "list_server_rules", "reputation", "set_achievement",
-    "set_anti_farming", "set_currency_active", "set_goal", "set_kpi_target", "set_role_assignment",
-    "set_role_price", "set_server_channel", "setup_checklist", "setup_server", "shop_items", "staff_list_tickets",
-    "unlink_server", "update_ticket", "verification_status",
-=======
+    "accept_terms",
+    "add_currency",
     "attach_drop_message",
     "balance",
     "bot_servers",
@@ -124,14 +109,25 @@ __all__ = [
     "create_milestone",
     "create_registration_nonce",
     "daily_checkin",
+    "disable_achievement",
+    "disable_event_rule",
+    "disable_goal",
+    "disable_kpi_target",
+    "disable_role",
     "due_reports",
     "fail_outbox",
     "finish_interaction",
     "history",
     "leaderboard",
+    "list_achievement_configs",
     "list_achievements",
+    "list_currencies",
     "list_event_rules",
+    "list_goal_configs",
     "list_goals",
+    "list_kpi_targets",
+    "list_role_configs",
+    "list_server_rules",
     "list_tickets",
     "manual_reward",
     "member_stats",
@@ -145,16 +141,31 @@ __all__ = [
     "record_voice",
     "register_wallet",
     "release_outbox",
+    "reputation",
+    "set_achievement",
+    "set_anti_farming",
+    "set_currency_active",
     "set_event_rule",
+    "set_goal",
+    "set_kpi_target",
     "set_report_schedule",
+    "set_role_assignment",
     "set_role_effect",
+    "set_role_price",
+    "set_server_channel",
+    "setup_checklist",
+    "setup_server",
+    "shop_items",
+    "staff_list_tickets",
     "sync_member_roles",
     "take_outbox",
     "tip",
+    "unlink_server",
+    "update_ticket",
+    "verification_status",
     "voice_checkpoint",
     "voice_session_credited",
     "voice_session_join",
     "voice_session_leave",
     "voice_sessions_pending",
->>>>>>> botedge
 ]

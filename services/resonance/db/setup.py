@@ -17,7 +17,14 @@ from resonance.db._call import call
 from resonance.db.models import Outcome, Row
 
 CHANNEL_KINDS = ("drops", "reports", "alerts", "announcements")
-ACHIEVEMENT_TYPES = ("message_count", "voice_hours", "streak_days", "reactions_received", "reactions_given", "rsnc_earned")
+ACHIEVEMENT_TYPES = (
+    "message_count",
+    "voice_hours",
+    "streak_days",
+    "reactions_received",
+    "reactions_given",
+    "rsnc_earned",
+)
 GOAL_TYPES = ("users", "dau", "rsnc_distributed", "custom")
 ASSIGNMENT_TYPES = ("manual", "external", "purchase", "balance_threshold", "activity_threshold")
 TICKET_STATUSES = ("open", "in_progress", "resolved", "closed")
@@ -39,7 +46,9 @@ async def _rows(ex: Executor, function: str, *args: Any) -> list[Row]:
 # --- linking a guild ----------------------------------------------------------------------------
 
 
-async def link_server(ex: Executor, server_id: str, brand_id: str, server_name: str | None, *, actor_id: str) -> Outcome:
+async def link_server(
+    ex: Executor, server_id: str, brand_id: str, server_name: str | None, *, actor_id: str
+) -> Outcome:
     """linked, already_linked or relinked; another brand's linked server raises RS704."""
     return await _one(ex, "resonance.link_server", server_id, brand_id, server_name, actor_id)
 
@@ -54,7 +63,9 @@ async def create_link_code(ex: Executor, brand_id: str, *, actor_id: str) -> Out
     return await _one(ex, "resonance.create_link_code", brand_id, actor_id)
 
 
-async def redeem_link_code(ex: Executor, code: str, server_id: str, server_name: str | None, *, actor_id: str) -> Outcome:
+async def redeem_link_code(
+    ex: Executor, code: str, server_id: str, server_name: str | None, *, actor_id: str
+) -> Outcome:
     return await _one(ex, "resonance.redeem_link_code", code, server_id, server_name, actor_id)
 
 
@@ -71,17 +82,31 @@ async def setup_checklist(ex: Executor, server_id: str) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
-async def set_server_channel(ex: Executor, server_id: str, kind: str, channel_id: str | None, *, actor_id: str) -> Outcome:
+async def set_server_channel(
+    ex: Executor, server_id: str, kind: str, channel_id: str | None, *, actor_id: str
+) -> Outcome:
     return await _one(ex, "resonance.set_server_channel", server_id, actor_id, kind, channel_id)
 
 
 async def set_anti_farming(
-    ex: Executor, server_id: str, *, actor_id: str, similarity: float | Decimal = Decimal("0.9"), min_words: int = 0,
-    window_minutes: int = 30, enabled: bool = True,
+    ex: Executor,
+    server_id: str,
+    *,
+    actor_id: str,
+    similarity: float | Decimal = Decimal("0.9"),
+    min_words: int = 0,
+    window_minutes: int = 30,
+    enabled: bool = True,
 ) -> Outcome:
     return await _one(
-        ex, "resonance.set_anti_farming", server_id=server_id, actor_id=actor_id, similarity=Decimal(str(similarity)),
-        min_words=min_words, window_minutes=window_minutes, enabled=enabled,
+        ex,
+        "resonance.set_anti_farming",
+        server_id=server_id,
+        actor_id=actor_id,
+        similarity=Decimal(str(similarity)),
+        min_words=min_words,
+        window_minutes=window_minutes,
+        enabled=enabled,
     )
 
 
@@ -100,14 +125,31 @@ async def list_event_rules(ex: Executor, server_id: str) -> list[Row]:
 
 
 async def set_achievement(
-    ex: Executor, server_id: str, name: str, achievement_type: str, threshold: int, reward_amount: int | Decimal = 0, *,
-    actor_id: str, description: str | None = None, is_active: bool = True, achievement_id: Any = None,
+    ex: Executor,
+    server_id: str,
+    name: str,
+    achievement_type: str,
+    threshold: int,
+    reward_amount: int | Decimal = 0,
+    *,
+    actor_id: str,
+    description: str | None = None,
+    is_active: bool = True,
+    achievement_id: Any = None,
 ) -> Outcome:
     """created or updated (by id, else by name)."""
     return await _one(
-        ex, "resonance.set_achievement", server_id=server_id, actor_id=actor_id, name=name,
-        achievement_type=achievement_type, threshold=threshold, reward_amount=Decimal(reward_amount),
-        description=description, is_active=is_active, achievement_id=achievement_id,
+        ex,
+        "resonance.set_achievement",
+        server_id=server_id,
+        actor_id=actor_id,
+        name=name,
+        achievement_type=achievement_type,
+        threshold=threshold,
+        reward_amount=Decimal(reward_amount),
+        description=description,
+        is_active=is_active,
+        achievement_id=achievement_id,
     )
 
 
@@ -120,13 +162,29 @@ async def list_achievement_configs(ex: Executor, server_id: str) -> list[Row]:
 
 
 async def set_goal(
-    ex: Executor, server_id: str, name: str, goal_type: str, target_value: int | Decimal, *, actor_id: str,
-    deadline: date | None = None, starts_at: datetime | None = None, goal_id: Any = None,
+    ex: Executor,
+    server_id: str,
+    name: str,
+    goal_type: str,
+    target_value: int | Decimal,
+    *,
+    actor_id: str,
+    deadline: date | None = None,
+    starts_at: datetime | None = None,
+    goal_id: Any = None,
     custom_function: str | None = None,
 ) -> Outcome:
     return await _one(
-        ex, "resonance.set_goal", server_id=server_id, actor_id=actor_id, name=name, goal_type=goal_type,
-        target_value=Decimal(target_value), deadline=deadline, starts_at=starts_at, goal_id=goal_id,
+        ex,
+        "resonance.set_goal",
+        server_id=server_id,
+        actor_id=actor_id,
+        name=name,
+        goal_type=goal_type,
+        target_value=Decimal(target_value),
+        deadline=deadline,
+        starts_at=starts_at,
+        goal_id=goal_id,
         custom_function=custom_function,
     )
 
@@ -143,12 +201,26 @@ async def list_goal_configs(ex: Executor, server_id: str) -> list[Row]:
 
 
 async def set_role_assignment(
-    ex: Executor, server_id: str, role_id: str, assignment_type: str, assignment_config: dict[str, Any] | None = None, *,
-    actor_id: str, role_name: str | None = None, priority: int | None = None,
+    ex: Executor,
+    server_id: str,
+    role_id: str,
+    assignment_type: str,
+    assignment_config: dict[str, Any] | None = None,
+    *,
+    actor_id: str,
+    role_name: str | None = None,
+    priority: int | None = None,
 ) -> Outcome:
     return await _one(
-        ex, "resonance.set_role_assignment", server_id=server_id, actor_id=actor_id, role_id=role_id,
-        assignment_type=assignment_type, assignment_config=assignment_config or {}, role_name=role_name, priority=priority,
+        ex,
+        "resonance.set_role_assignment",
+        server_id=server_id,
+        actor_id=actor_id,
+        role_id=role_id,
+        assignment_type=assignment_type,
+        assignment_config=assignment_config or {},
+        role_name=role_name,
+        priority=priority,
     )
 
 
@@ -174,12 +246,28 @@ async def shop_items(ex: Executor, server_id: str) -> list[Row]:
 
 
 async def create_milestone(
-    ex: Executor, server_id: str, role_id: str, name: str, criteria: list[dict[str, Any]], *, actor_id: str,
-    bonus: int = 0, description: str | None = None, role_name: str | None = None,
+    ex: Executor,
+    server_id: str,
+    role_id: str,
+    name: str,
+    criteria: list[dict[str, Any]],
+    *,
+    actor_id: str,
+    bonus: int = 0,
+    description: str | None = None,
+    role_name: str | None = None,
 ) -> Outcome:
     return await _one(
-        ex, "resonance.create_milestone", server_id=server_id, role_id=role_id, name=name, criteria=criteria,
-        bonus_amount=bonus, description=description, role_name=role_name, actor_id=actor_id,
+        ex,
+        "resonance.create_milestone",
+        server_id=server_id,
+        role_id=role_id,
+        name=name,
+        criteria=criteria,
+        bonus_amount=bonus,
+        description=description,
+        role_name=role_name,
+        actor_id=actor_id,
     )
 
 
@@ -187,18 +275,33 @@ async def create_milestone(
 
 
 async def set_kpi_target(
-    ex: Executor, server_id: str, metric: str, target_value: Decimal | int | float, *, actor_id: str,
-    period: str = "week", alert_threshold: Decimal | int | float | None = None, is_active: bool = True,
+    ex: Executor,
+    server_id: str,
+    metric: str,
+    target_value: Decimal | int | float,
+    *,
+    actor_id: str,
+    period: str = "week",
+    alert_threshold: Decimal | int | float | None = None,
+    is_active: bool = True,
 ) -> Outcome:
     """The target row, with where its alerts go (alerts_to, alerts_via)."""
     return await _one(
-        ex, "resonance.set_kpi_target", server_id=server_id, metric=metric, target_value=Decimal(str(target_value)),
-        period=period, alert_threshold=None if alert_threshold is None else Decimal(str(alert_threshold)),
-        is_active=is_active, actor_id=actor_id,
+        ex,
+        "resonance.set_kpi_target",
+        server_id=server_id,
+        metric=metric,
+        target_value=Decimal(str(target_value)),
+        period=period,
+        alert_threshold=None if alert_threshold is None else Decimal(str(alert_threshold)),
+        is_active=is_active,
+        actor_id=actor_id,
     )
 
 
-async def disable_kpi_target(ex: Executor, server_id: str, metric: str, period: str = "week", *, actor_id: str) -> Outcome:
+async def disable_kpi_target(
+    ex: Executor, server_id: str, metric: str, period: str = "week", *, actor_id: str
+) -> Outcome:
     return await _one(ex, "resonance.disable_kpi_target", server_id, actor_id, metric, period)
 
 
@@ -207,11 +310,23 @@ async def list_kpi_targets(ex: Executor, server_id: str) -> list[Row]:
 
 
 async def set_report_schedule(
-    ex: Executor, server_id: str, frequency: str, channel_id: str, *, actor_id: str, day_of_week: int | None = None,
+    ex: Executor,
+    server_id: str,
+    frequency: str,
+    channel_id: str,
+    *,
+    actor_id: str,
+    day_of_week: int | None = None,
 ) -> Outcome:
     return await _one(
-        ex, "resonance.set_report_schedule", server_id=server_id, frequency=frequency, channel_id=channel_id,
-        day_of_week=day_of_week, is_active=True, actor_id=actor_id,
+        ex,
+        "resonance.set_report_schedule",
+        server_id=server_id,
+        frequency=frequency,
+        channel_id=channel_id,
+        day_of_week=day_of_week,
+        is_active=True,
+        actor_id=actor_id,
     )
 
 
@@ -222,7 +337,9 @@ async def disable_report_schedule(ex: Executor, server_id: str, *, actor_id: str
 # --- currencies and tickets (JustTheTip) --------------------------------------------------------
 
 
-async def add_currency(ex: Executor, code: str, decimals: int, *, actor_id: str, server_id: str | None = None) -> Outcome:
+async def add_currency(
+    ex: Executor, code: str, decimals: int, *, actor_id: str, server_id: str | None = None
+) -> Outcome:
     return await _one(ex, "tipping.add_currency", code, decimals, actor_id, server_id)
 
 
@@ -242,7 +359,12 @@ async def staff_list_tickets(ex: Executor, status: str | None = None, limit: int
 
 
 async def update_ticket(
-    ex: Executor, ticket_id: int, *, staff_id: str, status: str | None = None, priority: str | None = None,
+    ex: Executor,
+    ticket_id: int,
+    *,
+    staff_id: str,
+    status: str | None = None,
+    priority: str | None = None,
     server_id: str | None = None,
 ) -> Outcome:
     return await _one(ex, "tipping.update_ticket", ticket_id, status, priority, staff_id, server_id)
@@ -265,4 +387,3 @@ async def reputation(ex: Executor, user_id: str) -> Outcome:
     """The member's trust badge, recomputed from ledger facts: reputation_score and the facts behind it.
     Raises RT006 for a member the ledger does not know."""
     return await _one(ex, "tipping.recompute_trust_badge", user_id, None)
-

@@ -1,7 +1,7 @@
 """Admin: event reward rules, role effects, milestones, manual rewards, report schedules and the
 audit log (KPIs: features/kpis.py). Visible by default to Manage Server holders; the handlers also
-accept the configured admin role. Every command that changes state runs once per interaction (`Runtime.once`): a retry or
-a second delivery gets the first answer and acts no more."""
+accept the configured admin role. Every command that changes state runs once per interaction
+(`Runtime.once`): a retry or a second delivery gets the first answer and acts no more."""
 
 from __future__ import annotations
 
@@ -156,33 +156,39 @@ class Admin(Feature):
 
         await self.rt.answer(r, "config events set", body)
 
-<<<<<<< HEAD
     async def config_events_disable(self, ctx: CommandContext, r: Responder, rule_id: str) -> None:
         async def body() -> None:
             if not await self.rt.need_admin(ctx, r):
                 return
             assert ctx.server_id is not None
-            rules = {str(as_dict(row).get("rule_id")): as_dict(row)
-                     for row in await self.rt.call("list_server_rules", ctx.server_id)}
+            rules = {
+                str(as_dict(row).get("rule_id")): as_dict(row)
+                for row in await self.rt.call("list_server_rules", ctx.server_id)
+            }
             rule = rules.get(rule_id.strip())
             if rule is None or rule.get("brand_wide"):
-                await r.reply("That is not a rule of this server (brand-wide rules are edited in the Partner "
-                              "Portal); pick one from the list.", ephemeral=True)
+                await r.reply(
+                    "That is not a rule of this server (brand-wide rules are edited in the Partner "
+                    "Portal); pick one from the list.",
+                    ephemeral=True,
+                )
                 return
 
             async def act(conn: Any) -> dict[str, Any]:
-                return json_dict(await self.rt.api.disable_event_rule(conn, ctx.server_id, rule["rule_id"],
-                                                                    actor_id=ctx.user_id))
+                return json_dict(
+                    await self.rt.api.disable_event_rule(conn, ctx.server_id, rule["rule_id"], actor_id=ctx.user_id)
+                )
 
             result, _ = await self.rt.once(ctx, "config events disable", act)
             word = "was already off" if result.get("status") == "already_disabled" else "is off"
-            await r.reply(f"Rule `{rule.get('event_type')}` ({whole(rule.get('reward_amount'))} RSNC) {word}; "
-                          "`/config events set` switches it on again.", ephemeral=True)
+            await r.reply(
+                f"Rule `{rule.get('event_type')}` ({whole(rule.get('reward_amount'))} RSNC) {word}; "
+                "`/config events set` switches it on again.",
+                ephemeral=True,
+            )
+
         await self.rt.answer(r, "config events disable", body)
 
-    async def roles_effect(self, ctx: CommandContext, r: Responder, role_id: str, effect_type: str, value: str,
-                           role_name: str | None = None) -> None:
-=======
     async def roles_effect(
         self,
         ctx: CommandContext,
@@ -192,7 +198,6 @@ class Admin(Feature):
         value: str,
         role_name: str | None = None,
     ) -> None:
->>>>>>> botedge
         async def body() -> None:
             if not await self.rt.need_admin(ctx, r):
                 return
@@ -256,10 +261,6 @@ class Admin(Feature):
 
             async def act(conn: Any) -> dict[str, Any]:
                 outcome = await self.rt.api.create_milestone(
-<<<<<<< HEAD
-                    conn, ctx.server_id, role_id, clip(name, NAME_MAX), [{"type": criterion, "threshold": threshold}],
-                    bonus=bonus, role_name=role_name, actor_id=ctx.user_id)
-=======
                     conn,
                     ctx.server_id,
                     role_id,
@@ -267,8 +268,8 @@ class Admin(Feature):
                     [{"type": criterion, "threshold": threshold}],
                     bonus=bonus,
                     role_name=role_name,
+                    actor_id=ctx.user_id,
                 )
->>>>>>> botedge
                 return {"status": outcome.status}
 
             await self.rt.once(ctx, "milestone create", act)
@@ -304,28 +305,9 @@ class Admin(Feature):
 
         await self.rt.answer(r, "reward", body, ephemeral=False)
 
-<<<<<<< HEAD
-    async def reports_schedule(self, ctx: CommandContext, r: Responder, frequency: str, channel_id: str,
-                               day_of_week: int | None = None) -> None:
-=======
-    async def kpi(self, ctx: CommandContext, r: Responder, day: date | None = None) -> None:
-        async def body() -> None:
-            if not await self.rt.need_admin(ctx, r):
-                return
-            the_day = day or ((ctx.at or datetime.now(UTC)).date() - timedelta(days=1))
-            data = as_dict(await self.rt.call("compute_kpis", ctx.server_id, the_day))
-            embed = Embed(title=f"KPIs for {the_day}", color=BLUE)
-            for key in KPI_METRICS:
-                value = data.get(key)
-                embed.add(key.replace("_", " "), "n/a" if value is None else whole(round(Decimal(str(value)), 4)))
-            await r.reply(embed=embed, ephemeral=True)
-
-        await self.rt.answer(r, "kpi", body)
-
     async def reports_schedule(
         self, ctx: CommandContext, r: Responder, frequency: str, channel_id: str, day_of_week: int | None = None
     ) -> None:
->>>>>>> botedge
         async def body() -> None:
             if not await self.rt.need_admin(ctx, r):
                 return
@@ -337,8 +319,9 @@ class Admin(Feature):
                 return
 
             async def act(conn: Any) -> dict[str, Any]:
-                outcome = await self.rt.api.set_report_schedule(conn, ctx.server_id, frequency, channel_id, day_of_week,
-                                                                actor_id=ctx.user_id)
+                outcome = await self.rt.api.set_report_schedule(
+                    conn, ctx.server_id, frequency, channel_id, day_of_week, actor_id=ctx.user_id
+                )
                 return {"status": outcome.status}
 
             await self.rt.once(ctx, "reports schedule", act)
@@ -412,8 +395,9 @@ class Admin(Feature):
 
     @events.command(name="disable", description="Switch one of this server's rules off")
     @app_commands.describe(rule="The rule (type to search by event type)")
-    async def events_disable_command(self, interaction: discord.Interaction,
-                                     rule: app_commands.Range[str, 1, 40]) -> None:
+    async def events_disable_command(
+        self, interaction: discord.Interaction, rule: app_commands.Range[str, 1, 40]
+    ) -> None:
         await self.config_events_disable(*self.edge(interaction), rule)
 
     @events_disable_command.autocomplete("rule")
@@ -423,7 +407,9 @@ class Admin(Feature):
         out = []
         for row in await self.rt.call("list_server_rules", str(interaction.guild_id)):
             d = as_dict(row)
-            label = f"{d.get('event_type')} · {whole(d.get('reward_amount'))} RSNC" + ("" if d.get("is_enabled") else " (off)")
+            label = f"{d.get('event_type')} · {whole(d.get('reward_amount'))} RSNC" + (
+                "" if d.get("is_enabled") else " (off)"
+            )
             if not d.get("brand_wide") and current.lower() in label.lower():
                 out.append(app_commands.Choice(name=label[:100], value=str(d.get("rule_id"))))
         return out[:25]
@@ -477,24 +463,6 @@ class Admin(Feature):
     ) -> None:
         await self.reward(*self.edge(interaction), str(member.id), amount, reason)
 
-<<<<<<< HEAD
-=======
-    @app_commands.command(name="kpi", description="KPIs of a day (yesterday by default)")
-    @app_commands.describe(day="The day, as YYYY-MM-DD (yesterday by default)")
-    @app_commands.guild_only()
-    @app_commands.default_permissions(manage_guild=True)
-    async def kpi_command(
-        self, interaction: discord.Interaction, day: app_commands.Range[str, 10, 10] | None = None
-    ) -> None:
-        ctx, r = self.edge(interaction)
-        try:
-            the_day = date.fromisoformat(day) if day else None
-        except ValueError:
-            await r.reply("The day must look like 2026-01-31.", ephemeral=True)
-            return
-        await self.kpi(ctx, r, the_day)
-
->>>>>>> botedge
     @reports.command(name="schedule", description="Post KPI reports to a channel")
     @app_commands.describe(
         frequency="How often", channel="Where to post them", day_of_week="Weekly only: 0 = Sunday ... 6 = Saturday"

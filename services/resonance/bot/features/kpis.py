@@ -23,8 +23,12 @@ MAX_TARGET = 1_000_000_000
 
 
 class Kpis(Feature):
-    kpi_group = app_commands.Group(name="kpi", description="Community KPIs and their targets", guild_only=True,
-                             default_permissions=ADMIN_PERMISSIONS)
+    kpi_group = app_commands.Group(
+        name="kpi",
+        description="Community KPIs and their targets",
+        guild_only=True,
+        default_permissions=ADMIN_PERMISSIONS,
+    )
     target = app_commands.Group(name="target", description="What each KPI should reach", parent=kpi_group)
 
     # --- handlers ---------------------------------------------------------------------------------
@@ -40,29 +44,54 @@ class Kpis(Feature):
                 value = data.get(key)
                 embed.add(key.replace("_", " "), "n/a" if value is None else whole(round(Decimal(str(value)), 4)))
             await r.reply(embed=embed, ephemeral=True)
+
         await self.rt.answer(r, "kpi", body)
 
-    async def kpi_target_set(self, ctx: CommandContext, r: Responder, metric: str, target: float, period: str = "week",
-                             alert_below: float | None = None) -> None:
+    async def kpi_target_set(
+        self,
+        ctx: CommandContext,
+        r: Responder,
+        metric: str,
+        target: float,
+        period: str = "week",
+        alert_below: float | None = None,
+    ) -> None:
         async def body() -> None:
             if not await self.rt.need_admin(ctx, r):
                 return
             if metric not in KPI_METRICS or period not in PERIODS:
-                await r.reply(f"The metric is one of {', '.join(KPI_METRICS)}; the period day, week or month.",
-                              ephemeral=True)
+                await r.reply(
+                    f"The metric is one of {', '.join(KPI_METRICS)}; the period day, week or month.", ephemeral=True
+                )
                 return
 
             async def act(conn: Any) -> dict[str, Any]:
-                return json_dict(await self.rt.api.set_kpi_target(conn, ctx.server_id, metric, target,
-                                                                actor_id=ctx.user_id, period=period,
-                                                                alert_threshold=alert_below))
+                return json_dict(
+                    await self.rt.api.set_kpi_target(
+                        conn,
+                        ctx.server_id,
+                        metric,
+                        target,
+                        actor_id=ctx.user_id,
+                        period=period,
+                        alert_threshold=alert_below,
+                    )
+                )
 
             await self.rt.once(ctx, "kpi target set", act)
-            alerts = (" Alerts go to the alerts channel (`/setup channel kind:alerts`), else to the report channel "
-                      "(`/reports schedule`)." if alert_below is not None else "")
-            await r.reply(f"Target: {metric} {whole(target)} per {period}"
-                          + (f", alert when past {whole(alert_below)}." if alert_below is not None else ".") + alerts,
-                          ephemeral=True)
+            alerts = (
+                " Alerts go to the alerts channel (`/setup channel kind:alerts`), else to the report channel "
+                "(`/reports schedule`)."
+                if alert_below is not None
+                else ""
+            )
+            await r.reply(
+                f"Target: {metric} {whole(target)} per {period}"
+                + (f", alert when past {whole(alert_below)}." if alert_below is not None else ".")
+                + alerts,
+                ephemeral=True,
+            )
+
         await self.rt.answer(r, "kpi target set", body)
 
     async def kpi_target_list(self, ctx: CommandContext, r: Responder) -> None:
@@ -74,9 +103,18 @@ class Kpis(Feature):
                 d = as_dict(row)
                 flag = "🟢" if d.get("is_active") else "⚪"
                 alert = f" · alert past {whole(d['alert_threshold'])}" if d.get("alert_threshold") is not None else ""
-                lines.append(f"{flag} **{d.get('metric')}** {whole(d.get('target_value'))} per {d.get('period')}{alert}")
-            await r.reply(embed=Embed(title="KPI targets", color=BLUE, description=lines_within(
-                lines, EMBED_DESCRIPTION_MAX) or "None yet: `/kpi target set`."), ephemeral=True)
+                lines.append(
+                    f"{flag} **{d.get('metric')}** {whole(d.get('target_value'))} per {d.get('period')}{alert}"
+                )
+            await r.reply(
+                embed=Embed(
+                    title="KPI targets",
+                    color=BLUE,
+                    description=lines_within(lines, EMBED_DESCRIPTION_MAX) or "None yet: `/kpi target set`.",
+                ),
+                ephemeral=True,
+            )
+
         await self.rt.answer(r, "kpi target list", body)
 
     async def kpi_target_disable(self, ctx: CommandContext, r: Responder, metric: str, period: str = "week") -> None:
@@ -85,20 +123,23 @@ class Kpis(Feature):
                 return
 
             async def act(conn: Any) -> dict[str, Any]:
-                return json_dict(await self.rt.api.disable_kpi_target(conn, ctx.server_id, metric, period,
-                                                                    actor_id=ctx.user_id))
+                return json_dict(
+                    await self.rt.api.disable_kpi_target(conn, ctx.server_id, metric, period, actor_id=ctx.user_id)
+                )
 
             result, _ = await self.rt.once(ctx, "kpi target disable", act)
             word = "was already off" if result.get("status") == "already_disabled" else "is off"
             await r.reply(f"The {period} target of {metric} {word}.", ephemeral=True)
+
         await self.rt.answer(r, "kpi target disable", body)
 
     # --- discord.py edge --------------------------------------------------------------------------
 
     @kpi_group.command(name="show", description="KPIs of a day (yesterday by default)")
     @app_commands.describe(day="The day, as YYYY-MM-DD (yesterday by default)")
-    async def kpi_command(self, interaction: discord.Interaction,
-                          day: app_commands.Range[str, 10, 10] | None = None) -> None:
+    async def kpi_command(
+        self, interaction: discord.Interaction, day: app_commands.Range[str, 10, 10] | None = None
+    ) -> None:
         ctx, r = self.edge(interaction)
         try:
             the_day = date.fromisoformat(day) if day else None
@@ -108,15 +149,24 @@ class Kpis(Feature):
         await self.kpi(ctx, r, the_day)
 
     @target.command(name="set", description="Set what a KPI should reach, and when to alert")
-    @app_commands.describe(metric="The KPI", target=f"The value it should reach (0-{MAX_TARGET})",
-                           period="Per day, week or month (default week)",
-                           alert_below="Alert when the period's value is below this (above, for churn and "
-                                       "concentration); none: no alert")
-    @app_commands.choices(metric=[app_commands.Choice(name=m, value=m) for m in KPI_METRICS],
-                          period=[app_commands.Choice(name=p, value=p) for p in PERIODS])
-    async def kpi_target_set_command(self, interaction: discord.Interaction, metric: str,
-                                     target: app_commands.Range[float, 0, MAX_TARGET], period: str = "week",
-                                     alert_below: app_commands.Range[float, 0, MAX_TARGET] | None = None) -> None:
+    @app_commands.describe(
+        metric="The KPI",
+        target=f"The value it should reach (0-{MAX_TARGET})",
+        period="Per day, week or month (default week)",
+        alert_below="Alert when the period's value is below this (above, for churn and concentration); none: no alert",
+    )
+    @app_commands.choices(
+        metric=[app_commands.Choice(name=m, value=m) for m in KPI_METRICS],
+        period=[app_commands.Choice(name=p, value=p) for p in PERIODS],
+    )
+    async def kpi_target_set_command(
+        self,
+        interaction: discord.Interaction,
+        metric: str,
+        target: app_commands.Range[float, 0, MAX_TARGET],
+        period: str = "week",
+        alert_below: app_commands.Range[float, 0, MAX_TARGET] | None = None,
+    ) -> None:
         await self.kpi_target_set(*self.edge(interaction), metric, target, period, alert_below)
 
     @target.command(name="list", description="The KPI targets of this server")
@@ -125,10 +175,13 @@ class Kpis(Feature):
 
     @target.command(name="disable", description="Switch a KPI target (and its alerts) off")
     @app_commands.describe(metric="The KPI", period="Its period (default week)")
-    @app_commands.choices(metric=[app_commands.Choice(name=m, value=m) for m in KPI_METRICS],
-                          period=[app_commands.Choice(name=p, value=p) for p in PERIODS])
-    async def kpi_target_disable_command(self, interaction: discord.Interaction, metric: str,
-                                         period: str = "week") -> None:
+    @app_commands.choices(
+        metric=[app_commands.Choice(name=m, value=m) for m in KPI_METRICS],
+        period=[app_commands.Choice(name=p, value=p) for p in PERIODS],
+    )
+    async def kpi_target_disable_command(
+        self, interaction: discord.Interaction, metric: str, period: str = "week"
+    ) -> None:
         await self.kpi_target_disable(*self.edge(interaction), metric, period)
 
 

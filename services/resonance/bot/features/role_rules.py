@@ -16,25 +16,45 @@ from resonance.bot.responder import BLUE, Embed, Responder
 from resonance.bot.runtime import Feature
 from resonance.bot.text import EMBED_DESCRIPTION_MAX, as_dict, json_dict, lines_within, whole
 
-ACTIVITY_CRITERIA = ("messages_count", "voice_minutes", "reactions_count", "reactions_received", "rsnc_earned",
-                     "current_streak", "longest_streak")  # resonance.milestone_criterion_types()
+ACTIVITY_CRITERIA = (
+    "messages_count",
+    "voice_minutes",
+    "reactions_count",
+    "reactions_received",
+    "rsnc_earned",
+    "current_streak",
+    "longest_streak",
+)  # resonance.milestone_criterion_types()
 DRIP_PERIODS = ("day", "week", "month")
 MAX_THRESHOLD = 1_000_000_000_000
 MAX_DRIP = 1_000_000
 
 
 class RoleRules(Feature):
-    role = app_commands.Group(name="role", description="How roles are assigned and what they pay",
-                              guild_only=True, default_permissions=ADMIN_PERMISSIONS)
+    role = app_commands.Group(
+        name="role",
+        description="How roles are assigned and what they pay",
+        guild_only=True,
+        default_permissions=ADMIN_PERMISSIONS,
+    )
 
     # --- handlers ---------------------------------------------------------------------------------
 
-    async def role_threshold(self, ctx: CommandContext, r: Responder, role_id: str, criterion: str, threshold: int,
-                             role_name: str | None = None) -> None:
+    async def role_threshold(
+        self,
+        ctx: CommandContext,
+        r: Responder,
+        role_id: str,
+        criterion: str,
+        threshold: int,
+        role_name: str | None = None,
+    ) -> None:
         """criterion "balance" (RSNC balance, given and taken back as it moves) or an activity counter."""
+
         async def body() -> None:
             if not await self.rt.need_admin(ctx, r):
                 return
+            config: dict[str, Any]
             if criterion == "balance":
                 kind, config = "balance_threshold", {"threshold": threshold}
             elif criterion in ACTIVITY_CRITERIA:
@@ -44,16 +64,21 @@ class RoleRules(Feature):
                 return
 
             async def act(conn: Any) -> dict[str, Any]:
-                return json_dict(await self.rt.api.set_role_assignment(conn, ctx.server_id, role_id, kind, config,
-                                                                     actor_id=ctx.user_id, role_name=role_name))
+                return json_dict(
+                    await self.rt.api.set_role_assignment(
+                        conn, ctx.server_id, role_id, kind, config, actor_id=ctx.user_id, role_name=role_name
+                    )
+                )
 
             await self.rt.once(ctx, "role threshold", act)
             rule = f"an RSNC balance of {threshold}" if criterion == "balance" else f"{criterion} ≥ {threshold}"
             await r.reply(f"<@&{role_id}> now goes to members with {rule}.", ephemeral=True)
+
         await self.rt.answer(r, "role threshold", body)
 
-    async def role_drip(self, ctx: CommandContext, r: Responder, role_id: str, amount: int, period: str,
-                        role_name: str | None = None) -> None:
+    async def role_drip(
+        self, ctx: CommandContext, r: Responder, role_id: str, amount: int, period: str, role_name: str | None = None
+    ) -> None:
         async def body() -> None:
             if not await self.rt.need_admin(ctx, r):
                 return
@@ -62,12 +87,21 @@ class RoleRules(Feature):
                 return
 
             async def act(conn: Any) -> dict[str, Any]:
-                return json_dict(await self.rt.api.set_role_effect(
-                    conn, ctx.server_id, role_id, "auto_drip", {"amount": amount, "period": period},
-                    role_name=role_name, actor_id=ctx.user_id))
+                return json_dict(
+                    await self.rt.api.set_role_effect(
+                        conn,
+                        ctx.server_id,
+                        role_id,
+                        "auto_drip",
+                        {"amount": amount, "period": period},
+                        role_name=role_name,
+                        actor_id=ctx.user_id,
+                    )
+                )
 
             await self.rt.once(ctx, "role drip", act)
             await r.reply(f"Holders of <@&{role_id}> receive {amount} RSNC every {period}.", ephemeral=True)
+
         await self.rt.answer(r, "role drip", body)
 
     async def role_disable(self, ctx: CommandContext, r: Responder, role_id: str) -> None:
@@ -81,6 +115,7 @@ class RoleRules(Feature):
             result, _ = await self.rt.once(ctx, "role disable", act)
             word = "was already off" if result.get("status") == "already_disabled" else "is off"
             await r.reply(f"Resonance for <@&{role_id}> {word}: no effect, not sold, not assigned.", ephemeral=True)
+
         await self.rt.answer(r, "role disable", body)
 
     async def role_list(self, ctx: CommandContext, r: Responder) -> None:
@@ -100,28 +135,50 @@ class RoleRules(Feature):
                 elif assign in ("activity_threshold", "milestone"):
                     crit = ", ".join(f"{c.get('type')} ≥ {c.get('threshold')}" for c in config.get("criteria") or [])
                     assign = f"{assign.split('_')[0]}: {crit}"
-                lines.append(f"{flag} <@&{d.get('role_id')}> · {d.get('effect_type')} {d.get('effect_config')} · "
-                             f"{assign} · {d.get('holders', 0)} holder(s)")
-            await r.reply(embed=Embed(title="Configured roles", color=BLUE, description=lines_within(
-                lines, EMBED_DESCRIPTION_MAX) or "None yet: `/roles effect`, `/role threshold`, `/shop price`."),
-                ephemeral=True)
+                lines.append(
+                    f"{flag} <@&{d.get('role_id')}> · {d.get('effect_type')} {d.get('effect_config')} · "
+                    f"{assign} · {d.get('holders', 0)} holder(s)"
+                )
+            await r.reply(
+                embed=Embed(
+                    title="Configured roles",
+                    color=BLUE,
+                    description=lines_within(lines, EMBED_DESCRIPTION_MAX)
+                    or "None yet: `/roles effect`, `/role threshold`, `/shop price`.",
+                ),
+                ephemeral=True,
+            )
+
         await self.rt.answer(r, "role list", body)
 
     # --- discord.py edge --------------------------------------------------------------------------
 
     @role.command(name="threshold", description="Give a role to members whose balance or activity reaches a value")
-    @app_commands.describe(role="The role", criterion="balance (RSNC held) or an activity counter",
-                           threshold=f"The value (1-{MAX_THRESHOLD})")
+    @app_commands.describe(
+        role="The role",
+        criterion="balance (RSNC held) or an activity counter",
+        threshold=f"The value (1-{MAX_THRESHOLD})",
+    )
     @app_commands.choices(criterion=[app_commands.Choice(name=c, value=c) for c in ("balance", *ACTIVITY_CRITERIA)])
-    async def role_threshold_command(self, interaction: discord.Interaction, role: discord.Role, criterion: str,
-                                     threshold: app_commands.Range[int, 1, MAX_THRESHOLD]) -> None:
+    async def role_threshold_command(
+        self,
+        interaction: discord.Interaction,
+        role: discord.Role,
+        criterion: str,
+        threshold: app_commands.Range[int, 1, MAX_THRESHOLD],
+    ) -> None:
         await self.role_threshold(*self.edge(interaction), str(role.id), criterion, threshold, role.name)
 
     @role.command(name="drip", description="Pay every holder of a role RSNC each day, week or month")
     @app_commands.describe(role="The role", amount=f"RSNC per period (1-{MAX_DRIP})", period="How often")
     @app_commands.choices(period=[app_commands.Choice(name=p, value=p) for p in DRIP_PERIODS])
-    async def role_drip_command(self, interaction: discord.Interaction, role: discord.Role,
-                                amount: app_commands.Range[int, 1, MAX_DRIP], period: str = "day") -> None:
+    async def role_drip_command(
+        self,
+        interaction: discord.Interaction,
+        role: discord.Role,
+        amount: app_commands.Range[int, 1, MAX_DRIP],
+        period: str = "day",
+    ) -> None:
         await self.role_drip(*self.edge(interaction), str(role.id), amount, period, role.name)
 
     @role.command(name="disable", description="Switch Resonance off for a role (holders keep the Discord role)")

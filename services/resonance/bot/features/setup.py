@@ -17,7 +17,7 @@ from resonance.bot.discord_io import ADMIN_PERMISSIONS, ClientTarget
 from resonance.bot.models import CommandContext
 from resonance.bot.responder import GREEN, ORANGE, Embed, Responder
 from resonance.bot.runtime import Feature
-from resonance.bot.text import NAME_MAX, as_dict, clip, json_dict
+from resonance.bot.text import NAME_MAX, clip, json_dict
 from resonance.db.models import BotServer
 
 log = logging.getLogger("resonance.bot.setup")
@@ -62,15 +62,22 @@ def checklist_embed(checklist: dict[str, Any], title: str) -> Embed:
     lines.insert(0, f"Rewards here are funded by {owner}.")
     if not checklist.get("linked", True):
         lines.insert(0, "⚠️ This server is unlinked: run `/setup start` to link it again.")
-    embed = Embed(title=title, color=GREEN if items and done == len(items) else ORANGE,
-                  description="\n".join(lines) or "Nothing to show.")
+    embed = Embed(
+        title=title,
+        color=GREEN if items and done == len(items) else ORANGE,
+        description="\n".join(lines) or "Nothing to show.",
+    )
     embed.footer = f"{done}/{len(items)} configured"
     return embed
 
 
 class Setup(Feature):
-    setup_group = app_commands.Group(name="setup", description="Link this server to Resonance and configure it",
-                                     guild_only=True, default_permissions=ADMIN_PERMISSIONS)
+    setup_group = app_commands.Group(
+        name="setup",
+        description="Link this server to Resonance and configure it",
+        guild_only=True,
+        default_permissions=ADMIN_PERMISSIONS,
+    )
 
     # --- handlers ---------------------------------------------------------------------------------
 
@@ -100,23 +107,27 @@ class Setup(Feature):
         if self.rt.servers is not None:
             self.rt.servers[server_id] = BotServer(server_id=server_id)
 
-    async def setup_start(self, ctx: CommandContext, r: Responder, server_name: str | None,
-                          code: str | None = None) -> None:
+    async def setup_start(
+        self, ctx: CommandContext, r: Responder, server_name: str | None, code: str | None = None
+    ) -> None:
         async def body() -> None:
             if not await self.rt.need_admin(ctx, r):
                 return
             assert ctx.server_id is not None
 
             async def act(conn: Any) -> dict[str, Any]:
-                outcome = await self.rt.api.setup_server(conn, ctx.server_id, server_name, actor_id=ctx.user_id,
-                                                         code=code.strip() if code else None)
+                outcome = await self.rt.api.setup_server(
+                    conn, ctx.server_id, server_name, actor_id=ctx.user_id, code=code.strip() if code else None
+                )
                 return json_dict(outcome)
 
             result, _ = await self.rt.once(ctx, "setup start", act)
             await self._linked(ctx.server_id)
             title = LINK_TEXT.get(str(result.get("status")), "Setup")
-            await r.reply(embed=checklist_embed(result.get("checklist") or {}, f"{title}: what is configured"),
-                          ephemeral=True)
+            await r.reply(
+                embed=checklist_embed(result.get("checklist") or {}, f"{title}: what is configured"), ephemeral=True
+            )
+
         await self.rt.answer(r, "setup start", body)
 
     async def setup_status(self, ctx: CommandContext, r: Responder) -> None:
@@ -125,10 +136,14 @@ class Setup(Feature):
                 return
             checklist = await self.rt.call("setup_checklist", ctx.server_id)
             if not checklist.get("brand_id"):
-                await r.reply("This server isn't linked yet: run `/setup start` (with the Partner Portal's code, "
-                              "or without one for a server of your own).", ephemeral=True)
+                await r.reply(
+                    "This server isn't linked yet: run `/setup start` (with the Partner Portal's code, "
+                    "or without one for a server of your own).",
+                    ephemeral=True,
+                )
                 return
             await r.reply(embed=checklist_embed(checklist, "Resonance setup"), ephemeral=True)
+
         await self.rt.answer(r, "setup status", body)
 
     async def setup_channel(self, ctx: CommandContext, r: Responder, kind: str, channel_id: str | None) -> None:
@@ -140,32 +155,53 @@ class Setup(Feature):
                 return
 
             async def act(conn: Any) -> dict[str, Any]:
-                return json_dict(await self.rt.api.set_server_channel(conn, ctx.server_id, kind, channel_id,
-                                                                    actor_id=ctx.user_id))
+                return json_dict(
+                    await self.rt.api.set_server_channel(conn, ctx.server_id, kind, channel_id, actor_id=ctx.user_id)
+                )
 
             await self.rt.once(ctx, "setup channel", act)
             where = f"<#{channel_id}>" if channel_id else "no channel"
             await r.reply(f"The {kind} channel is now {where}.", ephemeral=True)
+
         await self.rt.answer(r, "setup channel", body)
 
-    async def setup_antifarming(self, ctx: CommandContext, r: Responder, similarity: float, min_words: int,
-                                window_minutes: int, enabled: bool = True) -> None:
+    async def setup_antifarming(
+        self,
+        ctx: CommandContext,
+        r: Responder,
+        similarity: float,
+        min_words: int,
+        window_minutes: int,
+        enabled: bool = True,
+    ) -> None:
         async def body() -> None:
             if not await self.rt.need_admin(ctx, r):
                 return
 
             async def act(conn: Any) -> dict[str, Any]:
-                return json_dict(await self.rt.api.set_anti_farming(
-                    conn, ctx.server_id, actor_id=ctx.user_id, similarity=similarity, min_words=min_words,
-                    window_minutes=window_minutes, enabled=enabled))
+                return json_dict(
+                    await self.rt.api.set_anti_farming(
+                        conn,
+                        ctx.server_id,
+                        actor_id=ctx.user_id,
+                        similarity=similarity,
+                        min_words=min_words,
+                        window_minutes=window_minutes,
+                        enabled=enabled,
+                    )
+                )
 
             await self.rt.once(ctx, "setup antifarming", act)
             if enabled:
-                await r.reply(f"Anti-farming: messages under {min_words} words, or {round(similarity * 100)} % "
-                              f"similar to one of the member's messages of the last {window_minutes} minutes, "
-                              "earn nothing.", ephemeral=True)
+                await r.reply(
+                    f"Anti-farming: messages under {min_words} words, or {round(similarity * 100)} % "
+                    f"similar to one of the member's messages of the last {window_minutes} minutes, "
+                    "earn nothing.",
+                    ephemeral=True,
+                )
             else:
                 await r.reply("Anti-farming is off.", ephemeral=True)
+
         await self.rt.answer(r, "setup antifarming", body)
 
     async def setup_unlink(self, ctx: CommandContext, r: Responder) -> None:
@@ -182,23 +218,32 @@ class Setup(Feature):
             if result.get("status") == "already_unlinked":
                 await r.reply("This server was already unlinked.", ephemeral=True)
             else:
-                await r.reply("Unlinked: Resonance stops counting here. Every balance, stat and the audit log "
-                              "are kept; `/setup start` links the server again.", ephemeral=True)
+                await r.reply(
+                    "Unlinked: Resonance stops counting here. Every balance, stat and the audit log "
+                    "are kept; `/setup start` links the server again.",
+                    ephemeral=True,
+                )
+
         await self.rt.answer(r, "setup unlink", body)
 
     # --- discord.py edge --------------------------------------------------------------------------
 
     @commands.Cog.listener()
     async def on_guild_join(self, guild: discord.Guild) -> None:
-        where = await self.welcome(str(guild.id), str(guild.system_channel.id) if guild.system_channel else None,
-                                   str(guild.owner_id) if guild.owner_id else None)
+        where = await self.welcome(
+            str(guild.id),
+            str(guild.system_channel.id) if guild.system_channel else None,
+            str(guild.owner_id) if guild.owner_id else None,
+        )
         log.info("joined a guild", extra={"server_id": str(guild.id), "welcome": where})
 
-    @setup_group.command(name="start", description="Link this server to Resonance (with a Partner Portal code, "
-                                                   "or as your own)")
+    @setup_group.command(
+        name="start", description="Link this server to Resonance (with a Partner Portal code, or as your own)"
+    )
     @app_commands.describe(code="The link code from the Partner Portal (none: this server funds itself)")
-    async def setup_start_command(self, interaction: discord.Interaction,
-                                  code: app_commands.Range[str, 8, 12] | None = None) -> None:
+    async def setup_start_command(
+        self, interaction: discord.Interaction, code: app_commands.Range[str, 8, 12] | None = None
+    ) -> None:
         name = clip(interaction.guild.name, NAME_MAX) if interaction.guild else None
         await self.setup_start(*self.edge(interaction), name, code)
 
@@ -209,20 +254,26 @@ class Setup(Feature):
     @setup_group.command(name="channel", description="Where the bot posts drops, reports, alerts, announcements")
     @app_commands.describe(kind="Which posts", channel="The channel (none: forget it)")
     @app_commands.choices(kind=[app_commands.Choice(name=k, value=k) for k in CHANNEL_KINDS])
-    async def setup_channel_command(self, interaction: discord.Interaction, kind: str,
-                                    channel: discord.TextChannel | None = None) -> None:
+    async def setup_channel_command(
+        self, interaction: discord.Interaction, kind: str, channel: discord.TextChannel | None = None
+    ) -> None:
         await self.setup_channel(*self.edge(interaction), kind, str(channel.id) if channel else None)
 
     @setup_group.command(name="antifarming", description="When near-identical or short messages earn nothing")
-    @app_commands.describe(similarity="How similar to a recent message counts as farming (0.1-1, default 0.9)",
-                           min_words="Messages with fewer words earn nothing (0-100, default 0)",
-                           window_minutes="How far back messages are compared (1-10080, default 30)",
-                           enabled="Switch the check on or off (default on)")
-    async def setup_antifarming_command(self, interaction: discord.Interaction,
-                                        similarity: app_commands.Range[float, 0.1, 1.0] = 0.9,
-                                        min_words: app_commands.Range[int, 0, 100] = 0,
-                                        window_minutes: app_commands.Range[int, 1, 10_080] = 30,
-                                        enabled: bool = True) -> None:
+    @app_commands.describe(
+        similarity="How similar to a recent message counts as farming (0.1-1, default 0.9)",
+        min_words="Messages with fewer words earn nothing (0-100, default 0)",
+        window_minutes="How far back messages are compared (1-10080, default 30)",
+        enabled="Switch the check on or off (default on)",
+    )
+    async def setup_antifarming_command(
+        self,
+        interaction: discord.Interaction,
+        similarity: app_commands.Range[float, 0.1, 1.0] = 0.9,
+        min_words: app_commands.Range[int, 0, 100] = 0,
+        window_minutes: app_commands.Range[int, 1, 10_080] = 30,
+        enabled: bool = True,
+    ) -> None:
         await self.setup_antifarming(*self.edge(interaction), similarity, min_words, window_minutes, enabled)
 
     @setup_group.command(name="unlink", description="Stop Resonance here (balances, stats and history are kept)")

@@ -29,8 +29,9 @@ def effect_words(effect_type: str | None, config: dict[str, Any] | None) -> str:
     template = EFFECT_WORDS.get(effect_type or "")
     if template is None:
         return ""
-    values = {k: whole(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else v
-              for k, v in (config or {}).items()}
+    values = {
+        k: whole(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else v for k, v in (config or {}).items()
+    }
     values.setdefault("period", "day")
     try:
         text = template.format(**values)
@@ -53,25 +54,36 @@ class Shop(Feature):
             for row in await self.rt.call("shop_items", ctx.server_id):
                 d = as_dict(row)
                 what = effect_words(d.get("effect_type"), d.get("effect_config"))
-                lines.append(f"<@&{d.get('role_id')}> · **{whole(d.get('price'))} RSNC**" + (f" · {what}" if what else ""))
-            embed = Embed(title="Shop", color=GOLD, description=lines_within(lines, EMBED_DESCRIPTION_MAX)
-                          or "Nothing for sale yet.")
+                lines.append(
+                    f"<@&{d.get('role_id')}> · **{whole(d.get('price'))} RSNC**" + (f" · {what}" if what else "")
+                )
+            embed = Embed(
+                title="Shop",
+                color=GOLD,
+                description=lines_within(lines, EMBED_DESCRIPTION_MAX) or "Nothing for sale yet.",
+            )
             embed.footer = "Buy with /buy role"
             await r.reply(embed=embed, ephemeral=True)
+
         await self.rt.answer(r, "shop view", body)
 
-    async def shop_price(self, ctx: CommandContext, r: Responder, role_id: str, price: int,
-                         role_name: str | None = None) -> None:
+    async def shop_price(
+        self, ctx: CommandContext, r: Responder, role_id: str, price: int, role_name: str | None = None
+    ) -> None:
         async def body() -> None:
             if not await self.rt.need_admin(ctx, r):
                 return
 
             async def act(conn: Any) -> dict[str, Any]:
-                return json_dict(await self.rt.api.set_role_price(conn, ctx.server_id, role_id, price,
-                                                                actor_id=ctx.user_id, role_name=role_name))
+                return json_dict(
+                    await self.rt.api.set_role_price(
+                        conn, ctx.server_id, role_id, price, actor_id=ctx.user_id, role_name=role_name
+                    )
+                )
 
             await self.rt.once(ctx, "shop price", act)
             await r.reply(f"<@&{role_id}> is for sale at **{price} RSNC** (`/shop view`, `/buy role`).", ephemeral=True)
+
         await self.rt.answer(r, "shop price", body)
 
     async def shop_remove(self, ctx: CommandContext, r: Responder, role_id: str) -> None:
@@ -86,11 +98,15 @@ class Shop(Feature):
 
             async def act(conn: Any) -> dict[str, Any]:
                 # Manual: the role keeps its effect and holders, and is no longer sold.
-                return json_dict(await self.rt.api.set_role_assignment(conn, ctx.server_id, role_id, "manual", {},
-                                                                     actor_id=ctx.user_id))
+                return json_dict(
+                    await self.rt.api.set_role_assignment(
+                        conn, ctx.server_id, role_id, "manual", {}, actor_id=ctx.user_id
+                    )
+                )
 
             await self.rt.once(ctx, "shop remove", act)
             await r.reply(f"<@&{role_id}> is no longer for sale (holders keep it).", ephemeral=True)
+
         await self.rt.answer(r, "shop remove", body)
 
     # --- discord.py edge --------------------------------------------------------------------------
@@ -101,8 +117,9 @@ class Shop(Feature):
 
     @shop.command(name="price", description="Admins: put a role on sale, or change its price")
     @app_commands.describe(role="The role to sell", price=f"RSNC (1-{MAX_PRICE})")
-    async def shop_price_command(self, interaction: discord.Interaction, role: discord.Role,
-                                 price: app_commands.Range[int, 1, MAX_PRICE]) -> None:
+    async def shop_price_command(
+        self, interaction: discord.Interaction, role: discord.Role, price: app_commands.Range[int, 1, MAX_PRICE]
+    ) -> None:
         await self.shop_price(*self.edge(interaction), str(role.id), price, role.name)
 
     @shop.command(name="remove", description="Admins: take a role off sale (holders keep it)")

@@ -87,15 +87,24 @@ class Support(Feature):
             if not await self.rt.need_admin(ctx, r):
                 return
             rows = await self.rt.call("staff_list_tickets", status, 25)
-            lines = [f"#{d.get('id')} · **{clip(str(d.get('subject')), 60)}** · {d.get('status')} · {d.get('priority')}"
-                     f" · <@{d.get('discord_id')}>" + (f" · handled by <@{d['handled_by']}>" if d.get("handled_by") else "")
-                     for d in (as_dict(row) for row in rows)]
-            await r.reply(embed=Embed(title=f"Tickets ({status or 'all'})", color=BLUE,
-                                      description=lines_within(lines, EMBED_DESCRIPTION_MAX) or "No tickets."))
+            lines = [
+                f"#{d.get('id')} · **{clip(str(d.get('subject')), 60)}** · {d.get('status')} · {d.get('priority')}"
+                f" · <@{d.get('discord_id')}>" + (f" · handled by <@{d['handled_by']}>" if d.get("handled_by") else "")
+                for d in (as_dict(row) for row in rows)
+            ]
+            await r.reply(
+                embed=Embed(
+                    title=f"Tickets ({status or 'all'})",
+                    color=BLUE,
+                    description=lines_within(lines, EMBED_DESCRIPTION_MAX) or "No tickets.",
+                )
+            )
+
         await self.rt.answer(r, "ticket queue", body)
 
-    async def ticket_triage(self, ctx: CommandContext, r: Responder, ticket_id: int, status: str | None = None,
-                            priority: str | None = None) -> None:
+    async def ticket_triage(
+        self, ctx: CommandContext, r: Responder, ticket_id: int, status: str | None = None, priority: str | None = None
+    ) -> None:
         async def body() -> None:
             if not await self.rt.need_admin(ctx, r):
                 return
@@ -104,17 +113,24 @@ class Support(Feature):
                 return
 
             async def act(conn: Any) -> dict[str, Any]:
-                return json_dict(await self.rt.api.update_ticket(conn, ticket_id, staff_id=ctx.user_id, status=status,
-                                                               priority=priority, server_id=ctx.server_id))
+                return json_dict(
+                    await self.rt.api.update_ticket(
+                        conn, ticket_id, staff_id=ctx.user_id, status=status, priority=priority, server_id=ctx.server_id
+                    )
+                )
 
             result, _ = await self.rt.once(ctx, "ticket triage", act)
             ticket = result.get("ticket") or {}
             if result.get("status") == "unchanged":
-                await r.reply(f"Ticket #{ticket_id} already was {ticket.get('status')}, {ticket.get('priority')}.",
-                              ephemeral=True)
+                await r.reply(
+                    f"Ticket #{ticket_id} already was {ticket.get('status')}, {ticket.get('priority')}.", ephemeral=True
+                )
             else:
-                await r.reply(f"Ticket #{ticket_id} is now {ticket.get('status')}, priority {ticket.get('priority')}.",
-                              ephemeral=True)
+                await r.reply(
+                    f"Ticket #{ticket_id} is now {ticket.get('status')}, priority {ticket.get('priority')}.",
+                    ephemeral=True,
+                )
+
         await self.rt.answer(r, "ticket triage", body)
 
     @ticket.command(name="open", description="Open a support ticket")
@@ -149,15 +165,23 @@ class Support(Feature):
 
     @ticket.command(name="triage", description="Staff: change a ticket's status or priority")
     @app_commands.describe(ticket_id="The ticket number", status="Its new status", priority="Its new priority")
-    @app_commands.choices(status=[app_commands.Choice(name=s, value=s) for s in TICKET_STATUSES],
-                          priority=[app_commands.Choice(name=p, value=p) for p in TICKET_PRIORITIES])
-    async def ticket_triage_command(self, interaction: discord.Interaction,
-                                    ticket_id: app_commands.Range[int, 1, 2_147_483_647], status: str | None = None,
-                                    priority: str | None = None) -> None:
+    @app_commands.choices(
+        status=[app_commands.Choice(name=s, value=s) for s in TICKET_STATUSES],
+        priority=[app_commands.Choice(name=p, value=p) for p in TICKET_PRIORITIES],
+    )
+    async def ticket_triage_command(
+        self,
+        interaction: discord.Interaction,
+        ticket_id: app_commands.Range[int, 1, 2_147_483_647],
+        status: str | None = None,
+        priority: str | None = None,
+    ) -> None:
         await self.ticket_triage(*self.edge(interaction), ticket_id, status, priority)
 
     @ticket_triage_command.autocomplete("ticket_id")
-    async def ticket_autocomplete(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[int]]:
+    async def ticket_autocomplete(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[int]]:
         out = []
         for row in await self.rt.call("staff_list_tickets", None, 100):
             d = as_dict(row)

@@ -14,19 +14,20 @@ from resonance.bot.runtime import Feature
 from resonance.bot.text import as_dict, whole
 
 TERMS_VERSION = "2026-01"
-TERMS = ("Tips are final. Resonance records every tip in its ledger; a tip needs enough balance; "
-         "abuse (farming, fake accounts) can cost you your rewards.")
+TERMS = (
+    "Tips are final. Resonance records every tip in its ledger; a tip needs enough balance; "
+    "abuse (farming, fake accounts) can cost you your rewards."
+)
 
 
 class Trust(Feature):
     async def terms(self, ctx: CommandContext, r: Responder, accept: bool = False) -> None:
         async def body() -> None:
             if accept:
-                outcome = as_dict(await self.rt.call("accept_terms", ctx.user_id, TERMS_VERSION,
-                                                     ctx.user_name or None))
+                outcome = as_dict(await self.rt.call("accept_terms", ctx.user_id, TERMS_VERSION, ctx.user_name or None))
                 status = as_dict(await self.rt.call("verification_status", ctx.user_id))
                 first = outcome.get("status") == "accepted"
-                text = ("Thanks: you accepted the terms." if first else "You had already accepted these terms.")
+                text = "Thanks: you accepted the terms." if first else "You had already accepted these terms."
             else:
                 status = as_dict(await self.rt.call("verification_status", ctx.user_id))
                 text = TERMS
@@ -35,13 +36,20 @@ class Trust(Feature):
                 "accepted": "Accepted. Register a wallet (`/wallet register`) to be verified.",
                 "verified": "Verified: terms accepted and wallet registered.",
             }.get(str(status.get("status")), "")
-            embed = Embed(title=f"Tipping terms ({TERMS_VERSION})", description=text,
-                          color=GREEN if status.get("status") == "verified" else ORANGE)
+            embed = Embed(
+                title=f"Tipping terms ({TERMS_VERSION})",
+                description=text,
+                color=GREEN if status.get("status") == "verified" else ORANGE,
+            )
             embed.add("Your status", state, inline=False)
             if status.get("terms_version") and status.get("terms_version") != TERMS_VERSION:
-                embed.add("Note", f"You accepted version {status['terms_version']}; the current one is {TERMS_VERSION}.",
-                          inline=False)
+                embed.add(
+                    "Note",
+                    f"You accepted version {status['terms_version']}; the current one is {TERMS_VERSION}.",
+                    inline=False,
+                )
             await r.reply(embed=embed, ephemeral=True)
+
         await self.rt.answer(r, "terms", body)
 
     async def reputation(self, ctx: CommandContext, r: Responder, member_id: str | None = None) -> None:
@@ -54,8 +62,11 @@ class Trust(Feature):
                     raise
                 await r.reply(f"<@{who}> has no tipping history yet, so no reputation.", ephemeral=True)
                 return
-            embed = Embed(title="Trust badge", color=BLUE,
-                          description=f"<@{who}>: reputation **{whole(data.get('reputation_score'))}** / 100")
+            embed = Embed(
+                title="Trust badge",
+                color=BLUE,
+                description=f"<@{who}>: reputation **{whole(data.get('reputation_score'))}** / 100",
+            )
             embed.add("Tips sent", data.get("tips_sent", 0))
             embed.add("Tips received", data.get("tips_received", 0))
             embed.add("Counterparties", data.get("counterparties", 0))
@@ -64,6 +75,7 @@ class Trust(Feature):
             if data.get("mint_address"):
                 embed.add("Badge minted", f"`{data['mint_address']}`", inline=False)
             await r.reply(embed=embed, ephemeral=True)
+
         await self.rt.answer(r, "reputation", body)
 
     @app_commands.command(name="terms", description="The tipping terms: your status, and accept them")

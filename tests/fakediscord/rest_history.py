@@ -27,11 +27,9 @@ from __future__ import annotations
 
 import asyncio
 import bisect
-import json
 import random
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import unquote
 
@@ -54,10 +52,17 @@ def iso(moment: datetime | None) -> str | None:
     return moment.isoformat() if moment else None
 
 
-def user_payload(user_id: int, name: str, *, discriminator: str | None = None, avatar: str | None = None,
-                 bot: bool = False) -> dict[str, Any]:
-    out: dict[str, Any] = {"id": str(user_id), "username": name, "discriminator": discriminator or "0",
-                           "global_name": name, "avatar": avatar, "public_flags": 0}
+def user_payload(
+    user_id: int, name: str, *, discriminator: str | None = None, avatar: str | None = None, bot: bool = False
+) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "id": str(user_id),
+        "username": name,
+        "discriminator": discriminator or "0",
+        "global_name": name,
+        "avatar": avatar,
+        "public_flags": 0,
+    }
     if bot:
         out["bot"] = True
     return out
@@ -103,8 +108,9 @@ class GeneratedChannel:
     """`count` messages spread evenly over [start, end), made on request from their index: a tenth
     reply to the message before (resolved), one in twenty carries a reaction from two members."""
 
-    def __init__(self, channel_id: int, count: int, start: datetime, end: datetime, authors: list[dict[str, Any]],
-                 seed: int = 0) -> None:
+    def __init__(
+        self, channel_id: int, count: int, start: datetime, end: datetime, authors: list[dict[str, Any]], seed: int = 0
+    ) -> None:
         self.channel_id, self.count, self.authors, self.seed = channel_id, count, authors, seed
         step = (end - start) / max(count, 1)
         self._times = [start + step * i for i in range(count)]
@@ -117,10 +123,22 @@ class GeneratedChannel:
         rng = random.Random(self.seed * 1_000_003 + index)
         mid = self.ids[index]
         out: dict[str, Any] = {
-            "id": str(mid), "channel_id": str(self.channel_id), "author": self._author(index), "type": 0,
-            "content": " ".join(rng.choice(("gg", "nice", "ship it", "lol", "drop", "vote", "build")) for _ in range(rng.randint(1, 12))),
-            "timestamp": iso(self._times[index]), "edited_timestamp": None, "mentions": [], "attachments": [],
-            "embeds": [], "reactions": [], "pinned": False, "tts": False, "mention_everyone": False,
+            "id": str(mid),
+            "channel_id": str(self.channel_id),
+            "author": self._author(index),
+            "type": 0,
+            "content": " ".join(
+                rng.choice(("gg", "nice", "ship it", "lol", "drop", "vote", "build")) for _ in range(rng.randint(1, 12))
+            ),
+            "timestamp": iso(self._times[index]),
+            "edited_timestamp": None,
+            "mentions": [],
+            "attachments": [],
+            "embeds": [],
+            "reactions": [],
+            "pinned": False,
+            "tts": False,
+            "mention_everyone": False,
         }
         if index and rng.random() < 0.10:
             out["type"] = 19
@@ -147,8 +165,16 @@ class HistoryChannel:
     readable: bool = True  # False: the bot lacks View Channel / Read Message History (403)
 
     def payload(self, guild_id: int) -> dict[str, Any]:
-        return {"id": str(self.id), "guild_id": str(guild_id), "name": self.name, "type": self.type,
-                "position": self.position, "topic": self.topic, "nsfw": self.nsfw, "permission_overwrites": []}
+        return {
+            "id": str(self.id),
+            "guild_id": str(guild_id),
+            "name": self.name,
+            "type": self.type,
+            "position": self.position,
+            "topic": self.topic,
+            "nsfw": self.nsfw,
+            "permission_overwrites": [],
+        }
 
 
 @dataclass
@@ -161,8 +187,16 @@ class HistoryGuild:
     icon: str | None = None
 
     def payload(self) -> dict[str, Any]:
-        return {"id": str(self.id), "name": self.name, "icon": self.icon, "owner_id": str(self.owner_id),
-                "approximate_member_count": len(self.members), "roles": [], "emojis": [], "features": []}
+        return {
+            "id": str(self.id),
+            "name": self.name,
+            "icon": self.icon,
+            "owner_id": str(self.owner_id),
+            "approximate_member_count": len(self.members),
+            "roles": [],
+            "emojis": [],
+            "features": [],
+        }
 
 
 @dataclass
@@ -189,27 +223,46 @@ class HistoryWorld:
         world = cls(**kw)
         for guild in client.guilds:
             world.guilds[guild.id] = HistoryGuild(
-                id=guild.id, name=guild.name, owner_id=guild.owner_id, icon=guild.icon,
-                members=[member_payload(m) for m in guild.members], channels=[],
+                id=guild.id,
+                name=guild.name,
+                owner_id=guild.owner_id,
+                icon=guild.icon,
+                members=[member_payload(m) for m in guild.members],
+                channels=[],
             )
             for channel in guild.text_channels:
                 listed = ListedChannel()
                 for message in channel.visible():
                     put_mock_message(listed, channel.id, message)
-                world.guilds[guild.id].channels.append(HistoryChannel(
-                    id=channel.id, name=channel.name, source=listed, type=channel.type, position=channel.position or 0,
-                    topic=channel.topic, nsfw=channel.nsfw,
-                ))
+                world.guilds[guild.id].channels.append(
+                    HistoryChannel(
+                        id=channel.id,
+                        name=channel.name,
+                        source=listed,
+                        type=channel.type,
+                        position=channel.position or 0,
+                        topic=channel.topic,
+                        nsfw=channel.nsfw,
+                    )
+                )
         return world
 
 
 def mock_user(member: Any) -> dict[str, Any]:
-    return user_payload(member.id, member.name, discriminator=member.discriminator, avatar=member.avatar, bot=member.bot)
+    return user_payload(
+        member.id, member.name, discriminator=member.discriminator, avatar=member.avatar, bot=member.bot
+    )
 
 
 def member_payload(member: Any) -> dict[str, Any]:
-    return {"user": mock_user(member), "nick": member.nick, "joined_at": iso(member.joined_at), "roles": [],
-            "deaf": False, "mute": False}
+    return {
+        "user": mock_user(member),
+        "nick": member.nick,
+        "joined_at": iso(member.joined_at),
+        "roles": [],
+        "deaf": False,
+        "mute": False,
+    }
 
 
 def emoji_key(emoji: Any) -> str:
@@ -219,21 +272,40 @@ def emoji_key(emoji: Any) -> str:
 def put_mock_message(listed: ListedChannel, channel_id: int, message: Any) -> None:
     """A mock message as Discord sends it (and its reaction users on their own route)."""
     payload: dict[str, Any] = {
-        "id": str(message.id), "channel_id": str(channel_id), "author": mock_user(message.author),
-        "content": message.content, "timestamp": iso(message.created_at), "edited_timestamp": iso(message.edited_at),
-        "type": message.type, "mentions": [mock_user(u) for u in message.mentions],
+        "id": str(message.id),
+        "channel_id": str(channel_id),
+        "author": mock_user(message.author),
+        "content": message.content,
+        "timestamp": iso(message.created_at),
+        "edited_timestamp": iso(message.edited_at),
+        "type": message.type,
+        "mentions": [mock_user(u) for u in message.mentions],
         "attachments": [{"id": str(k)} for k in range(message.attachment_count)],
         "embeds": [{} for _ in range(message.embed_count)],
-        "reactions": [{"emoji": {"id": str(r.emoji.id) if r.emoji.id else None, "name": r.emoji.name,
-                                 "animated": r.emoji.animated}, "count": len(r.reactors), "me": False}
-                      for r in message.reactions],
+        "reactions": [
+            {
+                "emoji": {
+                    "id": str(r.emoji.id) if r.emoji.id else None,
+                    "name": r.emoji.name,
+                    "animated": r.emoji.animated,
+                },
+                "count": len(r.reactors),
+                "me": False,
+            }
+            for r in message.reactions
+        ],
     }
     if message.reference is not None:
         payload["message_reference"] = {"message_id": str(message.reference.message_id), "channel_id": str(channel_id)}
         resolved = message.reference.resolved_author_id
-        payload["referenced_message"] = None if resolved is None else {
-            "id": str(message.reference.message_id), "author": user_payload(resolved, str(resolved)),
-        }
+        payload["referenced_message"] = (
+            None
+            if resolved is None
+            else {
+                "id": str(message.reference.message_id),
+                "author": user_payload(resolved, str(resolved)),
+            }
+        )
     listed.put(payload, {emoji_key(r.emoji): [mock_user(u) for u in r.reactors] for r in message.reactions})
 
 
@@ -260,14 +332,19 @@ def _rate_limited(world: HistoryWorld) -> web.Response | None:
     world.requests += 1
     if world.rate_limit_every and world.requests % world.rate_limit_every == 0:
         world.rate_limited += 1
-        return json_response({"message": "You are being rate limited.", "retry_after": world.retry_after, "global": False},
-                             429)
+        return json_response(
+            {"message": "You are being rate limited.", "retry_after": world.retry_after, "global": False}, 429
+        )
     return None
 
 
 def _with_headers(response: web.Response, status: int = 200) -> web.Response:
-    headers = {"X-RateLimit-Limit": "50", "X-RateLimit-Remaining": "49", "X-RateLimit-Reset-After": "1.0",
-               "X-RateLimit-Bucket": "history"}
+    headers = {
+        "X-RateLimit-Limit": "50",
+        "X-RateLimit-Remaining": "49",
+        "X-RateLimit-Reset-After": "1.0",
+        "X-RateLimit-Bucket": "history",
+    }
     if response.status == 429:
         headers |= {"Via": "1.1 google", "X-RateLimit-Remaining": "0", "Retry-After": "1"}
     response.headers.update(headers)
@@ -291,7 +368,9 @@ async def guild(fake: FakeDiscord, request: web.Request) -> web.Response:
         return _with_headers(error(404, 10004, "Unknown Guild"))
     data = native.payload()
     data["approximate_member_count"] = len(native.members)
-    return _with_headers(json_response({k: v for k, v in data.items() if k not in ("members", "channels", "voice_states")}))
+    return _with_headers(
+        json_response({k: v for k, v in data.items() if k not in ("members", "channels", "voice_states")})
+    )
 
 
 @routes.get("/guilds/{guild_id}/channels")
@@ -355,7 +434,9 @@ async def channel_messages(fake: FakeDiscord, request: web.Request) -> web.Respo
         world.stalled.set()
         await asyncio.sleep(3600)  # the client is killed meanwhile
     world.message_pages += 1
-    page = [p for p in (channel.source.payload(i) for i in reversed(_window(channel.source.ids, request))) if p is not None]
+    page = [
+        p for p in (channel.source.payload(i) for i in reversed(_window(channel.source.ids, request))) if p is not None
+    ]
     return _with_headers(json_response(page))
 
 
@@ -371,7 +452,9 @@ async def reaction_users(fake: FakeDiscord, request: web.Request) -> web.Respons
         message = fake.state.messages.get(message_id)
         if native is None or message is None:
             return _with_headers(error(404, 10008, "Unknown Message"))
-        users = sorted((fake.state.users[u].payload() for u in message.reactions.get(emoji, ())), key=lambda u: int(u["id"]))
+        users = sorted(
+            (fake.state.users[u].payload() for u in message.reactions.get(emoji, ())), key=lambda u: int(u["id"])
+        )
     else:
         _, channel = found
         if not channel.readable:
@@ -382,20 +465,38 @@ async def reaction_users(fake: FakeDiscord, request: web.Request) -> web.Respons
     return _with_headers(json_response(users[: _limit(request, 25, 100)]))
 
 
-def large_guild(messages: int, *, channels: int = 4, members: int = 500, days: int = 7,
-                now: datetime | None = None, guild_id: int = 880_000_000_000_000_001) -> HistoryGuild:
+def large_guild(
+    messages: int,
+    *,
+    channels: int = 4,
+    members: int = 500,
+    days: int = 7,
+    now: datetime | None = None,
+    guild_id: int = 880_000_000_000_000_001,
+) -> HistoryGuild:
     """A generated guild of `messages` messages over `channels` channels in the last `days` days."""
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     users = [user_payload(900_000_000_000_000_000 + i, f"member{i:05d}") for i in range(members)]
     per = messages // channels
     return HistoryGuild(
-        id=guild_id, name=f"Large guild ({messages:,} messages)", owner_id=int(users[0]["id"]),
+        id=guild_id,
+        name=f"Large guild ({messages:,} messages)",
+        owner_id=int(users[0]["id"]),
         members=[{"user": u, "nick": None, "joined_at": iso(now - timedelta(days=400)), "roles": []} for u in users],
         channels=[
-            HistoryChannel(id=guild_id + 10 + c, name=f"channel-{c}", position=c,
-                           source=GeneratedChannel(guild_id + 10 + c, per + (messages % channels if c == 0 else 0),
-                                                   now - timedelta(days=days) + timedelta(minutes=1),
-                                                   now - timedelta(minutes=1), users, seed=c))
+            HistoryChannel(
+                id=guild_id + 10 + c,
+                name=f"channel-{c}",
+                position=c,
+                source=GeneratedChannel(
+                    guild_id + 10 + c,
+                    per + (messages % channels if c == 0 else 0),
+                    now - timedelta(days=days) + timedelta(minutes=1),
+                    now - timedelta(minutes=1),
+                    users,
+                    seed=c,
+                ),
+            )
             for c in range(channels)
         ],
     )
@@ -419,8 +520,11 @@ if __name__ == "__main__":  # python tests/fakediscord/rest_history.py PORT MESS
         await runner.setup()
         await _web.TCPSite(runner, "127.0.0.1", int(sys.argv[1]) if len(sys.argv) > 1 else 0).start()
         port = int(sys.argv[1]) if len(sys.argv) > 1 else 0
-        print(f"RESONANCE_DISCORD_API_BASE=http://127.0.0.1:{port}/api/v10 DISCORD_BOT_TOKEN={fake.state.token} "
-              f"guild {big.id}", flush=True)
+        print(
+            f"RESONANCE_DISCORD_API_BASE=http://127.0.0.1:{port}/api/v10 DISCORD_BOT_TOKEN={fake.state.token} "
+            f"guild {big.id}",
+            flush=True,
+        )
         await asyncio.Event().wait()
 
     asyncio.run(_main())

@@ -35,7 +35,8 @@ class Analytics(Feature):
         lane = self._lanes.setdefault(server_id, asyncio.Lock())
         async with lane:
             result: dict[str, Any] | None = await self.rt.listen(
-                what, str(server_id), lambda: live.ingest_event(self.rt.pool, server_id, kind, payload))
+                what, str(server_id), lambda: live.ingest_event(self.rt.pool, server_id, kind, payload)
+            )
         return result
 
     @staticmethod
@@ -48,29 +49,42 @@ class Analytics(Feature):
     async def analytics_message(self, message: discord.Message) -> None:
         if message.guild is None or not self._history(message.channel):
             return
-        await self.handle(f"analytics-message:{message.id}", message.guild.id, "message",
-                          live.message_payload(message.channel.id, DiscordMessage(message)))
+        await self.handle(
+            f"analytics-message:{message.id}",
+            message.guild.id,
+            "message",
+            live.message_payload(message.channel.id, DiscordMessage(message)),
+        )
 
     @commands.Cog.listener("on_raw_message_edit")
     async def analytics_edit(self, payload: discord.RawMessageUpdateEvent) -> None:
         message = payload.message
         if payload.guild_id is None or not self._history(message.channel) or message.edited_at is None:
             return  # embeds resolving after a send arrive as "edits" with no edit time: nothing changed
-        await self.handle(f"analytics-edit:{message.id}", payload.guild_id, "message",
-                          live.message_payload(payload.channel_id, DiscordMessage(message)))
+        await self.handle(
+            f"analytics-edit:{message.id}",
+            payload.guild_id,
+            "message",
+            live.message_payload(payload.channel_id, DiscordMessage(message)),
+        )
 
     @commands.Cog.listener("on_raw_message_delete")
     async def analytics_delete(self, payload: discord.RawMessageDeleteEvent) -> None:
         if payload.guild_id is not None:
-            await self.handle(f"analytics-delete:{payload.message_id}", payload.guild_id, "message_delete",
-                              {"message_id": payload.message_id})
+            await self.handle(
+                f"analytics-delete:{payload.message_id}",
+                payload.guild_id,
+                "message_delete",
+                {"message_id": payload.message_id},
+            )
 
     @commands.Cog.listener("on_raw_bulk_message_delete")
     async def analytics_bulk_delete(self, payload: discord.RawBulkMessageDeleteEvent) -> None:
         if payload.guild_id is not None:
             for message_id in sorted(payload.message_ids):
-                await self.handle(f"analytics-delete:{message_id}", payload.guild_id, "message_delete",
-                                  {"message_id": message_id})
+                await self.handle(
+                    f"analytics-delete:{message_id}", payload.guild_id, "message_delete", {"message_id": message_id}
+                )
 
     async def _reaction(self, payload: discord.RawReactionActionEvent, removed: bool) -> None:
         if payload.guild_id is None:
@@ -78,8 +92,12 @@ class Analytics(Feature):
         emoji = EmojiInfo(payload.emoji.id, str(payload.emoji.name), bool(payload.emoji.animated))
         user = DiscordMember(payload.member) if payload.member is not None else payload.user_id
         kind = "reaction_remove" if removed else "reaction_add"
-        await self.handle(f"analytics-{kind}:{payload.message_id}:{payload.user_id}:{emoji.name}", payload.guild_id,
-                          kind, live.reaction_payload(payload.message_id, user, emoji))
+        await self.handle(
+            f"analytics-{kind}:{payload.message_id}:{payload.user_id}:{emoji.name}",
+            payload.guild_id,
+            kind,
+            live.reaction_payload(payload.message_id, user, emoji),
+        )
 
     @commands.Cog.listener("on_raw_reaction_add")
     async def analytics_reaction_add(self, payload: discord.RawReactionActionEvent) -> None:
@@ -91,19 +109,28 @@ class Analytics(Feature):
 
     @commands.Cog.listener("on_member_join")
     async def analytics_member_join(self, member: discord.Member) -> None:
-        await self.handle(f"analytics-join:{member.id}", member.guild.id, "member_join",
-                          live.member_payload(DiscordMember(member)))
+        await self.handle(
+            f"analytics-join:{member.id}", member.guild.id, "member_join", live.member_payload(DiscordMember(member))
+        )
 
     @commands.Cog.listener("on_raw_member_remove")
     async def analytics_member_remove(self, payload: discord.RawMemberRemoveEvent) -> None:
-        await self.handle(f"analytics-leave:{payload.user.id}", payload.guild_id, "member_leave",
-                          live.member_payload(DiscordMember(payload.user)))
+        await self.handle(
+            f"analytics-leave:{payload.user.id}",
+            payload.guild_id,
+            "member_leave",
+            live.member_payload(DiscordMember(payload.user)),
+        )
 
     @commands.Cog.listener("on_guild_channel_create")
     async def analytics_channel_create(self, channel: discord.abc.GuildChannel) -> None:
         if self._history(channel):
-            await self.handle(f"analytics-channel:{channel.id}", channel.guild.id, "channel",
-                              live.channel_payload(DiscordChannel(channel)))
+            await self.handle(
+                f"analytics-channel:{channel.id}",
+                channel.guild.id,
+                "channel",
+                live.channel_payload(DiscordChannel(channel)),
+            )
 
     @commands.Cog.listener("on_guild_channel_update")
     async def analytics_channel_update(self, before: discord.abc.GuildChannel, after: discord.abc.GuildChannel) -> None:

@@ -102,8 +102,18 @@ async def test_message_listener_passes_roles_reply_author_and_snowflake_time() -
             reply_to_user_id="222",
         )
     )
-    ((args, _),) = call.calls
-    assert args == (SERVER, "111", "10", message_id, "hello there", ["r1", "r2"], "222", T0)
+    ((args, kwargs),) = call.calls
+    assert args == () and kwargs == {
+        "server_id": SERVER,
+        "user_id": "111",
+        "channel_id": "10",
+        "message_id": message_id,
+        "content": "hello there",
+        "role_ids": ["r1", "r2"],
+        "reply_to_user_id": "222",
+        "occurred_at": T0,
+        "channel_name": None,
+    }
     base = {"server_id": SERVER, "channel_id": "10", "message_id": message_id, "user_id": "9", "content": "hello there"}
     await h.handle_message(MessageEvent(**base, author_is_bot=True))
     await h.handle_message(MessageEvent(**base, author_is_system=True))
@@ -144,10 +154,10 @@ async def test_listener_outage_queues_the_event_and_replays_it() -> None:
     state = {"down": True}
     seen: list[tuple] = []
 
-    async def flaky(_pool: Any, *args: Any) -> Outcome:
+    async def flaky(_pool: Any, **item: Any) -> Outcome:
         if state["down"]:
             raise ConnectionRefusedError("db down")
-        seen.append(args)
+        seen.append(item)
         return Outcome(status="rewarded")
 
     h = Handlers(None, api=api_with(record_message=flaky), retry_delays=(0.01,))
@@ -406,10 +416,10 @@ async def test_the_outage_queue_is_bounded_ordered_and_ages_out_with_log_lines(c
     state = {"down": True}
     seen: list[str] = []
 
-    async def flaky(_pool: Any, server_id: str, user_id: str, channel_id: str, message_id: str, *rest: Any) -> Outcome:
+    async def flaky(_pool: Any, **item: Any) -> Outcome:
         if state["down"]:
             raise ConnectionRefusedError("db down")
-        seen.append(message_id)
+        seen.append(item["message_id"])
         return Outcome(status="recorded")
 
     h = Handlers(None, api=api_with(record_message=flaky), retry_delays=(0.001,), outage_queue_limit=2)
@@ -465,3 +475,52 @@ async def test_a_statement_or_lock_timeout_is_a_friendly_answer_not_retried() ->
     r = FakeResponder()
     await h.checkin(ctx(), r)
     assert len(attempts) == 1 and "busy" in r.last.text and r.last.ephemeral
+
+
+async def test_messages_waiting_for_the_database_go_as_one_batch() -> None:
+    singles: list[str] = []
+    batches: list[list[str]] = []
+
+    async def record_message(_pool: Any, **item: Any) -> Outcome:
+        singles.append(item["message_id"])
+        await asyncio.sleep(0.05)  # the database is busy: the next messages wait
+        return Outcome(status="recorded")
+
+    async def record_messages(_pool: Any, items: list[dict[str, Any]]) -> list[Outcome]:
+        batches.append([i["message_id"] for i in items])
+        return [Outcome(status="rewarded", amount=n) for n, _ in enumerate(items)]
+
+    h = Handlers(None, api=api_with(record_message=record_message, record_messages=record_messages))
+    events = [
+        MessageEvent(server_id=SERVER, channel_id="10", message_id=str(n), user_id="1", content=f"hi {n}")
+        for n in range(5)
+    ]
+    outcomes = await asyncio.gather(*(h.handle_message(e) for e in events))
+    assert singles == ["0"] and batches == [["1", "2", "3", "4"]], "the first alone, the waiting four together"
+    assert [o.status for o in outcomes] == ["recorded"] + ["rewarded"] * 4
+    assert [o.amount for o in outcomes[1:]] == [0, 1, 2, 3], "each answer goes back to its own message"
+
+
+async def test_a_batch_a_bad_item_fails_is_sent_one_by_one(bot_pool: asyncpg.Pool) -> None:
+    """record_messages raises for the whole batch when one item is bad (an unlinked server): each
+    message then goes alone, and the good ones count."""
+    h = Handlers(bot_pool)
+    events = [
+        MessageEvent(
+            server_id=server,
+            channel_id="10",
+            message_id=str(time_snowflake(T0, n)),
+            user_id="1",
+            content=f"a message worth counting number {n}",
+        )
+        for n, server in enumerate([SERVER, SERVER, "not-linked", SERVER])
+    ]
+    outcomes = await asyncio.gather(*(h.handle_message(e) for e in events))
+    assert [o.status if o else None for o in outcomes] == ["recorded", "recorded", None, "recorded"]
+    assert (
+        await bot_pool.fetchval(
+            "SELECT messages_count FROM public.discord_user_stats WHERE server_id = $1 AND discord_user_id = '1'",
+            SERVER,
+        )
+        == 3
+    )

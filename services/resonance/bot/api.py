@@ -42,7 +42,14 @@ from resonance.db.drops import (
     claim_reaction_drop,
     create_drop,
 )
-from resonance.db.engine import daily_checkin, leaderboard, record_message, record_reaction, record_voice
+from resonance.db.engine import (
+    daily_checkin,
+    leaderboard,
+    record_message,
+    record_messages,
+    record_reaction,
+    record_voice,
+)
 from resonance.db.kpis import compute_kpis
 from resonance.db.ledger import balance, tip
 from resonance.db.member import (
@@ -137,6 +144,7 @@ __all__ = [
     "reconcile_server_roles",
     "record_event",
     "record_message",
+    "record_messages",
     "record_reaction",
     "record_voice",
     "register_wallet",

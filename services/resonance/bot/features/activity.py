@@ -7,39 +7,89 @@ compares text, so such messages could otherwise be repeated for rewards.
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
+from typing import Any
 
 import discord
 from discord.ext import commands
 
 from resonance.bot.discord_io import ClientTarget, role_ids_of
+from resonance.bot.errors import is_outage, is_timeout
 from resonance.bot.models import MemberJoin, MessageEvent, ReactionEvent
-from resonance.bot.runtime import Feature
+from resonance.bot.runtime import Feature, Runtime
 from resonance.bot.text import whole
 from resonance.db.models import Outcome
 
 
+def _message_item(event: MessageEvent) -> dict[str, Any]:
+    """The keyword arguments of the typed layer's record_message (an item of record_messages)."""
+    return {
+        "server_id": event.server_id,
+        "user_id": event.user_id,
+        "channel_id": event.channel_id,
+        "message_id": event.message_id,
+        "content": event.content,
+        "role_ids": event.role_ids,
+        "reply_to_user_id": event.reply_to_user_id,
+        "occurred_at": event.occurred_at,
+        "channel_name": event.channel_name,
+    }
+
+
 class Activity(Feature):
+    def __init__(self, rt: Runtime) -> None:
+        super().__init__(rt)
+        self._waiting: list[tuple[MessageEvent, asyncio.Future[Outcome]]] = []
+        self._flushing = False
+
     # --- handlers ---------------------------------------------------------------------------------
 
     async def handle_message(self, event: MessageEvent) -> Outcome | None:
         if not event.counts:
             return None
-        return await self.rt.listen(
-            f"message:{event.message_id}",
-            event.server_id,
-            lambda: self.rt.call(
-                "record_message",
-                event.server_id,
-                event.user_id,
-                event.channel_id,
-                event.message_id,
-                event.content,
-                event.role_ids,
-                event.reply_to_user_id,
-                event.occurred_at,
-            ),
-        )
+        return await self.rt.listen(f"message:{event.message_id}", event.server_id, lambda: self._record(event))
+
+    async def _record(self, event: MessageEvent) -> Outcome:
+        """One message; messages that arrive while the database is busy with earlier ones wait and go
+        together, in arrival order, as one resonance.record_messages batch."""
+        done: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
+        self._waiting.append((event, done))
+        if not self._flushing:
+            self._flushing = True
+            try:
+                while self._waiting:
+                    batch, self._waiting = self._waiting, []
+                    try:
+                        await self._flush(batch)
+                    except BaseException as exc:  # cancelled mid-batch: nobody may wait forever
+                        for _, waiting in batch:
+                            if not waiting.done():
+                                waiting.set_exception(exc if isinstance(exc, Exception) else ConnectionAbortedError())
+                        raise
+            finally:
+                self._flushing = False
+        return await done
+
+    async def _flush(self, batch: list[tuple[MessageEvent, asyncio.Future[Outcome]]]) -> None:
+        if len(batch) > 1:
+            try:
+                outcomes = await self.rt.call("record_messages", [_message_item(e) for e, _ in batch])
+            except Exception as exc:
+                if is_outage(exc) or is_timeout(exc):
+                    for _, done in batch:
+                        done.set_exception(exc)  # each listener queues its own event for replay
+                    return
+                # A bad item fails the whole batch (an unlinked server): each goes alone.
+            else:
+                for (_, done), outcome in zip(batch, outcomes, strict=True):
+                    done.set_result(outcome)
+                return
+        for event, done in batch:
+            try:
+                done.set_result(await self.rt.call("record_message", **_message_item(event)))
+            except Exception as exc:
+                done.set_exception(exc)
 
     async def handle_reaction(self, event: ReactionEvent) -> Outcome | None:
         """One call: record_reaction counts the reaction and claims a reaction drop on that message.

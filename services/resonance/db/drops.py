@@ -52,8 +52,17 @@ async def claim_reaction_drop(
     ex: Executor, server_id: str, message_id: str, emoji: str, user_id: str, role_ids: Sequence[str] = (),
     at: datetime | None = None,
 ) -> Outcome:
-    return await call(ex, "resonance.claim_reaction_drop", server_id, message_id, emoji, user_id, list(role_ids), at,
-                      casts=("text", "text", "text", "text", "text[]", "timestamptz"), model=Outcome)
+    """Decide, then pay (as claim_drop): a won reaction claim is paid right after its decision commits."""
+    result = await call(ex, "resonance.claim_reaction_drop", server_id, message_id, emoji, user_id, list(role_ids), at,
+                        casts=("text", "text", "text", "text", "text[]", "timestamptz"), model=Outcome)
+    claim_id = result.extra.get("claim_id")
+    if result.status == "claimed" and claim_id:
+        try:
+            payment = await pay_drop_claim(ex, claim_id)
+        except (asyncpg.PostgresError, OSError):
+            return result
+        return Outcome.model_validate({**result.model_dump(), "payment": payment})
+    return result
 
 
 async def claim_one_time_bonus(

@@ -75,4 +75,3 @@ ALTER TABLE public.discord_report_schedules DROP CONSTRAINT discord_report_sched
 
 ALTER TABLE public.discord_report_schedules
 ADD CONSTRAINT discord_report_schedules_server_id_fkey FOREIGN KEY (server_id) REFERENCES public.discord_server_configs (server_id) ON DELETE RESTRICT NOT VALID;
-

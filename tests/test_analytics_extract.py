@@ -1,6 +1,6 @@
 """The extractor against the seeded mock guild: tenants apart, idempotent, resumable, true edges,
 edits in place, live ingest through the same upsert, questions matching the generator's shape,
-and materialized views refreshed concurrently while reads continue."""
+and rollups that follow each tenant's writes while reads continue."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from types import SimpleNamespace
 import asyncpg
 import discord
 import pytest
+from analytics_support import assert_rollups_match_raw
 
 from resonance.analytics import protocols, questions
 from resonance.analytics.discord_adapter import DiscordChannel, DiscordGuild, DiscordMessage, DiscordReaction
@@ -113,7 +114,8 @@ async def test_two_tenants_syncing_the_same_guild_stay_apart(db):
     # A change in one tenant's copy leaves the other's alone.
     victim = client.messages()[0].id
     assert (await delete_message(db, "tenant-a", victim))["status"] == "deleted"
-    assert await db.fetchval("SELECT count(*) FROM analytics.messages WHERE id = $1", victim) == 1
+    rows = await db.fetch("SELECT tenant_id, deleted_at IS NOT NULL AS gone FROM analytics.messages WHERE id = $1 ORDER BY 1", victim)
+    assert [tuple(r) for r in rows] == [("tenant-a", True), ("tenant-b", False)]  # soft: a's row stays, marked
     edited = client.edit_message(client.messages()[1].id, "edited for a only")
     await ingest_message(db, "tenant-a", client.guilds[0].id, client.guilds[0].text_channels[0].id, edited)
     rows = await db.fetch("SELECT tenant_id, content FROM analytics.messages WHERE id = $1 ORDER BY tenant_id", edited.id)
@@ -252,51 +254,52 @@ async def test_live_ingest_goes_through_the_same_upsert(db):
     assert (await ingest_reaction(db, "t", new_id, guild.members[2].id, "\N{FIRE}", removed=True))["status"] == "removed"
     assert (await ingest_reaction(db, "t", 1, guild.members[2].id, "\N{FIRE}"))["status"] == "unknown_message"
     assert (await delete_message(db, "t", new_id))["status"] == "deleted"
-    assert (await delete_message(db, "t", new_id))["status"] == "not_found"
+    assert (await delete_message(db, "t", new_id))["status"] == "already_deleted"
+    assert (await delete_message(db, "t", 1))["status"] == "not_found"
+    assert (await ingest_reaction(db, "t", new_id, guild.members[2].id, "\N{FIRE}"))["status"] == "deleted_message"
     # A live message in a channel never synced creates placeholder parents.
     assert (await ingest_message(db, "t2", 999, 998, fresh))["status"] == "inserted"
     assert await db.fetchval("SELECT name FROM analytics.channels WHERE tenant_id = 't2' AND id = 998") == "998"
 
 
-async def test_views_refresh_concurrently_while_reads_continue(database_url):
+async def test_one_tenants_writes_leave_other_tenants_rollups_alone(database_url):
+    """The rollups follow each write of their own tenant only: no refresh, and nothing recomputed for others."""
     client = small(seed=16)
     writer = await asyncpg.connect(database_url)
     reader = await asyncpg.connect(database_url)
     try:
         await sync(client, writer, "t")
+        await sync(client, writer, "u")
+        others = [tuple(r) for r in await reader.fetch(
+            "SELECT xmin::text, * FROM analytics.interaction_counts WHERE tenant_id = 'u' ORDER BY 2, 3, 4, 5")]
+        days = [tuple(r) for r in await reader.fetch(
+            "SELECT xmin::text, * FROM analytics.daily_author_counts WHERE tenant_id = 'u' ORDER BY 2, 3, 4, 5, 6")]
         before = await reader.fetchval("SELECT sum(total) FROM analytics.user_interactions WHERE tenant_id = 't'")
-        # A reader holds its transaction open on both views; a concurrent refresh must not wait for it.
+        # A reader holds its transaction open on both views; the writer never waits for it.
         tx = reader.transaction()
         await tx.start()
         await reader.fetchval("SELECT count(*) FROM analytics.user_interactions")
         await reader.fetchval("SELECT count(*) FROM analytics.daily_stats")
         await writer.execute("SET lock_timeout = '3s'")
-        await ingest_message(writer, "t", client.guilds[0].id, client.guilds[0].text_channels[0].id, MockMessage(
-            id=protocols.snowflake_at(client.now), author=client.guilds[0].members[0], content="x",
-            created_at=client.now, mentions=[client.guilds[0].members[3]]))
-        await writer.execute("SELECT analytics.refresh_views()")
+        guild = client.guilds[0]
+        author, mentioned = guild.members[0], guild.members[3]
+        await ingest_message(writer, "t", guild.id, guild.text_channels[0].id, MockMessage(
+            id=protocols.snowflake_at(client.now), author=author, content="x", created_at=client.now, mentions=[mentioned]))
         await tx.rollback()
         after = await reader.fetchval("SELECT sum(total) FROM analytics.user_interactions WHERE tenant_id = 't'")
-        assert after == before + (1 if client.guilds[0].members[0].id != client.guilds[0].members[3].id else 0)
+        assert after == before + (1 if author.id != mentioned.id else 0)
+        assert await reader.fetchval(
+            "SELECT sum(messages) FROM analytics.daily_stats WHERE tenant_id = 't' AND channel_id = 0") == client.truth.messages + 1
+        # Tenant u's rollup rows were not even rewritten.
+        assert [tuple(r) for r in await reader.fetch(
+            "SELECT xmin::text, * FROM analytics.interaction_counts WHERE tenant_id = 'u' ORDER BY 2, 3, 4, 5")] == others
+        assert [tuple(r) for r in await reader.fetch(
+            "SELECT xmin::text, * FROM analytics.daily_author_counts WHERE tenant_id = 'u' ORDER BY 2, 3, 4, 5, 6")] == days
+        for tenant in ("t", "u"):
+            await assert_rollups_match_raw(reader, tenant)
     finally:
         await writer.close()
         await reader.close()
-
-    # And a storm: refreshes and reads side by side, every read answered with a consistent total.
-    pool = await asyncpg.create_pool(database_url, min_size=4, max_size=6)
-    try:
-        async def refresh():
-            async with pool.acquire() as c:
-                await c.execute("SELECT analytics.refresh_views()")
-
-        async def read():
-            async with pool.acquire() as c:
-                return await c.fetchval("SELECT sum(messages) FROM analytics.daily_stats WHERE tenant_id = 't' AND channel_id = 0")
-
-        results = await asyncio.gather(*[refresh() for _ in range(3)], *[read() for _ in range(12)])
-        assert set(results[3:]) == {client.truth.messages + 1}
-    finally:
-        await pool.close()
 
 
 @pytest.mark.parametrize("batch_size", [7])
@@ -411,3 +414,9 @@ async def test_concurrent_syncs_of_one_guild_agree_with_a_single_sync(database_u
     assert strip(single) == strip(storm)
     assert await db.fetchval("SELECT count(*) FROM analytics.reactions WHERE tenant_id = 'storm'") == sum(
         client.truth.reactions_given.values())
+    await assert_rollups_match_raw(db, "storm")
+    single_views = [tuple(r) for r in await db.fetch(
+        "SELECT server_id, from_user_id, to_user_id, total FROM analytics.user_interactions WHERE tenant_id = 'single' ORDER BY 1, 2, 3")]
+    storm_views = [tuple(r) for r in await db.fetch(
+        "SELECT server_id, from_user_id, to_user_id, total FROM analytics.user_interactions WHERE tenant_id = 'storm' ORDER BY 1, 2, 3")]
+    assert single_views == storm_views

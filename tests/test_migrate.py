@@ -280,3 +280,20 @@ def test_acl_restore_statements_undo_revokes_and_grants() -> None:
         "GRANT SELECT ON TABLE public.t TO anon",
         "GRANT SELECT ON TABLE public.t TO authenticated WITH GRANT OPTION",
     ]
+
+
+async def test_upgrade_that_replaces_our_own_relation_is_not_a_clash(empty_database_url: str, tmp_path: Path) -> None:
+    # An existing deployment upgrades: a pending migration replaces a relation an applied one of ours
+    # created (as 1600 turns 0600's materialized views into rollup tables). That is ours, not a portal's.
+    root = copy_tree(tmp_path)
+    (root / "migrations" / "9998_probe.sql").write_text("CREATE TABLE public.zz_probe (id integer);\n")
+    await migrate(empty_database_url, root=root, log=lambda _m: None)
+    (root / "migrations" / "9999_probe_replaced.sql").write_text(
+        "DROP TABLE public.zz_probe;\nCREATE TABLE public.zz_probe (id bigint PRIMARY KEY);\n"
+    )
+    await migrate(empty_database_url, root=root, log=lambda _m: None)
+    conn = await asyncpg.connect(empty_database_url)
+    try:
+        assert await conn.fetchval("SELECT count(*) FROM resonance_meta.schema_migrations WHERE version = '9999'") == 1
+    finally:
+        await conn.close()

@@ -10,6 +10,7 @@ expected to run (None) must return nothing of brand b's. The layers (docs/securi
   42P11  one statement per cursor (a break-out of the wrapper that adds a statement)
   0A000  Postgres: a data-modifying WITH only at the top level (never inside the wrapper)
   42501  privileges (GRANTs, RLS WITH CHECK), checked when the console opens the cursor as its role
+  42883  name resolution: the function does not exist for the console role (dblink is not installed)
   RA004  the console's function allowlist, checked on Postgres's own parse tree
   RA005  the console's relation allowlist (analytics tables and views only)
   RA006  the console refuses to run beside a cursor the calling session left open
@@ -49,7 +50,7 @@ INSERT INTO public.discord_job_errors (job, server_id, brand_id, error_code, err
 VALUES ('auto_drip', 'server_b', 'brand_b', '22P02', 'SECRET-B job error', now());
 ANALYZE;
 """
-SECRET = re.compile(r"SECRET-B|secret_b_user|zebra|(?<![0-9])4242(?![0-9])")
+SECRET = re.compile(r"SECRET-B|secret_b_user|zebra|(?<![0-9])4242(?![0-9])|root:x?:?0")  # and no /etc/passwd
 # A row is brand b's when it carries a secret or a seed marker (brand_b, server_b, user_b). Error
 # messages may echo names the attacker wrote itself, but never a secret.
 LEAK = re.compile(SECRET.pattern + r"|(brand|server|user)_b(?![a-z0-9])")
@@ -211,6 +212,7 @@ NOT_ALLOWED_FUNCTIONS = [  # classes 2 and 3: the allowlist, on the parse tree
     ("function source", "SELECT pg_get_functiondef('analytics.console_tenant'::regproc)"),
     ("privilege probe", "SELECT has_table_privilege('analytics.messages', 'SELECT')"),
     ("set the random seed", "SELECT setseed(0.5)"),
+    ("tablesample", "SELECT * FROM messages TABLESAMPLE bernoulli(50)"),
     ("clear the stats snapshot", "SELECT pg_stat_clear_snapshot()"),
     ("the runner directly", "SELECT analytics.console_run('SELECT * FROM messages', 100)"),
     ("the parser directly", "SELECT analytics.console_parse('SELECT 1')"),
@@ -287,8 +289,14 @@ RUNS_WITHOUT_LEAK = [  # RLS and the security-barrier views: these run and show 
     ("values", "VALUES (1), (2)"),
     ("table", "TABLE messages"),
     ("trailing semicolon", "SELECT count(*) FROM messages;"),
+    ("XML external entity", "SELECT xmlparse(document '<!DOCTYPE f [<!ENTITY x SYSTEM \"file:///etc/passwd\">]><f>&x;</f>')::text"),
+    ("XML external entity in xpath", "SELECT (xpath('/f/text()', '<!DOCTYPE f [<!ENTITY x SYSTEM \"file:///etc/passwd\">]><f>&x;</f>'::xml))[1]::text"),
     ("allowed functions", "SELECT now(), clock_timestamp(), date_trunc('day', now()), to_char(now(), 'YYYY'), "
                           "format('%s', 1), jsonb_build_object('a', 1), 'x' || 1, random() < 2, gen_random_uuid() IS NOT NULL"),
+]
+MISSING = [  # names that do not resolve for the console role (not installed, or a schema it cannot use)
+    ("dblink", "SELECT * FROM dblink('dbname=postgres', 'SELECT 1') AS t(a int)"),
+    ("dblink_exec", "SELECT dblink_exec('dbname=postgres', 'DROP TABLE x')"),
 ]
 RESOURCES = [
     ("recursive bomb", "WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r) SELECT count(*) FROM r", "57014"),
@@ -306,6 +314,7 @@ ATTACKS: list[Attack] = (
     + [console(f"console: {label}", sql, "RA004") for label, sql in NOT_ALLOWED_FUNCTIONS]
     + [console(f"console: {label}", sql, "RA005") for label, sql in NOT_ALLOWED_RELATIONS]
     + [console(f"console: {label}", sql, "42501") for label, sql in NO_PRIVILEGE]
+    + [console(f"console: {label}", sql, "42883") for label, sql in MISSING]
     + [console(f"console: {label}", sql, None) for label, sql in RUNS_WITHOUT_LEAK]
     + [console(f"console: {label}", sql, code) for label, sql, code in RESOURCES]
     + [
@@ -664,3 +673,88 @@ async def test_concurrent_console_calls_keep_tenants_apart(attack_url: str) -> N
             return json.loads(raw)["rows"][0]["n"]
         results = await asyncio.gather(*(ask(t) for t in ("brand_a", "brand_b") * 8))
     assert results == [0, 200] * 8
+
+
+BREAKABLE = [  # (function, arguments, result type): a failure injected per server, as a tenant's bad data would
+    ("resonance.compute_kpis", "p_server_id text, p_day date", "jsonb", "p_server_id, p_day"),
+    ("resonance.build_report", "p_server_id text, p_period text, p_as_of date", "jsonb", "p_server_id, p_period, p_as_of"),
+    ("resonance.refresh_goals", "p_server_id text, p_at timestamptz, p_skip_locked boolean", "integer", "p_server_id, p_at, p_skip_locked"),
+    ("resonance.close_expired_drops_of", "p_server_id text, p_at timestamptz", "integer", "p_server_id, p_at"),
+]
+
+
+async def test_every_shared_job_isolates_a_failing_server_and_catches_up(db: asyncpg.Connection) -> None:
+    """Class 4 for goals, reports, KPI snapshots, alerts and expiry: while server_a fails, server_b's
+    work is done and server_a's failure is logged; once it is fixed, the missed days are caught up."""
+    await db.execute(SEED)
+    await db.execute("CREATE TABLE resonance.test_broken (server_id text PRIMARY KEY)")
+    for name, args, result, call in BREAKABLE:
+        await db.execute(f"ALTER FUNCTION {name}({args}) RENAME TO {name.split('.')[1]}_real")
+        await db.execute(
+            f"""CREATE FUNCTION {name}({args}) RETURNS {result} LANGUAGE plpgsql SET search_path = '' AS $$
+            BEGIN
+                IF EXISTS (SELECT FROM resonance.test_broken AS b WHERE b.server_id = p_server_id) THEN
+                    RAISE EXCEPTION 'injected failure' USING ERRCODE = '22023';
+                END IF;
+                RETURN {name}_real({call});
+            END $$""")
+    day = datetime(2026, 3, 4, tzinfo=timezone.utc)  # a Wednesday
+    await db.execute(
+        """
+        INSERT INTO resonance.test_broken VALUES ('server_a');
+        INSERT INTO public.discord_drops (server_id, event_id, drop_type, max_claims, channel_id, expires_at)
+        VALUES ('server_a', 'expiring_a', 'button', 5, 'channel_a', $1), ('server_b', 'expiring_b', 'button', 5, 'channel_b', $1);
+        UPDATE public.discord_kpi_configs SET alert_threshold = 100, period = 'day';
+        """.replace("$1", f"TIMESTAMPTZ '{(day - timedelta(hours=1)).isoformat()}'"))
+
+    async def open_errors() -> dict[str, tuple[str, str]]:
+        rows = await db.fetch("SELECT job, server_id, error_code FROM public.discord_job_errors WHERE resolved_at IS NULL")
+        return {r["job"]: (r["server_id"], r["error_code"]) for r in rows}
+
+    # Day 1 and day 2: server_a fails in every job, server_b is served.
+    for offset in (0, 1):
+        at = day + timedelta(days=offset, hours=12)
+        assert await db.fetchval("SELECT resonance.snapshot_kpis($1)", at.date()) == 3  # a2, b, b2
+        await db.fetchval("SELECT resonance.refresh_all_goals($1)", at)
+        await db.fetchval("SELECT resonance.queue_due_reports($1)", at)
+        await db.fetchval("SELECT resonance.close_expired_drops($1)", at)
+    # Alerts fail on server_a's own bad snapshot (a value that is not a number), not on an injection.
+    await db.execute(
+        "INSERT INTO public.discord_kpi_snapshots (server_id, snapshot_date, snapshot_type, metrics) "
+        "VALUES ('server_a', $1, 'daily', '{\"daily_active_users\": \"oops\"}')", day.date())
+    assert await db.fetchval("SELECT resonance.check_kpi_alerts($1)", day.date()) == 1  # server_b's alert
+    assert await open_errors() == {
+        "kpi_snapshot": ("server_a", "22023"), "refresh_goals": ("server_a", "22023"),
+        "due_reports": ("server_a", "22023"), "close_expired_drops": ("server_a", "22023"),
+        "kpi_alerts": ("server_a", "22P02"),
+    }
+    assert await db.fetchval(
+        "SELECT count(*) FROM public.discord_kpi_snapshots WHERE server_id = 'server_b' AND snapshot_date >= $1", day.date()) == 2
+    assert await db.fetchval("SELECT refreshed_at IS NOT NULL FROM public.discord_community_goals WHERE server_id = 'server_b'")
+    assert await db.fetchval("SELECT refreshed_at IS NULL FROM public.discord_community_goals WHERE server_id = 'server_a'")
+    assert await db.fetchval("SELECT count(*) FROM resonance.outbox WHERE kind = 'send_report' AND server_id = 'server_b'") >= 1
+    assert await db.fetchval("SELECT count(*) FROM resonance.outbox WHERE server_id = 'server_a'") == 0
+    assert await db.fetchval("SELECT closed_at IS NULL FROM public.discord_drops WHERE event_id = 'expiring_a'")
+    assert await db.fetchval("SELECT closed_at IS NOT NULL FROM public.discord_drops WHERE event_id = 'expiring_b'")
+    assert await db.fetchval(
+        "SELECT failures FROM public.discord_job_errors WHERE job = 'kpi_snapshot' AND resolved_at IS NULL") == 2
+
+    # Fixed on day 3: everything missed is done, every error resolved.
+    await db.execute("DELETE FROM resonance.test_broken")
+    await db.execute("DELETE FROM public.discord_kpi_snapshots WHERE server_id = 'server_a'")
+    at = day + timedelta(days=2, hours=12)
+    assert await db.fetchval("SELECT resonance.snapshot_kpis($1)", at.date()) == 4
+    snapped = await db.fetch(
+        "SELECT snapshot_date FROM public.discord_kpi_snapshots WHERE server_id = 'server_a' AND snapshot_type = 'daily' ORDER BY 1")
+    assert [r["snapshot_date"] for r in snapped] == [(day + timedelta(days=d)).date() for d in (0, 1, 2)]
+    await db.fetchval("SELECT resonance.refresh_all_goals($1)", at)
+    await db.fetchval("SELECT resonance.queue_due_reports($1)", at)
+    await db.fetchval("SELECT resonance.close_expired_drops($1)", at)
+    assert await db.fetchval("SELECT resonance.check_kpi_alerts($1)", (at - timedelta(days=1)).date()) >= 2  # a: day 1 and 2
+    assert await db.fetchval(
+        "SELECT count(*) FROM resonance.outbox WHERE server_id = 'server_a' AND payload ->> 'type' = 'kpi_alert' "
+        "AND payload ->> 'period_start' = $1", day.date().isoformat()) == 1
+    assert await db.fetchval("SELECT count(*) FROM resonance.outbox WHERE kind = 'send_report' AND server_id = 'server_a'") == 1
+    assert await db.fetchval("SELECT closed_at IS NOT NULL FROM public.discord_drops WHERE event_id = 'expiring_a'")
+    assert await db.fetchval("SELECT refreshed_at IS NOT NULL FROM public.discord_community_goals WHERE server_id = 'server_a'")
+    assert await open_errors() == {}

@@ -14,7 +14,6 @@ import pytest
 from cryptography.fernet import Fernet
 from cryptography.hazmat.primitives.asymmetric import rsa
 from fastapi.testclient import TestClient
-
 from resonance.web.app import create_app
 from resonance.web.jobs import mock_guild_id
 from resonance.web.settings import WebSettings

@@ -11,7 +11,6 @@ from collections.abc import Iterator
 
 import pytest
 from playwright.sync_api import Page, expect, sync_playwright
-
 from resonance.paths import project_root
 from resonance.web.browser import launch
 from resonance.web.jobs import mock_guild_id

@@ -25,7 +25,6 @@ import httpx
 import jwt
 from cryptography.fernet import Fernet
 from cryptography.hazmat.primitives.asymmetric import rsa
-
 from resonance import testing
 from resonance.paths import project_root
 from resonance.web.jobs import mock_guild_id

@@ -15,7 +15,7 @@ AS $$
     LIMIT p_limit
 $$;
 
-COMMENT ON FUNCTION analytics.top_reply_pairs(text, bigint, integer) IS 'Who replies to whom the most (self-replies excluded), from analytics.user_interactions as of its last refresh.';
+COMMENT ON FUNCTION analytics.top_reply_pairs(text, bigint, integer) IS 'Who replies to whom the most (self-replies excluded), from the analytics.user_interactions rollup (always current).';
 REVOKE ALL ON FUNCTION analytics.top_reply_pairs(text, bigint, integer) FROM public, anon, authenticated;
 GRANT EXECUTE ON FUNCTION analytics.top_reply_pairs(text, bigint, integer) TO service_role;
 
@@ -38,6 +38,7 @@ AS $$
         FROM analytics.messages AS m
         WHERE m.tenant_id = p_tenant_id
             AND m.server_id = p_server_id
+            AND m.deleted_at IS NULL
             AND m.created_at > coalesce(p_at, pg_catalog.now()) - pg_catalog.make_interval(days => p_days)
             AND m.created_at <= coalesce(p_at, pg_catalog.now())
         GROUP BY m.author_id
@@ -64,7 +65,7 @@ AS $$
     ORDER BY messages DESC, p.user_id
 $$;
 
-COMMENT ON FUNCTION analytics.activity_levels(text, bigint, integer, timestamptz, integer, integer, integer) IS 'Power users vs lurkers: messages per member in the last p_days (members with none included), classed by the documented thresholds (over 500 power_user, 100 active, 20 casual, else lurker).';
+COMMENT ON FUNCTION analytics.activity_levels(text, bigint, integer, timestamptz, integer, integer, integer) IS 'Power users vs lurkers: messages per member in the last p_days (members with none included), deleted messages excluded, classed by the documented thresholds (over 500 power_user, 100 active, 20 casual, else lurker).';
 REVOKE ALL ON FUNCTION analytics.activity_levels(text, bigint, integer, timestamptz, integer, integer, integer) FROM public, anon, authenticated;
 GRANT EXECUTE ON FUNCTION analytics.activity_levels(text, bigint, integer, timestamptz, integer, integer, integer) TO service_role;
 
@@ -88,7 +89,7 @@ AS $$
     ORDER BY ds.day
 $$;
 
-COMMENT ON FUNCTION analytics.daily_trends(text, bigint, integer, timestamptz) IS 'Daily activity trends: messages and distinct active members per UTC day over the last p_days, from analytics.daily_stats as of its last refresh.';
+COMMENT ON FUNCTION analytics.daily_trends(text, bigint, integer, timestamptz) IS 'Daily activity trends: messages and distinct active members per UTC day over the last p_days, from the analytics.daily_stats rollup (always current).';
 REVOKE ALL ON FUNCTION analytics.daily_trends(text, bigint, integer, timestamptz) FROM public, anon, authenticated;
 GRANT EXECUTE ON FUNCTION analytics.daily_trends(text, bigint, integer, timestamptz) TO service_role;
 
@@ -102,12 +103,12 @@ AS $$
     FROM analytics.reactions AS r
     INNER JOIN analytics.messages AS m ON r.tenant_id = m.tenant_id AND r.message_id = m.id
     LEFT JOIN analytics.users AS u ON r.tenant_id = u.tenant_id AND r.user_id = u.id
-    WHERE r.tenant_id = p_tenant_id AND m.server_id = p_server_id
+    WHERE r.tenant_id = p_tenant_id AND m.server_id = p_server_id AND m.deleted_at IS NULL
     GROUP BY r.user_id, u.username
     ORDER BY reactions_given DESC, r.user_id
     LIMIT p_limit
 $$;
 
-COMMENT ON FUNCTION analytics.top_reaction_givers(text, bigint, integer) IS 'Top reaction givers of a server: reactions given (one per emoji per message).';
+COMMENT ON FUNCTION analytics.top_reaction_givers(text, bigint, integer) IS 'Top reaction givers of a server: reactions given (one per emoji per message) on live messages.';
 REVOKE ALL ON FUNCTION analytics.top_reaction_givers(text, bigint, integer) FROM public, anon, authenticated;
 GRANT EXECUTE ON FUNCTION analytics.top_reaction_givers(text, bigint, integer) TO service_role;

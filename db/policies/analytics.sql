@@ -1,15 +1,18 @@
 -- Tenant isolation for the analytics warehouse. Every table: RLS enabled and forced. Readers:
 --   analytics_console  the sealed console (analytics.console_query): its granted tenant only;
 --   authenticated      a Partner Portal user: the rows of the brand in its JWT (app_metadata.brand_id).
+-- Deleted messages (deleted_at set) are hidden from both: they count nowhere.
 -- Writes come only from service_role (BYPASSRLS) through analytics.apply_batch and friends.
--- The materialized views carry no RLS: tenants read them through the filtering views below.
+-- user_interactions and daily_stats are service_role views over the rollups: tenants read them
+-- through the filtering views below.
 
 DO $$
 DECLARE
     v_table text;
 BEGIN
     FOREACH v_table IN ARRAY ARRAY[
-        'servers', 'users', 'server_members', 'channels', 'messages', 'message_mentions', 'emojis', 'reactions', 'sync_state'
+        'servers', 'users', 'server_members', 'channels', 'messages', 'message_mentions', 'emojis', 'reactions', 'sync_state',
+        'interaction_counts', 'daily_author_counts', 'tenant_settings'
     ] LOOP
         EXECUTE format('ALTER TABLE analytics.%I ENABLE ROW LEVEL SECURITY', v_table);
         EXECUTE format('ALTER TABLE analytics.%I FORCE ROW LEVEL SECURITY', v_table);
@@ -18,14 +21,14 @@ BEGIN
         EXECUTE format('DROP POLICY IF EXISTS "Console reads its tenant''s rows" ON analytics.%I', v_table);
         EXECUTE format(
             'CREATE POLICY "Console reads its tenant''s rows" ON analytics.%I FOR SELECT TO analytics_console '
-            'USING (tenant_id = (SELECT analytics.console_tenant()))',
-            v_table
+            'USING (tenant_id = (SELECT analytics.console_tenant())%s)',
+            v_table, CASE WHEN v_table = 'messages' THEN ' AND deleted_at IS NULL' ELSE '' END
         );
         EXECUTE format('DROP POLICY IF EXISTS "Brand members read their brand''s rows" ON analytics.%I', v_table);
         EXECUTE format(
             'CREATE POLICY "Brand members read their brand''s rows" ON analytics.%I FOR SELECT TO authenticated '
-            'USING (tenant_id = (SELECT auth.jwt() -> ''app_metadata'' ->> ''brand_id''))',
-            v_table
+            'USING (tenant_id = (SELECT auth.jwt() -> ''app_metadata'' ->> ''brand_id'')%s)',
+            v_table, CASE WHEN v_table = 'messages' THEN ' AND deleted_at IS NULL' ELSE '' END
         );
     END LOOP;
 END;

@@ -27,7 +27,10 @@ FROM pg_catalog.pg_proc AS p
 INNER JOIN pg_catalog.pg_language AS l ON l.oid = p.prolang
 CROSS JOIN LATERAL plpgsql_check_function_tb(
     p.oid,
-    coalesce((SELECT min(tg.tgrelid) FROM pg_catalog.pg_trigger AS tg WHERE tg.tgfoid = p.oid), 0)
+    coalesce((SELECT min(tg.tgrelid) FROM pg_catalog.pg_trigger AS tg WHERE tg.tgfoid = p.oid), 0),
+    -- statement triggers read their transition tables by the names the triggers give them
+    oldtable => (SELECT max(tg.tgoldtable::text) FROM pg_catalog.pg_trigger AS tg WHERE tg.tgfoid = p.oid)::name,
+    newtable => (SELECT max(tg.tgnewtable::text) FROM pg_catalog.pg_trigger AS tg WHERE tg.tgfoid = p.oid)::name
 ) AS t
 WHERE l.lanname = 'plpgsql'
     AND p.pronamespace::regnamespace::text IN ('public', 'resonance', 'tipping', 'analytics', 'private')

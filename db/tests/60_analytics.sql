@@ -2,7 +2,7 @@
 -- place, live ingest statuses), and the sealed console (tenant fixed, read-only, settings undone).
 BEGIN;
 \ir helpers/setup.psql
-SELECT plan(37);
+SELECT plan(40);
 
 -- Shape: every warehouse table has RLS enabled and forced, with one read policy per reader role.
 SELECT is(
@@ -93,12 +93,12 @@ SELECT throws_ok(
 SELECT is(
     (SELECT count(*)::integer FROM resonance.analytics_stage_messages), 0, 'staging is empty after every batch'
 );
-SELECT lives_ok($$ SELECT analytics.refresh_views() $$, 'the materialized views refresh concurrently');
 SELECT results_eq(
     $$ SELECT from_user_id, to_user_id, replies, reactions, mentions FROM analytics.user_interactions WHERE tenant_id = 'ta' ORDER BY from_user_id $$,
     $$ VALUES (8::bigint, 7::bigint, 1::bigint, 1::bigint, 1::bigint) $$,
-    'user_interactions counts replies, reactions and mentions between members'
+    'user_interactions counts replies, reactions and mentions between members, with no refresh'
 );
+SELECT is(analytics.refresh_views('ta'), 1, 'a rebuild recomputes one tenant''s rollups only');
 
 -- The console: tenant fixed by the grant on this transaction id; nothing the SQL sets survives.
 SELECT set_config('statement_timeout', '5s', TRUE);
@@ -140,6 +140,16 @@ SELECT throws_ok($$ SELECT analytics.console_query('ta', 'SELECT 1') $$, 'RA002'
 SELECT tests.authenticate_as_brand('tb');
 SELECT results_eq($$ SELECT content FROM analytics.messages $$, $$ VALUES ('SECRET-B plans'::text) $$, 'a brand reads its own tenant''s rows');
 SELECT tests.clear_authentication();
+
+-- Retention: the pg_cron job (where pg_cron lives) and its command.
+SELECT is(
+    (SELECT schedule FROM cron.job WHERE jobname = 'analytics-history-retention'), '40 3 * * *',
+    'the retention job runs daily at 03:40 UTC'
+);
+SELECT lives_ok(
+    (SELECT command FROM cron.job WHERE jobname = 'analytics-history-retention'), 'the retention job''s command runs'
+);
+SELECT is(analytics.history_days('no-such-tenant'), 30, 'the history window is 30 days without a setting');
 
 SELECT * FROM finish();
 ROLLBACK;

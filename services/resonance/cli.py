@@ -18,7 +18,8 @@ commands:
   simulate [--members N] [--days N] [--seed N] [--database-url URL]
                                 a seeded community driven end to end, then a report and a chart
   bench [--seconds N]           pgbench: our hot paths vs the ceiling and a naive peer
-  analytics simulate|query      sync a seeded mock guild into the warehouse; the sealed SQL console
+  analytics sync|simulate|query  a real guild over Discord REST (DISCORD_BOT_TOKEN) or a seeded mock
+                                guild into the warehouse; the sealed SQL console
   bot [--list-commands]         the Discord bot (DISCORD_TOKEN, DATABASE_URL from the environment)
   web [--host H] [--port P]     the community dashboard and the SaaS API (docs/web.md)
 """

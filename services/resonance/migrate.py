@@ -211,18 +211,20 @@ COMMENT ON TABLE {META_SCHEMA}.repeatable_files IS 'Checksums of db/local, db/fu
 
 
 SUPABASE_PROBE = """
-SELECT EXISTS (
-    SELECT FROM pg_catalog.pg_roles AS r
-    INNER JOIN pg_catalog.pg_namespace AS n ON n.nspowner = r.oid
-    WHERE r.rolname = 'supabase_admin' AND r.rolsuper AND n.nspname = 'auth'
-)
+SELECT EXISTS (SELECT FROM pg_catalog.pg_roles AS r WHERE r.rolname = 'supabase_admin' AND r.rolsuper)
+    AND EXISTS (
+        SELECT FROM pg_catalog.pg_namespace AS n
+        INNER JOIN pg_catalog.pg_roles AS r ON r.oid = n.nspowner
+        WHERE n.nspname = 'auth' AND r.rolname IN ('supabase_admin', 'supabase_auth_admin')
+    )
 """
 
 
 async def is_supabase(conn: asyncpg.Connection) -> bool:
-    """Supabase builds every project with a superuser supabase_admin that owns schema auth (its init
-    scripts create auth AUTHORIZATION supabase_admin). A role of that name alone proves nothing: on a
-    plain cluster db/local's schema auth belongs to whoever ran it."""
+    """Supabase builds every project with a superuser supabase_admin, and schema auth belongs to it
+    (its init scripts create auth AUTHORIZATION supabase_admin; some builds hand it to the auth
+    service's supabase_auth_admin). A role of that name alone proves nothing: on a plain cluster
+    db/local's schema auth belongs to whoever ran it."""
     return bool(await conn.fetchval(SUPABASE_PROBE))
 
 
@@ -264,14 +266,23 @@ async def build_plan(conn: asyncpg.Connection, root: Path | None = None, warn=No
     return plan
 
 
-async def preflight(conn: asyncpg.Connection, plan: Plan) -> None:
+async def preflight(conn: asyncpg.Connection, plan: Plan, root: Path | None = None) -> None:
     """Stop before changing anything when a table a pending migration creates exists already (on a
     shared Supabase project, another application's): name it, its owner and what to do."""
     clashes: list[str] = []
+    # A relation an applied migration of ours created is ours, even when a pending one replaces it
+    # (a materialized view that becomes a rollup table): only the others can be someone else's.
+    versions, _repeatables = await _applied(conn)
+    ours = {
+        (schema, name)
+        for m in versioned_files(root)
+        if m.version in versions
+        for schema, name, _if_not_exists in file_objects(m)[0]
+    }
     for m in plan.versioned:
         relations, _functions = file_objects(m)
         for schema, name, if_not_exists in relations:
-            if if_not_exists:
+            if if_not_exists or (schema, name) in ours:
                 continue
             owner = await conn.fetchval(
                 """SELECT pg_catalog.pg_get_userbyid(c.relowner) FROM pg_catalog.pg_class AS c
@@ -447,7 +458,7 @@ async def migrate(url: str, *, dry_run: bool = False, root: Path | None = None, 
         await conn.execute("SELECT pg_advisory_lock($1)", LOCK_KEY)
         try:
             plan = await build_plan(conn, root)
-            await preflight(conn, plan)
+            await preflight(conn, plan, root)
             if dry_run:
                 return plan
             await conn.execute(BOOTSTRAP)

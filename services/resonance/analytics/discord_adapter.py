@@ -12,6 +12,8 @@ from typing import Any
 
 import discord
 
+from resonance.analytics.protocols import Unreadable
+
 
 def _asset_key(asset: Any) -> str | None:
     if asset is None:
@@ -120,8 +122,11 @@ class DiscordChannel:
 
     async def history(self, *, after: int | None = None, oldest_first: bool = True) -> AsyncIterator[DiscordMessage]:
         marker = discord.Object(id=after) if after else None
-        async for message in self._c.history(limit=None, after=marker, oldest_first=oldest_first):
-            yield DiscordMessage(message)
+        try:
+            async for message in self._c.history(limit=None, after=marker, oldest_first=oldest_first):
+                yield DiscordMessage(message)
+        except discord.Forbidden as exc:
+            raise Unreadable(f"no access ({exc.status} {exc.text or 'Missing Access'})") from exc
 
 
 class DiscordGuild:

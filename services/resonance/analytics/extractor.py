@@ -9,17 +9,27 @@ writes nothing, so an interrupted sync is simply run again.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
+from collections.abc import AsyncIterator
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any, Union
 
 import asyncpg
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from resonance.analytics.protocols import ChannelLike, ClientLike, GuildLike, MemberLike, MessageLike, snowflake_at
+from resonance.analytics.protocols import (
+    ChannelLike,
+    ClientLike,
+    GuildLike,
+    MemberLike,
+    MessageLike,
+    Unreadable,
+    snowflake_at,
+)
 
 Executor = Union[asyncpg.Pool, asyncpg.Connection]
 
@@ -28,6 +38,7 @@ USER_COLUMNS = ["batch_id", "tenant_id", "server_id", "id", "username", "discrim
 MESSAGE_COLUMNS = ["batch_id", "tenant_id", "server_id", "channel_id", "id", "author_id", "content", "created_at",
                    "edited_at", "message_type", "reply_to_message_id", "reply_to_author_id", "mention_ids",
                    "attachment_count", "embed_count", "reactions_complete"]
+SEEN_LIMIT = 50_000  # reply authors remembered in memory; older ones resolve in SQL from the stored rows
 REACTION_COLUMNS = ["batch_id", "tenant_id", "message_id", "emoji_discord_id", "emoji_name", "is_animated", "user_id"]
 
 
@@ -51,6 +62,7 @@ class SyncStats:
     batches: int = 0
     seconds: float = 0.0
     per_channel: dict[int, int] = field(default_factory=dict)
+    skipped: list[str] = field(default_factory=list)  # channels (or the member list) the bot cannot read
 
     def add(self, result: dict[str, Any]) -> None:
         self.batches += 1
@@ -139,6 +151,39 @@ async def _stage_message(batch: _Batch, channel: ChannelLike, message: MessageLi
     batch.last_message_id = max(batch.last_message_id or 0, message.id)
 
 
+async def _members(guild: GuildLike) -> AsyncIterator[MemberLike]:
+    """The member list: streamed when the guild pages it (`iter_members`, the REST client), else its sequence."""
+    pages = getattr(guild, "iter_members", None)
+    if pages is not None:
+        async for member in pages():
+            yield member
+    else:
+        for member in guild.members:
+            yield member
+
+
+async def _sync_members(conn: asyncpg.Connection, guild: GuildLike, tenant_id: str, batch_size: int,
+                        stats: SyncStats, progress: Progress) -> None:
+    ids: list[int] = []
+    batch = _Batch(tenant_id, guild.id)
+    try:
+        async for member in _members(guild):
+            batch.user(member, is_member=True)
+            ids.append(member.id)
+            if len(batch.users) >= batch_size:
+                await _flush(conn, batch, None, stats)
+                batch = _Batch(tenant_id, guild.id)
+    except Unreadable as exc:
+        stats.skipped.append(f"member list: {exc}")
+        progress.console.print(f"[yellow]skipped[/yellow] the member list: {exc}", soft_wrap=True)
+        ids = []  # incomplete: mark nobody as departed
+    await _flush(conn, batch, None, stats)
+    if ids:  # an empty list means no members intent (or no access), not an empty guild: mark nobody
+        stats.members_departed = await conn.fetchval(
+            "SELECT analytics.mark_departed_members($1, $2, $3)", tenant_id, guild.id, sorted(set(ids))
+        )
+
+
 async def _sync_guild(conn: asyncpg.Connection, guild: GuildLike, tenant_id: str, *, sync_days: int,
                       fetch_reactions: bool, batch_size: int, full: bool, now: datetime, progress: Progress,
                       stats: SyncStats) -> None:
@@ -153,14 +198,7 @@ async def _sync_guild(conn: asyncpg.Connection, guild: GuildLike, tenant_id: str
             tenant_id, guild.id, channel.id, channel.name, int(channel.type), channel.topic, channel.position,
             bool(channel.nsfw),
         )
-    members = _Batch(tenant_id, guild.id)
-    for member in guild.members:
-        members.user(member, is_member=True)
-    await _flush(conn, members, None, stats)
-    if members.users:  # an empty list means no members intent, not an empty guild: mark nobody
-        stats.members_departed = await conn.fetchval(
-            "SELECT analytics.mark_departed_members($1, $2, $3)", tenant_id, guild.id, sorted(members.users)
-        )
+    await _sync_members(conn, guild, tenant_id, batch_size, stats, progress)
 
     start = snowflake_at(now - timedelta(days=sync_days))
     resume = {} if full else {
@@ -170,26 +208,33 @@ async def _sync_guild(conn: asyncpg.Connection, guild: GuildLike, tenant_id: str
             tenant_id, guild.id,
         )
     }
-    channel_task = progress.add_task("channels", total=len(channels))
-    message_task = progress.add_task("messages", total=None)
-    seen: dict[int, int] = {}
+    seen: dict[int, int] = {}  # message id -> author id, for replies whose reference Discord did not resolve
     for channel in channels:
-        progress.update(channel_task, description=f"#{channel.name}")
+        task = progress.add_task(f"#{channel.name}"[:24], total=None)
         after = max(start, resume.get(channel.id) or 0)
         batch = _Batch(tenant_id, guild.id)
         count = 0
-        async for message in channel.history(after=after, oldest_first=True):
-            await _stage_message(batch, channel, message, seen, fetch_reactions)
-            count += 1
-            progress.advance(message_task)
-            if len(batch.messages) >= batch_size:
-                await _flush(conn, batch, channel.id, stats)
-                batch = _Batch(tenant_id, guild.id)
+        try:
+            async for message in channel.history(after=after, oldest_first=True):
+                await _stage_message(batch, channel, message, seen, fetch_reactions)
+                count += 1
+                progress.advance(task)
+                if len(batch.messages) >= batch_size:
+                    await _flush(conn, batch, channel.id, stats)
+                    batch = _Batch(tenant_id, guild.id)
+                    if len(seen) > SEEN_LIMIT:
+                        seen.clear()  # bounded memory: older references resolve in SQL from the stored rows
+        except Unreadable as exc:
+            await _flush(conn, batch, channel.id, stats)
+            stats.skipped.append(f"#{channel.name} ({channel.id}): {exc}")
+            progress.update(task, description=f"#{channel.name} skipped"[:24], total=count, completed=count)
+            progress.console.print(f"[yellow]skipped[/yellow] #{channel.name} ({channel.id}): {exc}", soft_wrap=True)
+            continue
         await _flush(conn, batch, channel.id, stats)
+        progress.update(task, total=count, completed=count)
         stats.messages_seen += count
         stats.per_channel[channel.id] = count
         stats.channels += 1
-        progress.advance(channel_task)
 
 
 async def run_extraction(
@@ -203,29 +248,31 @@ async def run_extraction(
     batch_size: int = 500,
     full: bool = False,
     now: datetime | None = None,
-    refresh: bool = True,
-    progress: bool = False,
+    progress: bool | Progress = False,
 ) -> SyncStats:
     """Sync one guild for one tenant; returns what was written. `full` ignores the resume points
-    (re-reads `sync_days` of history, so edits to older messages land in place)."""
+    (re-reads `sync_days` of history, so edits to older messages land in place). The rollups
+    (user_interactions, daily_stats) follow every batch: there is nothing to refresh afterwards.
+    `progress`: True for a rich progress bar per channel, or a Progress of the caller's."""
     guild = client.get_guild(guild_id)
     if guild is None:
         raise ExtractionError(f"guild {guild_id} is not available to this client")
     stats = SyncStats(tenant_id=tenant_id, guild_id=guild_id)
     began = time.perf_counter()
     now = now or datetime.now(timezone.utc)
-    columns = [TextColumn("{task.description:>16}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()]
-    with Progress(*columns, disable=not progress, transient=False) as bar:
-        if isinstance(db, asyncpg.Pool):
-            async with db.acquire() as conn:
-                await _sync_guild(conn, guild, tenant_id, sync_days=sync_days, fetch_reactions=fetch_reactions,
-                                  batch_size=batch_size, full=full, now=now, progress=bar, stats=stats)
-                if refresh:
-                    await conn.execute("SELECT analytics.refresh_views()")
+    with contextlib.ExitStack() as stack:
+        if isinstance(progress, Progress):
+            bar = progress
         else:
-            await _sync_guild(db, guild, tenant_id, sync_days=sync_days, fetch_reactions=fetch_reactions,
+            bar = stack.enter_context(Progress(*progress_columns(), disable=not progress, transient=False))
+        async with contextlib.AsyncExitStack() as astack:
+            conn = await astack.enter_async_context(db.acquire()) if isinstance(db, asyncpg.Pool) else db
+            await _sync_guild(conn, guild, tenant_id, sync_days=sync_days, fetch_reactions=fetch_reactions,
                               batch_size=batch_size, full=full, now=now, progress=bar, stats=stats)
-            if refresh:
-                await db.execute("SELECT analytics.refresh_views()")
     stats.seconds = time.perf_counter() - began
     return stats
+
+
+def progress_columns() -> list:
+    return [TextColumn("{task.description:>24}"), BarColumn(), TextColumn("{task.completed:>8,} messages"),
+            TimeElapsedColumn()]

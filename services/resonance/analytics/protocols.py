@@ -12,6 +12,11 @@ from datetime import datetime
 from typing import Protocol, runtime_checkable
 
 
+class Unreadable(Exception):
+    """Raised by `ChannelLike.history` (or a guild's member pages) when the bot may not read them
+    (Discord answers 403): the extractor skips that channel with a line saying so."""
+
+
 @runtime_checkable
 class MemberLike(Protocol):
     """A user, or a member of the guild (nick and joined_at then set)."""
@@ -102,7 +107,7 @@ class ChannelLike(Protocol):
     @property
     def nsfw(self) -> bool: ...
     def history(self, *, after: int | None = None, oldest_first: bool = True) -> AsyncIterator[MessageLike]:
-        """Messages with an id greater than `after`, oldest first."""
+        """Messages with an id greater than `after`, oldest first; raises Unreadable without access."""
         ...
 
 

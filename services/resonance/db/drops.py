@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID
 
 import asyncpg
@@ -12,6 +12,8 @@ import asyncpg
 from resonance.db import Executor
 from resonance.db._call import call
 from resonance.db.models import BonusResult, ClaimResult, Outcome
+
+ClaimResultT = TypeVar("ClaimResultT", bound=Outcome)
 
 
 async def create_drop(ex: Executor, server_id: str, **params: Any) -> UUID:
@@ -26,20 +28,26 @@ async def claim_drop(
     ex: Executor, drop_id: UUID | str, user_id: str, role_ids: Sequence[str] = (), at: datetime | None = None,
 ) -> ClaimResult:
     """Decide, then pay: resonance.claim_drop commits the decision in its own short transaction
-    (autocommit on a pool or a connection outside a transaction), then resonance.pay_drop_claim pays
-    a won claim right after, exactly once. `claimed` is only ever answered for a decided claim; when
-    the payment fails (a crash, a lost connection) the claim stays decided and the job
-    resonance.pay_unpaid_drop_claims pays it: the answer then has no "payment" key."""
+    (autocommit on a pool or a connection outside a transaction), then `_pay_if_won` pays it.
+    `claimed` is only ever answered for a decided claim."""
     result = await call(ex, "resonance.claim_drop", str(drop_id), user_id, list(role_ids), at,
                         casts=("uuid", "text", "text[]", "timestamptz"), model=ClaimResult)
+    return await _pay_if_won(ex, result)
+
+
+async def _pay_if_won(ex: Executor, result: ClaimResultT) -> ClaimResultT:
+    """The second step of every claim: a decided claim (`claimed`, with its claim_id) is paid right
+    after its decision committed, exactly once. When the payment fails (a crash, a lost connection)
+    the claim stays decided and the job resonance.pay_unpaid_drop_claims pays it: the answer then has
+    no "payment" key."""
     claim_id = result.extra.get("claim_id")
-    if result.status == "claimed" and claim_id:
-        try:
-            payment = await pay_drop_claim(ex, claim_id)
-        except (asyncpg.PostgresError, OSError):
-            return result
-        return ClaimResult.model_validate({**result.model_dump(), "payment": payment})
-    return result
+    if result.status != "claimed" or not claim_id:
+        return result
+    try:
+        payment = await pay_drop_claim(ex, claim_id)
+    except (asyncpg.PostgresError, OSError):
+        return result
+    return type(result).model_validate({**result.model_dump(), "payment": payment})
 
 
 async def pay_drop_claim(ex: Executor, claim_id: UUID | str) -> dict[str, Any]:
@@ -52,17 +60,10 @@ async def claim_reaction_drop(
     ex: Executor, server_id: str, message_id: str, emoji: str, user_id: str, role_ids: Sequence[str] = (),
     at: datetime | None = None,
 ) -> Outcome:
-    """Decide, then pay (as claim_drop): a won reaction claim is paid right after its decision commits."""
+    """A reaction on a reaction drop's message: decided like a button claim, then paid the same way."""
     result = await call(ex, "resonance.claim_reaction_drop", server_id, message_id, emoji, user_id, list(role_ids), at,
                         casts=("text", "text", "text", "text", "text[]", "timestamptz"), model=Outcome)
-    claim_id = result.extra.get("claim_id")
-    if result.status == "claimed" and claim_id:
-        try:
-            payment = await pay_drop_claim(ex, claim_id)
-        except (asyncpg.PostgresError, OSError):
-            return result
-        return Outcome.model_validate({**result.model_dump(), "payment": payment})
-    return result
+    return await _pay_if_won(ex, result)
 
 
 async def claim_one_time_bonus(

@@ -6,8 +6,8 @@ import csv
 import io
 import json
 import uuid
-from datetime import datetime, timezone
-from typing import Any
+from datetime import UTC, datetime
+from typing import Annotated, Any
 
 import asyncpg
 import stripe
@@ -31,6 +31,9 @@ def user(request: Request) -> Identity:
     if cookie_auth and request.method not in ("GET", "HEAD", "OPTIONS"):
         check_csrf(request, request.headers.get(CSRF_HEADER))
     return who
+
+
+User = Annotated[Identity, Depends(user)]
 
 
 def settings_of(request: Request) -> WebSettings:
@@ -82,21 +85,21 @@ def fernet(settings: WebSettings) -> Fernet:
 
 
 @router.post("/bot/connect", tags=["bot"])
-async def bot_connect(body: BotConnect, request: Request, who: Identity = Depends(user)) -> dict[str, Any]:
+async def bot_connect(body: BotConnect, request: Request, who: User) -> dict[str, Any]:
     """Connect the brand's Discord bot: the token is encrypted with Fernet before it reaches the database."""
     cipher = fernet(settings_of(request)).encrypt(body.token.encode()).decode()
     return await _call(request, who, "SELECT saas.connect_bot($1::bigint, $2)", int(body.guild_id), cipher)
 
 
 @router.get("/bot/status", tags=["bot"])
-async def bot_status(request: Request, who: Identity = Depends(user)) -> dict[str, Any]:
+async def bot_status(request: Request, who: User) -> dict[str, Any]:
     async with db.as_user(pool_of(request), who) as conn:
         row = await conn.fetchrow("SELECT guild_id, connected_by, connected_at FROM saas.bot_connections")
     return {"connected": row is not None, **(_jsonable(row) or {})}
 
 
 @router.delete("/bot/disconnect", tags=["bot"])
-async def bot_disconnect(request: Request, who: Identity = Depends(user)) -> dict[str, Any]:
+async def bot_disconnect(request: Request, who: User) -> dict[str, Any]:
     async with db.as_user(pool_of(request), who) as conn:
         gone = await conn.fetchval("DELETE FROM saas.bot_connections RETURNING guild_id")
     if gone is None:
@@ -128,14 +131,14 @@ class ExtractionStart(BaseModel):
 
 
 @router.post("/extraction/start", tags=["extraction"], status_code=202)
-async def extraction_start(body: ExtractionStart, request: Request, who: Identity = Depends(user)) -> dict[str, Any]:
+async def extraction_start(body: ExtractionStart, request: Request, who: User) -> dict[str, Any]:
     out = await _call(request, who, "SELECT saas.start_extraction($1)", body.sync_days)
     request.app.state.wake_worker()
     return out
 
 
 @router.get("/extraction/status/{job_id}", tags=["extraction"])
-async def extraction_status(job_id: str, request: Request, who: Identity = Depends(user)) -> dict[str, Any]:
+async def extraction_status(job_id: str, request: Request, who: User) -> dict[str, Any]:
     async with db.as_user(pool_of(request), who) as conn:
         row = await conn.fetchrow(f"SELECT {JOB_COLUMNS} FROM saas.extraction_jobs WHERE id = $1::uuid", _job_uuid(job_id))
     if row is None:
@@ -144,14 +147,14 @@ async def extraction_status(job_id: str, request: Request, who: Identity = Depen
 
 
 @router.get("/extraction/history", tags=["extraction"])
-async def extraction_history(request: Request, who: Identity = Depends(user)) -> dict[str, Any]:
+async def extraction_history(request: Request, who: User) -> dict[str, Any]:
     async with db.as_user(pool_of(request), who) as conn:
         rows = await conn.fetch(f"SELECT {JOB_COLUMNS} FROM saas.extraction_jobs ORDER BY created_at DESC LIMIT 50")
     return {"jobs": [_jsonable(r) for r in rows]}
 
 
 @router.post("/extraction/cancel/{job_id}", tags=["extraction"])
-async def extraction_cancel(job_id: str, request: Request, who: Identity = Depends(user)) -> dict[str, Any]:
+async def extraction_cancel(job_id: str, request: Request, who: User) -> dict[str, Any]:
     return await _call(request, who, "SELECT saas.cancel_extraction($1::uuid)", _job_uuid(job_id))
 
 
@@ -184,7 +187,7 @@ def to_csv(result: dict[str, Any]) -> str:
 
 
 @router.post("/query/execute", tags=["query"])
-async def query_execute(body: QueryIn, request: Request, who: Identity = Depends(user)) -> Any:
+async def query_execute(body: QueryIn, request: Request, who: User) -> Any:
     """Run one read-only statement in the sealed console (your tenant's rows only, 30 s, at most 10,000
     rows). Counts once against the plan's monthly quota; over quota: 429 with the usage."""
     result = await run_console(request, who, body.sql, body.row_cap)
@@ -205,14 +208,14 @@ ORDER BY c.relname
 
 
 @router.get("/query/tables", tags=["query"])
-async def query_tables(request: Request, who: Identity = Depends(user)) -> dict[str, Any]:
+async def query_tables(request: Request, who: User) -> dict[str, Any]:
     async with db.as_user(pool_of(request), who) as conn:
         rows = await conn.fetch(CONSOLE_TABLES)
     return {"tables": [dict(r) for r in rows]}
 
 
 @router.get("/query/schema", tags=["query"])
-async def query_schema(request: Request, who: Identity = Depends(user)) -> dict[str, Any]:
+async def query_schema(request: Request, who: User) -> dict[str, Any]:
     async with db.as_user(pool_of(request), who) as conn:
         tables = [r["table_name"] for r in await conn.fetch(CONSOLE_TABLES)]
         rows = await conn.fetch(
@@ -258,7 +261,7 @@ async def _subscription(request: Request, who: Identity) -> dict[str, Any]:
 
 
 @router.get("/billing/subscription", tags=["billing"])
-async def billing_subscription(request: Request, who: Identity = Depends(user)) -> dict[str, Any]:
+async def billing_subscription(request: Request, who: User) -> dict[str, Any]:
     s = await _subscription(request, who)
     u = s["usage"]
     sub = s["subscription"] or {}
@@ -267,12 +270,12 @@ async def billing_subscription(request: Request, who: Identity = Depends(user)) 
 
 
 @router.get("/billing/usage", tags=["billing"])
-async def billing_usage(request: Request, who: Identity = Depends(user)) -> dict[str, Any]:
+async def billing_usage(request: Request, who: User) -> dict[str, Any]:
     return await _call(request, who, "SELECT saas.usage()")
 
 
 @router.post("/billing/checkout/{plan}", tags=["billing"])
-async def billing_checkout(plan: str, request: Request, who: Identity = Depends(user)) -> dict[str, Any]:
+async def billing_checkout(plan: str, request: Request, who: User) -> dict[str, Any]:
     settings = settings_of(request)
     if plan not in PLANS:
         raise HTTPException(404, f"unknown plan {plan!r}: pro or team")
@@ -302,7 +305,7 @@ async def billing_checkout(plan: str, request: Request, who: Identity = Depends(
 
 
 @router.post("/billing/portal", tags=["billing"])
-async def billing_portal(request: Request, who: Identity = Depends(user)) -> dict[str, Any]:
+async def billing_portal(request: Request, who: User) -> dict[str, Any]:
     settings = settings_of(request)
     client = stripe_client(settings)
     s = await _subscription(request, who)
@@ -354,7 +357,7 @@ async def billing_webhook(request: Request) -> dict[str, Any]:
             plan = "free"
         customer, sub = obj.get("customer"), obj.get("id")
         end = obj.get("current_period_end")
-        period_end = datetime.fromtimestamp(end, tz=timezone.utc) if isinstance(end, int) else None
+        period_end = datetime.fromtimestamp(end, tz=UTC) if isinstance(end, int) else None
     else:
         return {"status": "ignored", "type": kind}
     if not brand or not plan:

@@ -63,7 +63,8 @@ def bars(title: str, rows: list[tuple[str, float, float]], labels: tuple[str, st
         x = PAD + i * 34
         for j, (v, cls) in enumerate(((a, "a"), (b, "b"))):
             h = v / top * (H - 2 * PAD)
-            parts.append(f'<rect x="{x + j * 13}" y="{H - PAD - h:.1f}" width="12" height="{h:.1f}" class="{cls}"><title>{escape(label)}: {_fmt(v)}</title></rect>')
+            parts.append(f'<rect x="{x + j * 13}" y="{H - PAD - h:.1f}" width="12" height="{h:.1f}" class="{cls}">'
+                         f'<title>{escape(label)}: {_fmt(v)}</title></rect>')
         parts.append(f'<text x="{x + 12}" y="{H - PAD + 14}" class="l" text-anchor="middle">{escape(label)}</text>')
     parts.append("</svg>")
     return "".join(parts)

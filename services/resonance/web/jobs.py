@@ -15,7 +15,7 @@ import os
 import socket
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import asyncpg
@@ -60,7 +60,7 @@ async def sync_guild(pool: asyncpg.Pool, job: Job, settings: WebSettings) -> tup
         raise RuntimeError(f"guild {job.guild_id} is not a mock guild (mock guild ids are 10**17 + seed * 10**9 + 1)")
     size = int(os.environ.get("RESONANCE_WEB_MOCK_MESSAGES", "300"))
     client = create_mock_client(user_count=40, channel_count=4, messages_per_channel=size, days=min(job.sync_days, 14), seed=seed)
-    cutoff = datetime.now(timezone.utc) - timedelta(days=job.sync_days)
+    cutoff = datetime.now(UTC) - timedelta(days=job.sync_days)
     expected = sum(1 for ch in client.guilds[0].text_channels for m in ch.messages if m.created_at >= cutoff)
     stats = await run_extraction(client, pool, job.guild_id, tenant_id=job.brand_id, sync_days=job.sync_days, batch_size=100)
     return asdict(stats) if hasattr(stats, "__dataclass_fields__") else dict(vars(stats)), expected

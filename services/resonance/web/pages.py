@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 from decimal import Decimal
-
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -286,7 +285,8 @@ async def portal(request: Request, server: str | None = None, ok: str | None = N
         achievements = await conn.fetch(
             "SELECT name, achievement_type, threshold, reward_amount, is_active FROM public.discord_achievements WHERE server_id = $1 ORDER BY name", sid)
         goals = await conn.fetch(
-            "SELECT name, goal_type, target_value, current_value, deadline, completed_at FROM public.discord_community_goals WHERE server_id = $1 ORDER BY name", sid)
+            "SELECT name, goal_type, target_value, current_value, deadline, completed_at FROM public.discord_community_goals "
+            "WHERE server_id = $1 ORDER BY name", sid)
         targets = await conn.fetch(
             "SELECT metric, period, target_value, alert_threshold, is_active FROM public.discord_kpi_configs WHERE server_id = $1 ORDER BY metric, period", sid)
         schedules = await conn.fetch(

@@ -39,6 +39,7 @@ FEATURES: tuple[str, ...] = (
     "drops",
     "support",
     "admin",
+    "analytics",
     "help",
 )
 

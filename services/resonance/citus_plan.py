@@ -69,6 +69,7 @@ PLAN: dict[str, Placement] = {
     "resonance.outbox": COORDINATOR,
     "resonance.bot_interactions": COORDINATOR,  # keyed by Discord interaction id; server_id may be NULL
     "resonance.ledger_checks": COORDINATOR,
+    "resonance.link_codes": COORDINATOR,
     "resonance.analytics_console_grants": COORDINATOR,
     "resonance.analytics_stage_messages": COORDINATOR,
     "resonance.analytics_stage_reactions": COORDINATOR,

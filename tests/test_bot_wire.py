@@ -288,7 +288,7 @@ async def test_a_server_that_adds_the_bot_unlinked_is_told_once_how_to_set_up(
     state.add_member(new, world.alice)
     await fake_discord.join_guild(new)
     (welcome,) = await fake_discord.wait_for(lambda: fake_discord.bot_messages(lobby), what="the welcome")
-    assert "an admin can run /setup" in welcome.content
+    assert "/setup start" in welcome.embeds[0]["description"]
     await fake_discord.send_message(lobby, world.alice, "hello, is anyone here in this new server?")
     await fake_discord.send_message(world.general, world.alice, "meanwhile the linked server still counts")
     await eventually(lambda: balance(database_url, world.alice.id), what="the linked server's reward")

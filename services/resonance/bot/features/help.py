@@ -8,7 +8,6 @@ from typing import Any
 
 import discord
 from discord import app_commands
-from discord.ext import commands
 
 from resonance.bot.models import CommandContext
 from resonance.bot.responder import BLUE, Embed, Responder
@@ -16,11 +15,6 @@ from resonance.bot.runtime import Feature
 from resonance.bot.text import EMBED_DESCRIPTION_MAX, lines_within
 
 log = logging.getLogger("resonance.bot.help")
-
-WELCOME = (
-    "👋 Thanks for adding Resonance! This server isn't linked yet: an admin can run /setup. "
-    "Then members earn RSNC by chatting, reacting, voice and /checkin; /help lists the commands."
-)
 
 
 def walk(command: Any, prefix: str = "") -> list[tuple[str, bool]]:
@@ -58,23 +52,6 @@ class Help(Feature):
             await r.reply(embed=embed, ephemeral=True)
 
         await self.rt.answer(r, "help", body)
-
-    @commands.Cog.listener()
-    async def on_guild_join(self, guild: discord.Guild) -> None:
-        """Said once, when the bot is added: a linked server needs no instructions."""
-        if self.rt.servers is not None and str(guild.id) not in await self.rt.load_servers(
-            [*self.rt.servers, str(guild.id)]
-        ):
-            channel = guild.system_channel
-            if channel is None or not channel.permissions_for(guild.me).send_messages:
-                log.info(
-                    "joined an unlinked server without a system channel to greet", extra={"server_id": str(guild.id)}
-                )
-                return
-            try:
-                await channel.send(WELCOME)
-            except discord.HTTPException:
-                log.info("could not greet a new server", extra={"server_id": str(guild.id)})
 
     @app_commands.command(name="help", description="What Resonance can do, and its commands")
     async def help_command(self, interaction: discord.Interaction) -> None:

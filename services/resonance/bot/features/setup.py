@@ -84,7 +84,10 @@ class Setup(Feature):
     async def welcome(self, server_id: str, system_channel_id: str | None, owner_id: str | None) -> str | None:
         """On joining a guild: one short welcome to its system channel, else to its owner; nothing for a
         guild that is linked already. Returns where it went ("channel", "owner") or None."""
-        if self.rt.server(server_id) is not None or self.rt.client is None:
+        if self.rt.client is None:
+            return None
+        # Asked of the database, not the cache: the portal may have linked the guild before the bot came.
+        if self.rt.servers is not None and server_id in await self.rt.load_servers([*self.rt.servers, server_id]):
             return None
         target = ClientTarget(self.rt.client)
         embed = Embed(title="Welcome to Resonance", description=WELCOME, color=GREEN)

@@ -213,6 +213,11 @@ def pgbench_init(url: str) -> None:
         raise SystemExit(f"bench: pgbench -i failed:\n{proc.stderr}")
 
 
+# A drop that does not sell out during a timed run (10 s at a few thousand claims a second): the
+# schema's upper bound for max_claims (discord_drops_max_claims_bounded, migration 1400).
+ROOMY_DROP = 100_000
+
+
 async def make_drop(conn: asyncpg.Connection, max_claims: int) -> str:
     """A drop on the bench server, through resonance.create_drop (the public path)."""
     from resonance.db import drops
@@ -418,7 +423,7 @@ async def statement_phase(url: str, log) -> dict[str, Any]:
     try:
         await init_connection(conn)
         await conn.execute("SELECT resonance.record_message('bench', 'stmt' || g, 'general', 'warm' || g, 'warm up ' || md5(g::text)) FROM generate_series(1, 50) AS g")
-        drop_id = await make_drop(conn, 100_000_000)
+        drop_id = await make_drop(conn, ROOMY_DROP)
     finally:
         await conn.close()
     out["record_message"] = await statements_per_call(url, [
@@ -547,7 +552,7 @@ async def run_all(admin_url: str, seconds: int, log, only: set[str] | None = Non
             runs["claim_drop_oversell_32"] = skipped("claim_drop x32, max 500", 32, missing)
             runs["claim_drop_200"] = skipped("claim_drop x200 clickers", 200, missing)
         else:
-            big = await make_drop(conn, 100_000_000)
+            big = await make_drop(conn, ROOMY_DROP)
             small = await make_drop(conn, 500)
             clickers = await make_drop(conn, 1000)
             await reset_statements(url)
@@ -558,13 +563,13 @@ async def run_all(admin_url: str, seconds: int, log, only: set[str] | None = Non
             runs["claim_drop_32"].extra.update(await counts(url, big))
             log(_line(runs["claim_drop_32"]))
             # What the bot does: the decision, then the payment in its own transaction.
-            payer = await make_drop(conn, 100_000_000)
+            payer = await make_drop(conn, ROOMY_DROP)
             runs["claim_pay_32"] = await pgbench_sampled(url, "claim_drop + pay_drop_claim x32", clients=32, script="claim_pay.sql", seconds=seconds, defines={"drop": payer})
             runs["claim_pay_32"].extra.update(await counts(url, payer))
             log(_line(runs["claim_pay_32"]))
             # The same work spread over 64 drops: no hot row, so what the claim costs on CPU alone.
             for n in range(1, 65):
-                spread_id = await make_drop(conn, 100_000_000)
+                spread_id = await make_drop(conn, ROOMY_DROP)
                 await conn.execute(
                     "CREATE TABLE IF NOT EXISTS bench.spread_drops (n integer PRIMARY KEY, drop_id uuid NOT NULL);"
                     f"INSERT INTO bench.spread_drops VALUES ({n}, '{spread_id}')"
@@ -582,7 +587,7 @@ async def run_all(admin_url: str, seconds: int, log, only: set[str] | None = Non
             runs["claim_drop_200"].extra.update(await counts(url, clickers))
             log(_line(runs["claim_drop_200"]))
         if want("naive") and not missing:
-            naive_big = await make_drop(conn, 100_000_000)
+            naive_big = await make_drop(conn, ROOMY_DROP)
             naive_small = await make_drop(conn, 500)
         elif want("naive"):
             naive_big = str(await conn.fetchval(

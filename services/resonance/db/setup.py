@@ -14,6 +14,10 @@ from typing import Any
 
 from resonance.db import Executor
 from resonance.db._call import call
+
+# One body each: the milestone and report-schedule calls live in resonance.db.admin (actor_id there too).
+from resonance.db.admin import create_milestone as create_milestone
+from resonance.db.admin import set_report_schedule as set_report_schedule
 from resonance.db.models import Outcome, Row
 
 CHANNEL_KINDS = ("drops", "reports", "alerts", "announcements")
@@ -245,32 +249,6 @@ async def shop_items(ex: Executor, server_id: str) -> list[Row]:
     return await _rows(ex, "resonance.shop_items", server_id)
 
 
-async def create_milestone(
-    ex: Executor,
-    server_id: str,
-    role_id: str,
-    name: str,
-    criteria: list[dict[str, Any]],
-    *,
-    actor_id: str,
-    bonus: int = 0,
-    description: str | None = None,
-    role_name: str | None = None,
-) -> Outcome:
-    return await _one(
-        ex,
-        "resonance.create_milestone",
-        server_id=server_id,
-        role_id=role_id,
-        name=name,
-        criteria=criteria,
-        bonus_amount=bonus,
-        description=description,
-        role_name=role_name,
-        actor_id=actor_id,
-    )
-
-
 # --- KPI targets and reports --------------------------------------------------------------------
 
 
@@ -307,27 +285,6 @@ async def disable_kpi_target(
 
 async def list_kpi_targets(ex: Executor, server_id: str) -> list[Row]:
     return await _rows(ex, "resonance.list_kpi_targets", server_id)
-
-
-async def set_report_schedule(
-    ex: Executor,
-    server_id: str,
-    frequency: str,
-    channel_id: str,
-    *,
-    actor_id: str,
-    day_of_week: int | None = None,
-) -> Outcome:
-    return await _one(
-        ex,
-        "resonance.set_report_schedule",
-        server_id=server_id,
-        frequency=frequency,
-        channel_id=channel_id,
-        day_of_week=day_of_week,
-        is_active=True,
-        actor_id=actor_id,
-    )
 
 
 async def disable_report_schedule(ex: Executor, server_id: str, *, actor_id: str) -> Outcome:

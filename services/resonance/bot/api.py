@@ -12,7 +12,6 @@ from resonance.db.admin import (
     create_milestone,
     due_reports,
     fail_outbox,
-    list_event_rules,
     manual_reward,
     recent_audit,
     record_event,
@@ -74,6 +73,7 @@ from resonance.db.setup import (
     disable_role,
     list_achievement_configs,
     list_currencies,
+    list_event_rules,
     list_goal_configs,
     list_kpi_targets,
     list_role_configs,
@@ -94,7 +94,6 @@ from resonance.db.setup import (
     update_ticket,
     verification_status,
 )
-from resonance.db.setup import list_event_rules as list_server_rules
 
 __all__ = [
     # onboarding and the admin API (resonance.db.setup)
@@ -134,7 +133,6 @@ __all__ = [
     "list_goals",
     "list_kpi_targets",
     "list_role_configs",
-    "list_server_rules",
     "list_tickets",
     "manual_reward",
     "member_stats",

@@ -12,22 +12,6 @@ from resonance.db._call import call
 from resonance.db.models import Outcome, Row
 
 
-async def list_event_rules(ex: Executor, server_id: str) -> list[Row]:
-    """The monitoring rules that apply to a server (its own and its brand's server-wide ones)."""
-    rows = await ex.fetch(
-        """
-        SELECT r.id, r.event_type, r.reward_amount, r.cooldown_hours, r.max_claims_per_user, r.is_enabled,
-               r.detection_config, r.server_id
-        FROM public.monitoring_rules AS r
-        INNER JOIN public.discord_server_configs AS s ON s.brand_id = r.brand_id
-        WHERE s.server_id = $1 AND (r.server_id IS NULL OR r.server_id = $1)
-        ORDER BY r.event_type, r.created_at
-        """,
-        server_id,
-    )
-    return [Row(**dict(r)) for r in rows]
-
-
 async def set_event_rule(
     ex: Executor,
     server_id: str,

@@ -163,7 +163,7 @@ class Admin(Feature):
             assert ctx.server_id is not None
             rules = {
                 str(as_dict(row).get("rule_id")): as_dict(row)
-                for row in await self.rt.call("list_server_rules", ctx.server_id)
+                for row in await self.rt.call("list_event_rules", ctx.server_id)
             }
             rule = rules.get(rule_id.strip())
             if rule is None or rule.get("brand_wide"):
@@ -405,7 +405,7 @@ class Admin(Feature):
         if interaction.guild_id is None:
             return []
         out = []
-        for row in await self.rt.call("list_server_rules", str(interaction.guild_id)):
+        for row in await self.rt.call("list_event_rules", str(interaction.guild_id)):
             d = as_dict(row)
             label = f"{d.get('event_type')} · {whole(d.get('reward_amount'))} RSNC" + (
                 "" if d.get("is_enabled") else " (off)"
